@@ -1,0 +1,62 @@
+// Queued invalidation (VT-d spec 6.5.2): software writes descriptors into a
+// ring in memory (IQA: base, size, descriptor width) and moves the tail
+// (IQT); the engine fetches descriptors at the head (IQH) by memory reads
+// and executes them in order. An invalid descriptor sets FSTS.IQE and stops
+// the queue with IQH pointing at it (VT-d spec 6.5.2.10).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <systemc>
+
+#include "iommu/fault_log.h"
+#include "iommu/table_port.h"
+#include "iommu/translator.h"
+#include "model/stats.h"
+#include "model/timing_mode.h"
+
+namespace iommu_sim {
+
+class InvalidationEngine {
+ public:
+  InvalidationEngine(Translator& translator, TablePort& port, FaultLog& faults, TimingMode mode,
+                     sc_core::sc_time descriptor_latency, StatsRegistry& stats,
+                     const std::string& prefix);
+
+  // Register interface.
+  void set_queue_address(std::uint64_t iqa) { iqa_ = iqa; }
+  std::uint64_t queue_address() const { return iqa_; }
+  void set_tail(std::uint64_t iqt);
+  std::uint64_t tail() const { return tail_; }
+  std::uint64_t head() const { return head_; }
+  void enable(bool on);
+  // Software cleared FSTS.IQE: a stopped queue may go on.
+  void resume();
+  bool enabled() const { return enabled_; }
+  std::uint32_t ics() const { return ics_; }
+  void write_ics(std::uint32_t value) { ics_ &= ~(value & 1u); }  // IWC is RW1C
+
+  // The engine thread body (Timed mode); spawned by the IOMMU.
+  void run();
+
+ private:
+  std::uint64_t descriptor_bytes() const { return (iqa_ >> 11) & 1 ? 32 : 16; }
+  std::uint64_t queue_bytes() const { return 4096ull << (iqa_ & 7); }
+  // Fetches and executes descriptors until head == tail or an error.
+  void drain(sc_core::sc_time& delay);
+  bool execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay);
+
+  Translator& translator_;
+  TablePort& port_;
+  FaultLog& faults_;
+  TimingMode mode_;
+  sc_core::sc_time descriptor_latency_;
+  std::uint64_t iqa_ = 0, head_ = 0, tail_ = 0;
+  std::uint32_t ics_ = 0;
+  bool enabled_ = false;
+  sc_core::sc_event tail_written_;
+  std::uint64_t executed_ = 0, waits_ = 0, errors_ = 0;
+  std::uint64_t by_type_[16] = {};
+};
+
+}  // namespace iommu_sim

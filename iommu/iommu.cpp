@@ -1,0 +1,249 @@
+#include "iommu/iommu.h"
+
+#include <cstring>
+
+#include "iommu/formats/vtd_registers.h"
+
+namespace iommu_sim {
+
+namespace vtd = iommu::vtd;
+using sc_core::sc_time;
+
+namespace {
+
+// Capability registers (VT-d spec 11.4.2, 11.4.3) describing what this model
+// implements; software reads them instead of assuming.
+std::uint64_t make_cap(const IommuParams& p, std::uint64_t frcd_offset) {
+  vtd::CapRegister c{};
+  c.nd = 6;  // 16-bit domain IDs
+  c.sagaw = 0;  // no second-level translation
+  c.mgaw = static_cast<std::uint8_t>(p.address_width - 1);
+  c.fro = static_cast<std::uint16_t>(frcd_offset / 16);
+  c.nfr = static_cast<std::uint8_t>(p.fault_records - 1);
+  c.psi = true;
+  c.mamv = 18;  // page-selective invalidation up to 1 GiB
+  c.fl1gp = true;
+  c.fl5lp = false;
+  return c.encode();
+}
+
+std::uint64_t make_ecap() {
+  vtd::EcapRegister e{};
+  e.c = true;  // page walks are coherent with CPU caches
+  e.qi = true;
+  e.pt = true;
+  e.iro = 0x50;  // IOTLB registers at 0x500 (unused: queued invalidation only)
+  e.srs = true;
+  e.pasid = true;
+  e.pss = 19;  // 20-bit PASIDs
+  e.smts = true;
+  e.flts = true;
+  return e.encode();
+}
+
+constexpr std::uint64_t kFrcdOffset = 0x400;
+
+}  // namespace
+
+Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
+             StatsRegistry& stats, const std::string& prefix)
+    : sc_module(name),
+      upstream("upstream"),
+      dma_out("dma_out"),
+      table_mem("table_mem"),
+      regs("regs"),
+      params_(params),
+      mode_(mode),
+      lookup_latency_(ns(params.lookup_latency_ns)),
+      register_latency_(ns(params.register_latency_ns)),
+      cap_(make_cap(params, kFrcdOffset)),
+      ecap_(make_ecap()),
+      table_port_(table_mem, mode),
+      translator_(params, table_port_, stats, prefix),
+      faults_(params.fault_records, stats, prefix),
+      invalidation_(translator_, table_port_, faults_, mode, ns(params.descriptor_latency_ns),
+                    stats, prefix),
+      frcd_offset_(kFrcdOffset) {
+  upstream.register_b_transport(this, &Iommu::dma_b_transport);
+  regs.register_b_transport(this, &Iommu::regs_b_transport);
+  regs.register_transport_dbg(this, &Iommu::regs_transport_dbg);
+  dma_out.bind(dma_backward_);
+  table_mem.bind(table_backward_);
+  if (mode_ == TimingMode::Timed) {
+    sc_core::sc_spawn([this] { invalidation_.run(); }, "invalidation_engine");
+  }
+  stats.counter(prefix + ".requests", &requests_, "DMA requests received");
+  stats.counter(prefix + ".translated", &translated_, "requests translated and forwarded");
+  stats.counter(prefix + ".blocked", &faulted_, "requests blocked by a translation fault");
+  stats.counter(prefix + ".untranslated", &passthrough_,
+                "requests forwarded untranslated because GSTS.TES=0");
+  stats.counter(prefix + ".malformed", &malformed_,
+                "requests rejected as malformed (no PcieAttrs, or crossing a 4 KiB boundary)");
+  stats.histogram(prefix + ".translation_latency", &translation_latency_, "ns",
+                  "from arrival at the IOMMU to translation done (hit: lookup latency)");
+  stats.derived(prefix + ".iotlb.hit_rate",
+                [this] {
+                  const double n = translator_.iotlb().hits() + translator_.iotlb().misses();
+                  return n == 0 ? 0.0 : translator_.iotlb().hits() / n;
+                },
+                "IOTLB hits / IOTLB lookups");
+}
+
+void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
+  ++requests_;
+  auto* attrs = p.get_extension<PcieAttrs>();
+  const std::uint64_t iova = p.get_address();
+  // PCIe Base spec 2.2.7: a request must not cross a 4 KiB boundary.
+  if (attrs == nullptr || (iova & 0xfff) + p.get_data_length() > 0x1000) {
+    ++malformed_;
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    if (attrs != nullptr) attrs->completion = CompletionStatus::UnsupportedRequest;
+    return;
+  }
+  if ((gsts_ & vtd::kGstsTes) == 0) {
+    // VT-d spec 10.4.5: with translation disabled, DMA is not remapped.
+    ++passthrough_;
+    dma_out->b_transport(p, delay);
+    return;
+  }
+  // The caches are consulted when the lookup completes; Timed mode waits
+  // until then so the lookup sees the caches as they are at that instant.
+  const sc_time arrival = sc_core::sc_time_stamp() + delay;
+  delay += lookup_latency_;
+  sync_to(mode_, delay);
+
+  const TranslationRequest req{attrs->requester_id, attrs->pasid_present, attrs->pasid, iova,
+                               p.is_write(), attrs->privileged, attrs->execute};
+  const TranslationResult res = translator_.translate(req, root_table_, delay);
+  translation_latency_.record((sc_core::sc_time_stamp() + delay - arrival).value());
+  if (!res.ok) {
+    ++faulted_;
+    faults_.report(FaultInfo{req.source_id, req.pasid_present, res.pasid, iova, res.reason,
+                             !req.write, req.privileged, req.execute},
+                   res.fault_processing_disabled);
+    attrs->completion = CompletionStatus::UnsupportedRequest;
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  ++translated_;
+  p.set_address(res.address);
+  dma_out->b_transport(p, delay);
+  p.set_address(iova);
+}
+
+std::uint64_t Iommu::read_register64(std::uint64_t offset) {
+  if (offset >= frcd_offset_ && offset < frcd_offset_ + 16ull * faults_.size()) {
+    const auto rel = offset - frcd_offset_;
+    return faults_.record_qword(static_cast<unsigned>(rel / 16), static_cast<unsigned>(rel % 16 / 8));
+  }
+  switch (offset) {
+    case vtd::kRegVer: return 0x30;  // version 3.0: the first with scalable mode
+    case vtd::kRegCap: return cap_;
+    case vtd::kRegEcap: return ecap_;
+    case vtd::kRegGcmd: return static_cast<std::uint64_t>(gsts_) << 32;  // GCMD reads 0; GSTS above it
+    case vtd::kRegRtaddr: return rtaddr_;
+    case vtd::kRegFsts & ~7ull: return static_cast<std::uint64_t>(faults_.fsts()) << 32;
+    case vtd::kRegIqh: return invalidation_.head();
+    case vtd::kRegIqt: return invalidation_.tail();
+    case vtd::kRegIqa: return invalidation_.queue_address();
+    case vtd::kRegIcs & ~7ull: return static_cast<std::uint64_t>(invalidation_.ics()) << 32;
+    default: return 0;
+  }
+}
+
+void Iommu::write_register64(std::uint64_t offset, std::uint64_t value, std::uint64_t mask) {
+  if (offset >= frcd_offset_ && offset < frcd_offset_ + 16ull * faults_.size()) {
+    const auto rel = offset - frcd_offset_;
+    if (rel % 16 == 8) faults_.write_record_high(static_cast<unsigned>(rel / 16), value & mask);
+    return;
+  }
+  switch (offset) {
+    case vtd::kRegGcmd:
+      if (mask & 0xffffffffull) write_gcmd(static_cast<std::uint32_t>(value));
+      return;
+    case vtd::kRegRtaddr:
+      rtaddr_ = (rtaddr_ & ~mask) | (value & mask);
+      return;
+    case vtd::kRegFsts & ~7ull:
+      if (mask >> 32) {
+        const bool had_iqe = faults_.fsts() & vtd::kFstsIqe;
+        faults_.write_fsts(static_cast<std::uint32_t>(value >> 32));
+        if (had_iqe && !(faults_.fsts() & vtd::kFstsIqe)) invalidation_.resume();
+      }
+      return;
+    case vtd::kRegIqt:
+      invalidation_.set_tail((invalidation_.tail() & ~mask) | (value & mask));
+      return;
+    case vtd::kRegIqa:
+      invalidation_.set_queue_address((invalidation_.queue_address() & ~mask) | (value & mask));
+      return;
+    case vtd::kRegIcs & ~7ull:
+      if (mask >> 32) invalidation_.write_ics(static_cast<std::uint32_t>(value >> 32));
+      return;
+    default:
+      return;  // read-only or unimplemented: writes are ignored, as in hardware
+  }
+}
+
+void Iommu::write_gcmd(std::uint32_t value) {
+  // VT-d spec 11.4.4: SRTP latches RTADDR (one-shot, reported in GSTS.RTPS);
+  // TE and QIE are level commands mirrored in GSTS.
+  if (value & vtd::kGcmdSrtp) {
+    root_table_ = rtaddr_;
+    gsts_ |= vtd::kGstsRtps;
+  }
+  if (value & vtd::kGcmdTe) {
+    gsts_ |= vtd::kGstsTes;
+  } else {
+    gsts_ &= ~vtd::kGstsTes;
+  }
+  const bool qie = value & vtd::kGcmdQie;
+  invalidation_.enable(qie);
+  if (qie) {
+    gsts_ |= vtd::kGstsQies;
+  } else {
+    gsts_ &= ~vtd::kGstsQies;
+  }
+}
+
+std::uint64_t Iommu::read_register(std::uint64_t offset, unsigned size) {
+  const std::uint64_t v = read_register64(offset & ~7ull);
+  const unsigned shift = static_cast<unsigned>(offset & 7) * 8;
+  return size == 8 ? v : (v >> shift) & 0xffffffffull;
+}
+
+void Iommu::write_register(std::uint64_t offset, unsigned size, std::uint64_t value) {
+  const unsigned shift = static_cast<unsigned>(offset & 7) * 8;
+  const std::uint64_t mask = size == 8 ? ~0ull : 0xffffffffull << shift;
+  write_register64(offset & ~7ull, size == 8 ? value : value << shift, mask);
+}
+
+bool Iommu::regs_access(tlm::tlm_generic_payload& p) {
+  const unsigned len = p.get_data_length();
+  const std::uint64_t off = p.get_address();
+  if ((len != 4 && len != 8) || off % len != 0 || off >= 0x1000) {
+    p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return false;
+  }
+  if (p.is_read()) {
+    const std::uint64_t v = read_register(off, len);
+    std::memcpy(p.get_data_ptr(), &v, len);
+  } else {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p.get_data_ptr(), len);
+    write_register(off, len, v);
+  }
+  p.set_response_status(tlm::TLM_OK_RESPONSE);
+  return true;
+}
+
+void Iommu::regs_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
+  delay += register_latency_;
+  regs_access(p);
+}
+
+unsigned Iommu::regs_transport_dbg(tlm::tlm_generic_payload& p) {
+  return regs_access(p) ? p.get_data_length() : 0;
+}
+
+}  // namespace iommu_sim

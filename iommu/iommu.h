@@ -1,0 +1,84 @@
+// A VT-d-like DMA remapping unit as a SystemC module.
+//   upstream   <- DMA requests from the root complex (PcieAttrs required)
+//   dma_out    -> translated requests to memory
+//   table_mem  -> the IOMMU's own reads/writes of tables, descriptors, status
+//   regs       <- host MMIO to the register file (VT-d spec 10.4 / 11.4)
+// It knows nothing about the host: software programs it through registers
+// and through the structures it leaves in memory.
+#pragma once
+
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "iommu/fault_log.h"
+#include "iommu/invalidation_engine.h"
+#include "iommu/iommu_params.h"
+#include "iommu/table_port.h"
+#include "iommu/translator.h"
+#include "model/pcie_attrs.h"
+#include "model/stats.h"
+#include "model/timing_mode.h"
+
+namespace iommu_sim {
+
+class Iommu : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Iommu> upstream;
+  tlm::tlm_initiator_socket<> dma_out;
+  tlm::tlm_initiator_socket<> table_mem;
+  tlm_utils::simple_target_socket<Iommu> regs;
+
+  Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
+        StatsRegistry& stats, const std::string& stats_prefix = "iommu");
+
+  std::uint64_t cap() const { return cap_; }
+  std::uint64_t ecap() const { return ecap_; }
+  Translator& translator() { return translator_; }
+  const FaultLog& fault_log() const { return faults_; }
+  const Histogram& translation_latency() const { return translation_latency_; }
+
+  // Register access as the MMIO socket performs it (offset, 4 or 8 bytes).
+  std::uint64_t read_register(std::uint64_t offset, unsigned size);
+  void write_register(std::uint64_t offset, unsigned size, std::uint64_t value);
+
+ private:
+  void dma_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void regs_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  unsigned regs_transport_dbg(tlm::tlm_generic_payload& p);
+  bool regs_access(tlm::tlm_generic_payload& p);
+  void write_gcmd(std::uint32_t value);
+  std::uint64_t read_register64(std::uint64_t offset);
+  void write_register64(std::uint64_t offset, std::uint64_t value, std::uint64_t byte_mask);
+
+  // The initiator sockets need a backward interface; nothing calls it (LT only).
+  struct NoBackward : tlm::tlm_bw_transport_if<> {
+    tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload&, tlm::tlm_phase&,
+                                       sc_core::sc_time&) override {
+      return tlm::TLM_COMPLETED;
+    }
+    void invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) override {}
+  };
+  NoBackward dma_backward_, table_backward_;
+
+  IommuParams params_;
+  TimingMode mode_;
+  sc_core::sc_time lookup_latency_;
+  sc_core::sc_time register_latency_;
+  std::uint64_t cap_, ecap_;
+  std::uint64_t rtaddr_ = 0;          // as written by software
+  std::uint64_t root_table_ = 0;      // latched by GCMD.SRTP
+  std::uint32_t gsts_ = 0;
+  TablePort table_port_;
+  Translator translator_;
+  FaultLog faults_;
+  InvalidationEngine invalidation_;
+  std::uint64_t frcd_offset_;
+
+  std::uint64_t requests_ = 0, translated_ = 0, faulted_ = 0, passthrough_ = 0, malformed_ = 0;
+  Histogram translation_latency_;
+};
+
+}  // namespace iommu_sim

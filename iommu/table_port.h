@@ -1,0 +1,54 @@
+// The IOMMU's own memory accesses: page-walk reads, descriptor fetches and
+// invalidation-wait status writes, all through one TLM initiator socket. In
+// Timed mode every access waits for its memory latency before the caller
+// sees the data, so each entry is read at the simulated time it would be.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <vector>
+
+#include "model/timing_mode.h"
+
+namespace iommu_sim {
+
+class TablePort {
+ public:
+  using Socket = tlm_utils::simple_initiator_socket<sc_core::sc_module>;
+  TablePort(tlm::tlm_initiator_socket<>& socket, TimingMode mode) : socket_(socket), mode_(mode) {}
+
+  // Reads `out.size()` bytes at `addr`; false on a memory error response.
+  bool read(std::uint64_t addr, std::span<std::uint8_t> out, sc_core::sc_time& delay) {
+    return access(tlm::TLM_READ_COMMAND, addr, out.data(), out.size(), delay);
+  }
+  bool write(std::uint64_t addr, std::span<const std::uint8_t> in, sc_core::sc_time& delay) {
+    return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<std::uint8_t*>(in.data()), in.size(),
+                  delay);
+  }
+  // Reads N little-endian qwords (an N*64-bit table entry).
+  template <std::size_t N>
+  bool read_qwords(std::uint64_t addr, std::array<std::uint64_t, N>& out, sc_core::sc_time& delay) {
+    return read(addr, std::span(reinterpret_cast<std::uint8_t*>(out.data()), N * 8), delay);
+  }
+
+  std::uint64_t reads() const { return reads_; }
+  const std::uint64_t* reads_counter() const { return &reads_; }
+  const std::uint64_t* writes_counter() const { return &writes_; }
+
+ private:
+  bool access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, std::size_t len,
+              sc_core::sc_time& delay);
+
+  tlm::tlm_initiator_socket<>& socket_;
+  TimingMode mode_;
+  // Payloads are reused: constructing one allocates its extension array.
+  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> free_;
+  std::uint64_t reads_ = 0, writes_ = 0;
+};
+
+}  // namespace iommu_sim

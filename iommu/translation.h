@@ -1,0 +1,30 @@
+// What the device-facing front end asks of the translation process, and
+// what it gets back.
+#pragma once
+
+#include <cstdint>
+
+#include "iommu/formats/vtd_fault.h"
+
+namespace iommu_sim {
+
+struct TranslationRequest {
+  std::uint16_t source_id = 0;
+  bool pasid_present = false;
+  std::uint32_t pasid = 0;
+  std::uint64_t iova = 0;
+  bool write = false;
+  bool privileged = false;
+  bool execute = false;
+};
+
+struct TranslationResult {
+  bool ok = false;
+  std::uint64_t address = 0;  // output (host physical) address when ok
+  iommu::vtd::FaultReason reason{};
+  bool fault_processing_disabled = false;  // FPD set in an entry on the path
+  std::uint32_t pasid = 0;                 // effective PASID (RID_PASID when none was sent)
+  bool iotlb_hit = false;
+};
+
+}  // namespace iommu_sim

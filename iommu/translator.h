@@ -1,0 +1,84 @@
+// The translation process of a scalable-mode VT-d remapping unit (VT-d spec
+// 3.4.3 "Scalable-Mode Address Translation"): source ID -> root entry ->
+// scalable-mode context entry -> PASID directory entry -> PASID table entry
+// -> first-level page walk, each step served from its cache when it can be.
+// Every structure is read from simulated memory through the TablePort.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <systemc>
+
+#include "iommu/iommu_params.h"
+#include "iommu/iotlb.h"
+#include "iommu/set_associative_cache.h"
+#include "iommu/table_port.h"
+#include "iommu/translation.h"
+#include "model/stats.h"
+
+namespace iommu_sim {
+
+// What the context cache holds of a scalable-mode context entry.
+struct ContextInfo {
+  std::uint64_t pasid_dir = 0;  // PASID directory base address
+  std::uint8_t pdts = 0;        // directory has 2^(pdts+7) entries
+  std::uint32_t rid_pasid = 0;
+  bool fpd = false;
+};
+
+// What the PASID cache holds of a PASID table entry (and its directory entry).
+struct PasidInfo {
+  std::uint16_t did = 0;
+  std::uint8_t pgtt = 0;
+  std::uint64_t fl_table = 0;  // FLPTPTR
+  bool sre = false;            // supervisor requests enabled
+  bool wpe = false;            // write protect enable for supervisor requests
+  bool fpd = false;
+};
+
+struct PasidKey {
+  std::uint64_t pasid_dir = 0;
+  std::uint32_t pasid = 0;
+  bool operator==(const PasidKey&) const = default;
+};
+
+class Translator {
+ public:
+  Translator(const IommuParams& params, TablePort& port, StatsRegistry& stats,
+             const std::string& prefix);
+
+  // `root_table` is the latched RTADDR. Timed mode: enters with a zero delay
+  // and waits for each memory read; Functional mode: adds to `delay`.
+  TranslationResult translate(const TranslationRequest& r, std::uint64_t root_table,
+                              sc_core::sc_time& delay);
+
+  Iotlb& iotlb() { return iotlb_; }
+  SetAssociativeCache<std::uint16_t, ContextInfo>& context_cache() { return context_cache_; }
+  SetAssociativeCache<PasidKey, PasidInfo>& pasid_cache() { return pasid_cache_; }
+
+ private:
+  using FaultReason = iommu::vtd::FaultReason;
+  std::optional<ContextInfo> fetch_context(std::uint16_t sid, std::uint64_t root_table,
+                                           sc_core::sc_time& delay, TranslationResult& res);
+  std::optional<PasidInfo> fetch_pasid(const ContextInfo& ctx, std::uint32_t pasid,
+                                       sc_core::sc_time& delay, TranslationResult& res);
+  std::optional<IotlbEntry> walk_first_level(const PasidInfo& pe, std::uint64_t iova,
+                                             sc_core::sc_time& delay, TranslationResult& res);
+  static TranslationResult& fail(TranslationResult& res, FaultReason reason, bool fpd) {
+    res.ok = false;
+    res.reason = reason;
+    res.fault_processing_disabled = res.fault_processing_disabled || fpd;
+    return res;
+  }
+  static std::uint64_t pasid_index(const PasidKey& k) { return k.pasid ^ (k.pasid_dir >> 12); }
+
+  TablePort& port_;
+  std::uint32_t address_width_;
+  SetAssociativeCache<std::uint16_t, ContextInfo> context_cache_;
+  SetAssociativeCache<PasidKey, PasidInfo> pasid_cache_;
+  Iotlb iotlb_;
+  std::uint64_t walks_ = 0;
+  std::uint64_t walk_reads_ = 0;
+};
+
+}  // namespace iommu_sim

@@ -1,0 +1,209 @@
+#include "model/host/iommu_driver.h"
+
+#include <bit>
+
+#include "iommu/formats/vtd_invalidation.h"
+#include "iommu/formats/vtd_pasid.h"
+#include "iommu/formats/vtd_registers.h"
+#include "iommu/formats/vtd_root_context.h"
+
+namespace iommu_sim {
+
+namespace vtd = iommu::vtd;
+
+IommuDriver::IommuDriver(HostBus& bus, FrameAllocator& tables, const HostParams& params)
+    : bus_(bus), tables_(tables), params_(params) {}
+
+Status IommuDriver::init() {
+  cap_ = bus_.mmio_read(vtd::kRegCap, 8);
+  ecap_ = bus_.mmio_read(vtd::kRegEcap, 8);
+  const auto ecap = vtd::EcapRegister::decode(ecap_);
+  if (!ecap.smts) return Status::error(ENODEV, "IOMMU does not support scalable mode (ECAP.SMTS=0)");
+  if (!ecap.qi) return Status::error(ENODEV, "IOMMU does not support queued invalidation (ECAP.QI=0)");
+  if (!ecap.flts) return Status::error(ENODEV, "IOMMU lacks first-level translation (ECAP.FLTS=0)");
+
+  // Root table, scalable mode (RTADDR.TTM = 01b), latched with GCMD.SRTP.
+  root_table_ = tables_.allocate(4096);
+  bus_.mmio_write(vtd::kRegRtaddr, 8, root_table_ | vtd::kRtaddrScalableMode);
+  bus_.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdSrtp);
+  if ((bus_.mmio_read(vtd::kRegGsts, 4) & vtd::kGstsRtps) == 0) {
+    return Status::error(EIO, "IOMMU did not report GSTS.RTPS after SRTP");
+  }
+  // Invalidation queue: one 4 KiB page (IQA.QS = 0) of 256-bit descriptors
+  // (IQA.DW = 1), as Linux uses in scalable mode; plus a status page.
+  queue_ = tables_.allocate(4096);
+  status_addr_ = tables_.allocate(4096);
+  bus_.mmio_write(vtd::kRegIqa, 8, queue_ | vtd::kIqaDw256);
+  bus_.mmio_write(vtd::kRegIqt, 8, 0);
+  tail_ = 0;
+  bus_.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdQie);
+  bus_.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdQie | vtd::kGcmdTe);
+  const auto gsts = bus_.mmio_read(vtd::kRegGsts, 4);
+  if ((gsts & vtd::kGstsTes) == 0 || (gsts & vtd::kGstsQies) == 0) {
+    return Status::error(EIO, "IOMMU did not enable translation and queued invalidation");
+  }
+  return Status::success();
+}
+
+std::uint64_t IommuDriver::context_table(std::uint8_t bus, bool upper) {
+  const std::uint64_t at = vtd::root_entry_address(root_table_, bus);
+  std::array<std::uint64_t, 2> raw{bus_.read64(at), bus_.read64(at + 8)};
+  auto root = vtd::ScalableRootEntry::decode(raw);
+  bool& present = upper ? root.upper_present : root.lower_present;
+  std::uint64_t& table = upper ? root.upper_context_table : root.lower_context_table;
+  if (!present) {
+    table = tables_.allocate(4096);
+    present = true;
+    raw = root.encode();
+    bus_.write64(at, raw[0]);
+    bus_.write64(at + 8, raw[1]);
+  }
+  return table;
+}
+
+std::uint64_t IommuDriver::pasid_directory(Bdf bdf) {
+  const std::uint64_t table = context_table(bdf.bus, bdf.devfn() >= 0x80);
+  const std::uint64_t at = vtd::scalable_context_entry_address(table, bdf.devfn());
+  std::array<std::uint64_t, 4> raw{};
+  for (unsigned i = 0; i < 4; ++i) raw[i] = bus_.read64(at + 8 * i);
+  auto ctx = vtd::ScalableContextEntry::decode(raw);
+  if (!ctx.present) {
+    const std::uint64_t entries = 1ull << (params_.pasid_dir_size_bits + 7);
+    ctx = vtd::ScalableContextEntry{};
+    ctx.present = true;
+    ctx.pdts = static_cast<std::uint8_t>(params_.pasid_dir_size_bits);
+    ctx.pasid_dir_ptr = tables_.allocate(entries * vtd::kPasidDirEntrySize);
+    ctx.rid_pasid = 0;  // Linux: IOMMU_NO_PASID
+    raw = ctx.encode();
+    for (unsigned i = 0; i < 4; ++i) bus_.write64(at + 8 * i, raw[i]);
+  }
+  return ctx.pasid_dir_ptr;
+}
+
+std::uint64_t IommuDriver::pasid_table(std::uint64_t dir, std::uint32_t pasid) {
+  const std::uint64_t at = dir + vtd::pasid_dir_index(pasid) * vtd::kPasidDirEntrySize;
+  auto entry = vtd::PasidDirEntry::decode(bus_.read64(at));
+  if (!entry.present) {
+    entry = vtd::PasidDirEntry{};
+    entry.present = true;
+    entry.pasid_table_ptr = tables_.allocate(4096);
+    bus_.write64(at, entry.encode());
+  }
+  return entry.pasid_table_ptr;
+}
+
+Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t did,
+                                    std::uint64_t fl_root, bool supervisor_requests) {
+  if (pasid >= (64ull << (params_.pasid_dir_size_bits + 7))) {
+    return Status::error(EINVAL, "PASID " + std::to_string(pasid) +
+                                     " exceeds the PASID directory size (host.pasid_dir_size_bits)");
+  }
+  const std::uint64_t table = pasid_table(pasid_directory(bdf), pasid);
+  const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
+  std::array<std::uint64_t, 8> raw{};
+  for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8 * i);
+  const bool was_present = vtd::PasidEntry::decode(raw).present;
+  vtd::PasidEntry pe{};
+  pe.present = true;
+  pe.pgtt = static_cast<std::uint8_t>(vtd::Pgtt::FirstLevel);
+  pe.did = did;
+  pe.flptptr = fl_root;
+  pe.flpm = 0;  // 4-level
+  pe.sre = supervisor_requests;
+  pe.aw = 2;    // 48-bit (4-level) address width
+  raw = pe.encode();
+  // Linux writes the upper qwords before the one holding P (pasid.c
+  // pasid_set_present after the rest), so the IOMMU never sees half an entry.
+  for (unsigned i = 1; i < 8; ++i) bus_.write64(at + 8 * i, raw[i]);
+  bus_.write64(at, raw[0]);
+  if (was_present) {
+    // A present entry may be cached: PASID-cache then PASID-based IOTLB
+    // invalidation, as Linux's pasid.c does after changing one.
+    vtd::PasidCacheInvDesc pc{};
+    pc.granularity = vtd::PasidCacheGranularity::Pasid;
+    pc.did = did;
+    pc.pasid = pasid;
+    vtd::PasidIotlbInvDesc tlb{};
+    tlb.granularity = vtd::PasidIotlbGranularity::Pasid;
+    tlb.did = did;
+    tlb.pasid = pasid;
+    const std::array<std::array<std::uint64_t, 2>, 2> descs{pc.encode(), tlb.encode()};
+    return submit_and_wait(descs);
+  }
+  return Status::success();
+}
+
+Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
+                                std::uint64_t length) {
+  // Smallest naturally aligned power-of-two region covering the range
+  // (VT-d spec 6.5.2.4: ADDR with address mask AM); beyond CAP.MAMV the
+  // whole PASID is invalidated instead.
+  const auto mamv = vtd::CapRegister::decode(cap_).mamv;
+  unsigned am = 0;
+  while (am <= mamv) {
+    const std::uint64_t size = 1ull << (12 + am);
+    const std::uint64_t base = iova & ~(size - 1);
+    if (base + size >= iova + length) break;
+    ++am;
+  }
+  vtd::PasidIotlbInvDesc d{};
+  d.did = did;
+  d.pasid = pasid;
+  if (am <= mamv) {
+    d.granularity = vtd::PasidIotlbGranularity::Page;
+    d.addr = iova & ~((1ull << (12 + am)) - 1);
+    d.am = static_cast<std::uint8_t>(am);
+  } else {
+    d.granularity = vtd::PasidIotlbGranularity::Pasid;
+  }
+  const std::array<std::array<std::uint64_t, 2>, 1> descs{d.encode()};
+  return submit_and_wait(descs);
+}
+
+void IommuDriver::post(const std::array<std::uint64_t, 2>& d) {
+  // 256-bit slots: the upper 128 bits are zero for these descriptor types.
+  bus_.write64(queue_ + tail_, d[0]);
+  bus_.write64(queue_ + tail_ + 8, d[1]);
+  bus_.write64(queue_ + tail_ + 16, 0);
+  bus_.write64(queue_ + tail_ + 24, 0);
+  tail_ = (tail_ + 32) % queue_bytes_;
+}
+
+Status IommuDriver::submit_and_wait(std::span<const std::array<std::uint64_t, 2>> descriptors) {
+  if (descriptors.size() + 1 >= queue_bytes_ / 32) {
+    return Status::error(EINVAL, "too many descriptors for the invalidation queue");
+  }
+  // Room check: the queue is full when tail would reach head.
+  const std::uint64_t head = bus_.mmio_read(vtd::kRegIqh, 8);
+  const std::uint64_t used = (tail_ + queue_bytes_ - head) % queue_bytes_;
+  if (used + (descriptors.size() + 1) * 32 >= queue_bytes_) {
+    return Status::error(EBUSY, "invalidation queue full");
+  }
+  const std::uint32_t token = next_status_++;
+  std::uint32_t zero = 0;
+  bus_.write(status_addr_, std::span(reinterpret_cast<const std::uint8_t*>(&zero), 4));
+  for (const auto& d : descriptors) post(d);
+  vtd::InvWaitDesc wait{};
+  wait.sw = true;
+  wait.fn = true;
+  wait.status_data = token;
+  wait.status_addr = status_addr_;
+  post(wait.encode());
+  bus_.mmio_write(vtd::kRegIqt, 8, tail_);
+  const sc_core::sc_time interval(params_.poll_interval_ns, sc_core::SC_NS);
+  for (;;) {
+    if (bus_.read32(status_addr_) == token) break;
+    if (bus_.mmio_read(vtd::kRegFsts, 4) & vtd::kFstsIqe) {
+      return Status::error(EIO, "invalidation queue error (FSTS.IQE)");
+    }
+    if (!HostBus::can_wait()) {
+      return Status::error(EAGAIN,
+                           "invalidation wait cannot complete outside a simulation thread");
+    }
+    sc_core::wait(interval);
+  }
+  ++waits_completed_;
+  return Status::success();
+}
+
+}  // namespace iommu_sim

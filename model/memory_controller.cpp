@@ -1,0 +1,92 @@
+#include "model/memory_controller.h"
+
+#include <cmath>
+
+namespace iommu_sim {
+
+using sc_core::sc_time;
+
+MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryParams& params,
+                                   TimingMode mode, StatsRegistry& stats,
+                                   const std::string& prefix)
+    : sc_module(name),
+      socket("socket"),
+      params_(params),
+      mode_(mode),
+      latency_(ns(params.latency_ns)),
+      ps_per_byte_(1000.0 / params.bandwidth_gbps),
+      limit_(params.address_bits >= 64 ? ~0ull : (1ull << params.address_bits)) {
+  socket.register_b_transport(this, &MemoryController::b_transport);
+  socket.register_transport_dbg(this, &MemoryController::transport_dbg);
+  stats.counter(prefix + ".reads", &reads_, "read requests served");
+  stats.counter(prefix + ".writes", &writes_, "write requests served");
+  stats.counter(prefix + ".bytes_read", &bytes_read_, "bytes read");
+  stats.counter(prefix + ".bytes_written", &bytes_written_, "bytes written");
+  stats.counter(prefix + ".address_errors", &address_errors_,
+                "requests beyond memory.address_bits, answered with an address error");
+  stats.histogram(prefix + ".queue_delay", &queue_delay_, "ns",
+                  "time a request waited for the channel (Timed mode)");
+  stats.derived(prefix + ".frames_touched",
+                [this] { return static_cast<double>(store_.frames_allocated()); },
+                "4 KiB frames of simulated memory ever written");
+}
+
+sc_time MemoryController::occupancy(std::uint64_t bytes) const {
+  const double ps = std::ceil(static_cast<double>(bytes) * ps_per_byte_ - 1e-9);
+  return sc_time::from_value(static_cast<sc_dt::uint64>(ps));
+}
+
+bool MemoryController::access(tlm::tlm_generic_payload& p) {
+  const std::uint64_t addr = p.get_address();
+  const std::uint64_t len = p.get_data_length();
+  if (addr >= limit_ || len > limit_ - addr) {
+    ++address_errors_;
+    p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return false;
+  }
+  if (p.get_byte_enable_ptr() != nullptr) {
+    p.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return false;
+  }
+  std::span data(p.get_data_ptr(), len);
+  if (p.is_read()) {
+    store_.read(addr, data);
+  } else if (p.is_write()) {
+    store_.write(addr, data);
+  } else {
+    p.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return false;
+  }
+  p.set_response_status(tlm::TLM_OK_RESPONSE);
+  return true;
+}
+
+void MemoryController::b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
+  if (!access(p)) return;
+  const std::uint64_t len = p.get_data_length();
+  if (p.is_read()) {
+    ++reads_;
+    bytes_read_ += len;
+  } else {
+    ++writes_;
+    bytes_written_ += len;
+  }
+  const sc_time busy = occupancy(len);
+  if (mode_ == TimingMode::Timed) {
+    // First come, first served on one channel: the request starts when it
+    // arrives or when the channel frees, whichever is later.
+    const sc_time arrival = sc_core::sc_time_stamp() + delay;
+    const sc_time start = arrival > busy_until_ ? arrival : busy_until_;
+    busy_until_ = start + busy;
+    queue_delay_.record((start - arrival).value());
+    delay += (start - arrival) + busy + latency_;
+  } else {
+    delay += busy + latency_;
+  }
+}
+
+unsigned int MemoryController::transport_dbg(int, tlm::tlm_generic_payload& p) {
+  return access(p) ? p.get_data_length() : 0;
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,92 @@
+#include "model/platform/platform.h"
+
+#include <stdexcept>
+
+#include "tlm_utils/tlm_quantumkeeper.h"
+
+namespace iommu_sim {
+
+Platform::Platform(const PlatformConfig& config)
+    : config_(config),
+      mode_(config.mode == "functional" ? TimingMode::Functional : TimingMode::Timed),
+      table_frames_(config.host.table_region),
+      data_frames_(config.host.data_region) {
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(ns(config.quantum_ns));
+  memory_ = std::make_unique<MemoryController>("memory", config.memory, mode_, stats_);
+  iommu_ = std::make_unique<Iommu>("iommu", config.iommu, mode_, stats_);
+  root_complex_ =
+      std::make_unique<RootComplex>("root_complex", ns(config.pcie.root_complex_latency_ns), stats_);
+  host_bus_ = std::make_unique<HostBus>("host");
+
+  iommu_->dma_out.bind(memory_->socket);
+  iommu_->table_mem.bind(memory_->socket);
+  root_complex_->to_iommu.bind(iommu_->upstream);
+  host_bus_->mem.bind(memory_->socket);
+  host_bus_->mmio.bind(iommu_->regs);
+
+  // Endpoint i behind root port i: bus i+1, device 0, function 0.
+  for (std::size_t i = 0; i < config.pcie.endpoints.size(); ++i) {
+    const auto& name = config.pcie.endpoints[i].name;
+    const Bdf bdf{static_cast<std::uint8_t>(i + 1), 0, 0};
+    auto ep = std::make_unique<Endpoint>(name.c_str(), bdf, ns(config.pcie.link_latency_ns), stats_);
+    ep->link.bind(root_complex_->root_ports);
+    endpoints_.emplace(name, std::move(ep));
+  }
+  // Each generator's stream is seeded from the one seed and its index.
+  std::seed_seq seq{config.seed};
+  std::vector<std::uint64_t> seeds(config.workloads.size());
+  {
+    std::vector<std::uint32_t> raw(config.workloads.size() * 2);
+    seq.generate(raw.begin(), raw.end());
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      seeds[i] = static_cast<std::uint64_t>(raw[2 * i]) << 32 | raw[2 * i + 1];
+    }
+  }
+  for (std::size_t i = 0; i < config.workloads.size(); ++i) {
+    WorkloadParams w = config.workloads[i];
+    if (w.name.empty()) w.name = "wl" + std::to_string(i);
+    auto gen = std::make_unique<DmaGenerator>(w.name.c_str(), w, mode_, seeds[i], stats_);
+    gen->socket.bind(endpoints_.at(w.device)->dma_in);
+    workloads_.push_back(std::move(gen));
+  }
+
+  // Host set-up before time 0, once every socket is bound: the driver
+  // programs the IOMMU through its registers and writes the tables.
+  driver_ = std::make_unique<IommuDriver>(*host_bus_, table_frames_, config.host);
+  manager_ = std::make_unique<IoasidManager>(*host_bus_, *driver_, table_frames_, data_frames_);
+  host_bus_->at_start([this] { set_up_host(); });
+}
+
+void Platform::set_up_host() {
+  auto check = [](const Status& s, const std::string& what) {
+    // validate() rules out every user error, so a failure here is a bug.
+    if (!s.ok()) throw std::logic_error(what + ": " + s.message);
+  };
+  check(driver_->init(), "IOMMU driver init");
+  for (const auto& as : config_.address_spaces) {
+    const IoasId id = manager_->create_ioas();
+    ioas_.emplace(as.name, id);
+    for (const auto& m : as.mappings) {
+      check(manager_->map(id, m.iova, m.size, m.writable), "map in " + as.name);
+    }
+  }
+  for (const auto& a : config_.attach) {
+    check(manager_->attach(endpoints_.at(a.device)->bdf(), a.pasid, ioas_.at(a.ioas)),
+          "attach " + a.device);
+  }
+}
+
+Platform::~Platform() = default;
+
+void Platform::run() { sc_core::sc_start(); }
+
+nlohmann::json Platform::stats_json() const {
+  PlatformConfig copy = config_;
+  nlohmann::json out;
+  out["config"] = dump_config(copy);
+  out["simulated_time_ns"] = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  out["stats"] = stats_.to_json();
+  return out;
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,74 @@
+// Turns a validated PlatformConfig into SystemC modules, wires their
+// sockets, and runs the host set-up (driver init, address spaces, mappings,
+// attachments) at the start of simulation, before time 0's processes, so DMA
+// starts on a programmed IOMMU.
+//
+//   DmaGenerator -> Endpoint -> RootComplex -> Iommu -> MemoryController
+//                                              Iommu.table_mem -^
+//   HostBus.mem -> MemoryController, HostBus.mmio -> Iommu.regs
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "iommu/iommu.h"
+#include "model/host/frame_allocator.h"
+#include "model/host/host_bus.h"
+#include "model/host/iommu_driver.h"
+#include "model/host/ioasid_manager.h"
+#include "model/memory_controller.h"
+#include "model/platform/platform_config.h"
+#include "model/stats.h"
+#include "pcie/endpoint.h"
+#include "pcie/root_complex.h"
+#include "workloads/dma_generator.h"
+
+namespace iommu_sim {
+
+class Platform {
+ public:
+  // `config` must have passed validate(). Start on a fresh kernel.
+  explicit Platform(const PlatformConfig& config);
+  ~Platform();
+
+  // Runs until every workload finished and no event is pending.
+  void run();
+
+  const PlatformConfig& config() const { return config_; }
+  StatsRegistry& stats() { return stats_; }
+  nlohmann::json stats_json() const;
+
+  MemoryController& memory() { return *memory_; }
+  Iommu& iommu() { return *iommu_; }
+  HostBus& host_bus() { return *host_bus_; }
+  IommuDriver& driver() { return *driver_; }
+  IoasidManager& manager() { return *manager_; }
+  Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
+  DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
+  std::size_t workload_count() const { return workloads_.size(); }
+  // Valid once the simulation started (the host set-up has run).
+  IoasId ioas(const std::string& name) const { return ioas_.at(name); }
+  TimingMode mode() const { return mode_; }
+
+ private:
+  void set_up_host();
+
+  PlatformConfig config_;
+  TimingMode mode_;
+  StatsRegistry stats_;
+  std::unique_ptr<MemoryController> memory_;
+  std::unique_ptr<Iommu> iommu_;
+  std::unique_ptr<RootComplex> root_complex_;
+  std::map<std::string, std::unique_ptr<Endpoint>> endpoints_;
+  std::vector<std::unique_ptr<DmaGenerator>> workloads_;
+  std::unique_ptr<HostBus> host_bus_;
+  FrameAllocator table_frames_;
+  FrameAllocator data_frames_;
+  std::unique_ptr<IommuDriver> driver_;
+  std::unique_ptr<IoasidManager> manager_;
+  std::map<std::string, IoasId> ioas_;
+};
+
+}  // namespace iommu_sim

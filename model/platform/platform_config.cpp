@@ -1,0 +1,81 @@
+#include "model/platform/platform_config.h"
+
+#include <map>
+#include <set>
+
+namespace iommu_sim {
+
+std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
+  std::vector<ConfigError> errors;
+  PlatformConfig c;
+  ConfigLoader loader(j, "", errors);
+  loader.load(c);
+  if (!errors.empty()) return errors;
+  errors = validate(c);
+  if (errors.empty()) out = std::move(c);
+  return errors;
+}
+
+std::vector<ConfigError> validate(const PlatformConfig& c) {
+  std::vector<ConfigError> errors;
+  auto fail = [&](std::string path, std::string reason) {
+    errors.push_back({std::move(path), std::move(reason)});
+  };
+  std::set<std::string> devices;
+  for (std::size_t i = 0; i < c.pcie.endpoints.size(); ++i) {
+    const auto& name = c.pcie.endpoints[i].name;
+    const std::string path = "pcie.endpoints[" + std::to_string(i) + "].name";
+    if (name.empty()) fail(path, "is required");
+    if (!devices.insert(name).second) fail(path, "duplicate endpoint name \"" + name + "\"");
+  }
+  std::set<std::string> spaces;
+  for (std::size_t i = 0; i < c.address_spaces.size(); ++i) {
+    const auto& as = c.address_spaces[i];
+    const std::string path = "address_spaces[" + std::to_string(i) + "]";
+    if (as.name.empty()) fail(path + ".name", "is required");
+    if (!spaces.insert(as.name).second) fail(path + ".name", "duplicate name \"" + as.name + "\"");
+    std::map<std::uint64_t, std::uint64_t> ranges;
+    for (std::size_t m = 0; m < as.mappings.size(); ++m) {
+      const auto& map = as.mappings[m];
+      const std::string mp = path + ".mappings[" + std::to_string(m) + "]";
+      if (map.iova % 4096 != 0) fail(mp + ".iova", "must be 4 KiB aligned");
+      if (map.size % 4096 != 0) fail(mp + ".size", "must be a multiple of 4 KiB");
+      if (map.iova + map.size > (1ull << 47) || map.iova + map.size < map.iova) {
+        fail(mp, "ends beyond the 47-bit IOVA space of 4-level first-level paging");
+        continue;
+      }
+      auto next = ranges.lower_bound(map.iova);
+      const bool overlaps_next = next != ranges.end() && next->first < map.iova + map.size;
+      const bool overlaps_prev = next != ranges.begin() && std::prev(next)->second > map.iova;
+      if (overlaps_next || overlaps_prev) fail(mp, "overlaps another mapping of " + as.name);
+      ranges.emplace(map.iova, map.iova + map.size);
+    }
+  }
+  std::set<std::pair<std::string, std::uint32_t>> attached;
+  for (std::size_t i = 0; i < c.attach.size(); ++i) {
+    const auto& a = c.attach[i];
+    const std::string path = "attach[" + std::to_string(i) + "]";
+    if (!devices.contains(a.device)) fail(path + ".device", "no endpoint named \"" + a.device + "\"");
+    if (!spaces.contains(a.ioas)) fail(path + ".ioas", "no address space named \"" + a.ioas + "\"");
+    if (a.pasid >= (64ull << (c.host.pasid_dir_size_bits + 7))) {
+      fail(path + ".pasid", "exceeds the PASID directory (host.pasid_dir_size_bits)");
+    }
+    if (!attached.emplace(a.device, a.pasid).second) {
+      fail(path, "device \"" + a.device + "\" PASID " + std::to_string(a.pasid) +
+                     " is attached twice");
+    }
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < c.workloads.size(); ++i) {
+    const auto& w = c.workloads[i];
+    const std::string path = "workloads[" + std::to_string(i) + "]";
+    if (!devices.contains(w.device)) fail(path + ".device", "no endpoint named \"" + w.device + "\"");
+    if (w.base % w.size != 0) fail(path + ".base", "must be a multiple of size");
+    if (w.span < w.size) fail(path + ".span", "must be at least size");
+    const std::string name = w.name.empty() ? "wl" + std::to_string(i) : w.name;
+    if (!names.insert(name).second) fail(path + ".name", "duplicate workload name \"" + name + "\"");
+  }
+  return errors;
+}
+
+}  // namespace iommu_sim

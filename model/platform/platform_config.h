@@ -1,0 +1,99 @@
+// The whole configuration of one simulation: every block's parameters plus
+// the host-side set-up (address spaces, mappings, attachments) and the
+// workloads. One JSON file maps onto it field by field.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "iommu/iommu_params.h"
+#include "model/config_loader.h"
+#include "model/host/host_params.h"
+#include "model/memory_params.h"
+#include "pcie/pcie_params.h"
+#include "workloads/workload_params.h"
+
+namespace iommu_sim {
+
+struct MappingParams {
+  std::uint64_t iova = 0x100000;
+  std::uint64_t size = 1ull << 20;
+  bool writable = true;
+
+  template <class V>
+  void visit(V& v) {
+    v(iova, {"iova", "bytes", "0x100000", "First IOVA of the mapping; 4 KiB aligned."});
+    v(size, {"size", "bytes", "1 MiB", "Length of the mapping; a multiple of 4 KiB.", 4096,
+             1ull << 47});
+    v(writable, {"writable", "", "true", "Whether DMA writes are allowed (first-level R/W bit)."});
+  }
+};
+
+struct AddressSpaceParams {
+  std::string name;
+  std::vector<MappingParams> mappings;
+
+  template <class V>
+  void visit(V& v) {
+    v(name, {"name", "", "required", "Unique name of the I/O address space (IOAS)."});
+    v.list(mappings, {"mappings", "ranges mapped at start-up, each backed by fresh memory"});
+  }
+};
+
+struct AttachParams {
+  std::string device;
+  std::uint32_t pasid = 1;
+  std::string ioas;
+
+  template <class V>
+  void visit(V& v) {
+    v(device, {"device", "", "required", "PCIe function to attach (pcie.endpoints[].name)."});
+    v(pasid, {"pasid", "", "1", "PASID whose PASID-table entry points at the IOAS's table; 0 "
+                                "is RID_PASID (requests without PASID).",
+              0, (1u << 20) - 1});
+    v(ioas, {"ioas", "", "required", "Address space to attach to (address_spaces[].name)."});
+  }
+};
+
+struct PlatformConfig {
+  std::uint64_t seed = 1;
+  std::string mode = "timed";
+  double quantum_ns = 1000.0;
+  MemoryParams memory;
+  PcieParams pcie;
+  IommuParams iommu;
+  HostParams host;
+  std::vector<AddressSpaceParams> address_spaces{
+      AddressSpaceParams{"as0", {MappingParams{}}}};
+  std::vector<AttachParams> attach{AttachParams{"nic0", 1, "as0"}};
+  std::vector<WorkloadParams> workloads{WorkloadParams{.name = "", .device = "nic0"}};
+
+  template <class V>
+  void visit(V& v) {
+    v(seed, {"seed", "", "1", "The one seed every random choice is derived from; the same "
+                              "config and seed give a byte-identical stats.json."});
+    v(mode, {"mode", "", "timed",
+             "timed: every block waits where hardware would, contention is modelled; "
+             "functional: no waits, unloaded latencies, same translations and cache counters.",
+             0, 0, false, {"timed", "functional"}});
+    v(quantum_ns, {"quantum_ns", "ns", "1000: TLM-2.0 loosely-timed practice",
+                   "Functional mode only: how far an initiator may run ahead of simulated time.",
+                   1.0, 1e12});
+    v.group("memory", memory, "memory channel");
+    v.group("pcie", pcie, "PCIe topology and link timing");
+    v.group("iommu", iommu, "the VT-d remapping unit");
+    v.group("host", host, "host driver and ioasid manager");
+    v.list(address_spaces, {"address_spaces", "I/O address spaces created at start-up"});
+    v.list(attach, {"attach", "(device, PASID) -> address space attachments made at start-up"});
+    v.list(workloads, {"workloads", "DMA generators", 0, 1024});
+  }
+};
+
+// Parses and validates a configuration: fields, ranges, and references
+// between sections. An empty error list means the config can be built.
+std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out);
+std::vector<ConfigError> validate(const PlatformConfig& c);
+
+}  // namespace iommu_sim

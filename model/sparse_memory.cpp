@@ -1,0 +1,51 @@
+#include "model/sparse_memory.h"
+
+#include <algorithm>
+
+namespace iommu_sim {
+
+const SparseMemory::Frame* SparseMemory::find(std::uint64_t frame_number) const {
+  if (frame_number == cached_number_) return cached_frame_;
+  auto it = frames_.find(frame_number);
+  if (it == frames_.end()) return nullptr;
+  cached_number_ = frame_number;
+  cached_frame_ = it->second.get();
+  return cached_frame_;
+}
+
+SparseMemory::Frame& SparseMemory::obtain(std::uint64_t frame_number) {
+  if (frame_number == cached_number_) return *cached_frame_;
+  auto& slot = frames_[frame_number];
+  if (!slot) slot = std::make_unique<Frame>();  // value-initialised: zeros
+  cached_number_ = frame_number;
+  cached_frame_ = slot.get();
+  return *slot;
+}
+
+void SparseMemory::read(std::uint64_t addr, std::span<std::uint8_t> out) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::uint64_t a = addr + done;
+    const std::uint64_t offset = a & (kFrameSize - 1);
+    const std::size_t chunk = std::min<std::size_t>(out.size() - done, kFrameSize - offset);
+    if (const Frame* f = find(a >> kFrameShift)) {
+      std::memcpy(out.data() + done, f->data() + offset, chunk);
+    } else {
+      std::memset(out.data() + done, 0, chunk);
+    }
+    done += chunk;
+  }
+}
+
+void SparseMemory::write(std::uint64_t addr, std::span<const std::uint8_t> in) {
+  std::size_t done = 0;
+  while (done < in.size()) {
+    const std::uint64_t a = addr + done;
+    const std::uint64_t offset = a & (kFrameSize - 1);
+    const std::size_t chunk = std::min<std::size_t>(in.size() - done, kFrameSize - offset);
+    std::memcpy(obtain(a >> kFrameShift).data() + offset, in.data() + done, chunk);
+    done += chunk;
+  }
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,93 @@
+#include "model/stats.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace iommu_sim {
+
+std::uint64_t Histogram::percentile(double q) const {
+  if (count_ == 0) return 0;
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  std::uint64_t seen = 0;
+  for (const auto& [value, n] : bins_) {
+    seen += n;
+    if (seen >= rank) return value;
+  }
+  return bins_.rbegin()->first;
+}
+
+void Histogram::reset() {
+  bins_.clear();
+  count_ = 0;
+  sum_ = 0;
+  last_value_ = 0;
+  last_count_ = nullptr;
+}
+
+void StatsRegistry::claim(const std::string& name) {
+  // A duplicate name is a programming error in a block, never user input.
+  if (counters_.contains(name) || histograms_.contains(name) || derived_.contains(name)) {
+    throw std::logic_error("statistic registered twice: " + name);
+  }
+}
+
+void StatsRegistry::counter(std::string name, const std::uint64_t* value, std::string_view doc) {
+  claim(name);
+  counters_.emplace(std::move(name), CounterEntry{value, std::string(doc)});
+}
+
+void StatsRegistry::histogram(std::string name, const Histogram* h, std::string_view unit,
+                              std::string_view doc, double scale) {
+  claim(name);
+  histograms_.emplace(std::move(name),
+                      HistogramEntry{h, std::string(unit), std::string(doc), scale});
+}
+
+void StatsRegistry::derived(std::string name, std::function<double()> fn, std::string_view doc) {
+  claim(name);
+  derived_.emplace(std::move(name), DerivedEntry{std::move(fn), std::string(doc)});
+}
+
+nlohmann::json StatsRegistry::to_json() const {
+  // std::map keeps names sorted, and nlohmann::json objects are sorted too,
+  // so the same run always writes the same bytes.
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, e] : counters_) out[name] = *e.value;
+  for (const auto& [name, e] : derived_) out[name] = e.fn();
+  for (const auto& [name, e] : histograms_) {
+    const Histogram& h = *e.h;
+    const double s = e.scale;
+    out[name] = {
+        {"unit", e.unit},
+        {"count", h.count()},
+        {"mean", h.mean() / s},
+        {"min", static_cast<double>(h.min()) / s},
+        {"p50", static_cast<double>(h.percentile(0.50)) / s},
+        {"p90", static_cast<double>(h.percentile(0.90)) / s},
+        {"p99", static_cast<double>(h.percentile(0.99)) / s},
+        {"max", static_cast<double>(h.max()) / s},
+    };
+  }
+  return out;
+}
+
+std::map<std::string, std::string> StatsRegistry::descriptions() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, e] : counters_) out[name] = e.doc;
+  for (const auto& [name, e] : derived_) out[name] = e.doc;
+  for (const auto& [name, e] : histograms_) out[name] = e.doc + " (" + e.unit + ")";
+  return out;
+}
+
+std::uint64_t StatsRegistry::counter_value(const std::string& name) const {
+  auto it = counters_.find(name);
+  if (it == counters_.end()) throw std::out_of_range("no counter named " + name);
+  return *it->second.value;
+}
+
+const Histogram* StatsRegistry::find_histogram(const std::string& name) const {
+  auto it = histograms_.find(name);
+  return it == histograms_.end() ? nullptr : it->second.h;
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages iommu-sim needs, if any is missing (as root).
+set -euo pipefail
+packages=(cmake g++ make pkg-config libsystemc-dev libboost-container-dev nlohmann-json3-dev
+          libcli11-dev libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "error: run as root (apt-get install needs it), or install: ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi

@@ -1,0 +1,176 @@
+// Each fault reason the walk can raise, produced by a crafted table
+// (VT-d spec 7.1.3, scalable-mode fault conditions), recorded in the fault
+// recording registers (VT-d spec 11.4.14), and never letting the DMA reach
+// memory.
+#include <gtest/gtest.h>
+
+#include "iommu/formats/vtd_fault.h"
+#include "iommu/formats/vtd_registers.h"
+#include "iommu/formats/vtd_root_context.h"
+#include "tests/support/dma_probe.h"
+
+namespace iommu_sim::test {
+namespace {
+
+namespace vtd = iommu::vtd;
+using FR = vtd::FaultReason;
+
+struct Outcome {
+  DmaResult dma;
+  vtd::FaultRecord record;
+  std::uint32_t fsts = 0;
+  std::uint64_t memory_reads = 0, memory_writes = 0, walk_reads = 0;
+};
+
+// Runs one request on a platform that `prepare` may corrupt first.
+Outcome run_one(PlatformConfig c, const DmaRequest& req,
+                const std::function<void(Platform&)>& prepare = {}) {
+  TestBench tb(std::move(c));
+  Outcome o;
+  tb.run([&] {
+    if (prepare) prepare(tb.platform());
+    o.dma = tb.probe("nic0").issue(req);
+  });
+  auto& bus = tb.platform().host_bus();
+  const auto cap = vtd::CapRegister::decode(bus.mmio_read(vtd::kRegCap, 8));
+  const std::uint64_t frcd = static_cast<std::uint64_t>(cap.fro) * 16;
+  o.record = vtd::FaultRecord::decode({bus.mmio_read(frcd, 8), bus.mmio_read(frcd + 8, 8)});
+  o.fsts = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
+  auto& stats = tb.platform().stats();
+  o.memory_reads = stats.counter_value("memory.reads");
+  o.memory_writes = stats.counter_value("memory.writes");
+  o.walk_reads = stats.counter_value("iommu.walk.memory_reads");
+  return o;
+}
+
+void expect_fault(const Outcome& o, FR reason, std::uint64_t address, bool read) {
+  EXPECT_FALSE(o.dma.ok);
+  EXPECT_EQ(o.dma.completion, CompletionStatus::UnsupportedRequest);
+  EXPECT_TRUE(o.record.f);
+  EXPECT_EQ(o.record.fr, static_cast<std::uint8_t>(reason))
+      << "got " << vtd::fault_reason_name(static_cast<FR>(o.record.fr));
+  EXPECT_EQ(o.record.fi, address & ~0xfffull);
+  EXPECT_EQ(o.record.t, read);  // T=1: read request
+  EXPECT_EQ(o.record.sid, (Bdf{1, 0, 0}.rid()));
+  EXPECT_TRUE(o.fsts & vtd::kFstsPpf);
+  // The DMA never reached memory: every memory read was a table read, and
+  // nothing was written.
+  EXPECT_EQ(o.memory_reads, o.walk_reads);
+  EXPECT_EQ(o.memory_writes, 0u);
+}
+
+std::uint64_t context_entry_address(Platform& p, Bdf bdf) {
+  auto& bus = p.host_bus();
+  const std::uint64_t re = vtd::root_entry_address(p.driver().root_table(), bdf.bus);
+  const auto root = vtd::ScalableRootEntry::decode({bus.read64(re), bus.read64(re + 8)});
+  return vtd::scalable_context_entry_address(root.lower_context_table, bdf.devfn());
+}
+
+TEST(Faults, RootEntryNotPresent) {
+  // VT-d 0x39: the root entry of the request's bus has P clear for its half.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000},
+                   [](Platform& p) {
+                     const std::uint64_t re = vtd::root_entry_address(p.driver().root_table(), 1);
+                     p.host_bus().write64(re, 0);
+                   });
+  expect_fault(o, FR::kSmRootEntryNotPresent, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 1u);
+}
+
+TEST(Faults, ContextEntryNotPresent) {
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000},
+                   [](Platform& p) {
+                     const std::uint64_t ce = context_entry_address(p, Bdf{1, 0, 0});
+                     for (unsigned i = 0; i < 4; ++i) p.host_bus().write64(ce + 8 * i, 0);
+                   });
+  expect_fault(o, FR::kSmContextEntryNotPresent, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 2u);
+}
+
+TEST(Faults, PasidDirectoryEntryNotPresent) {
+  // PASID 64 lives in directory entry 1, which the driver never filled.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000, .pasid = 64});
+  expect_fault(o, FR::kSmPasidDirEntryNotPresent, 0x100000, true);
+  EXPECT_EQ(o.record.pv, 64u);
+  EXPECT_TRUE(o.record.pp);
+  EXPECT_EQ(o.walk_reads, 3u);
+}
+
+TEST(Faults, PasidEntryNotPresent) {
+  // PASID 2 shares directory entry 0 with PASID 1 but was never attached.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000, .pasid = 2});
+  expect_fault(o, FR::kSmPasidEntryNotPresent, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 4u);
+}
+
+TEST(Faults, FirstLevelEntryNotPresent) {
+  // 0x300000 is in the second 2 MiB region: its page-directory entry is absent.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x300000});
+  expect_fault(o, FR::kSmFirstLevelEntryNotPresent, 0x300000, true);
+  EXPECT_EQ(o.walk_reads, 7u);  // root, context, dir, PASID entry, PML4E, PDPTE, PDE
+}
+
+TEST(Faults, WriteToReadOnlyPage) {
+  PlatformConfig c = default_config_without_workloads();
+  c.address_spaces[0].mappings[0].writable = false;
+  auto o = run_one(c, {.address = 0x100080, .write = true});
+  expect_fault(o, FR::kSmWriteDenied, 0x100080, false);
+  EXPECT_EQ(o.walk_reads, 8u);
+}
+
+TEST(Faults, UserRequestToSupervisorPageAndSupervisorRequestWithoutSre) {
+  // The driver attaches with SRE=0: a privileged request is refused (0x5D).
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000, .privileged = true});
+  expect_fault(o, FR::kSmSreClear, 0x100000, true);
+}
+
+TEST(Faults, NonCanonicalAddress) {
+  auto o = run_one(default_config_without_workloads(), {.address = 0x0000800000000000ull});
+  expect_fault(o, FR::kSmNonCanonical, 0x0000800000000000ull, true);
+}
+
+TEST(Faults, FaultProcessingDisabledCountsButDoesNotRecord) {
+  auto o = run_one(default_config_without_workloads(), {.address = 0x300000}, [](Platform& p) {
+    const std::uint64_t ce = context_entry_address(p, Bdf{1, 0, 0});
+    auto& bus = p.host_bus();
+    std::array<std::uint64_t, 4> raw{};
+    for (unsigned i = 0; i < 4; ++i) raw[i] = bus.read64(ce + 8 * i);
+    auto ctx = vtd::ScalableContextEntry::decode(raw);
+    ctx.fpd = true;
+    raw = ctx.encode();
+    for (unsigned i = 0; i < 4; ++i) bus.write64(ce + 8 * i, raw[i]);
+  });
+  EXPECT_FALSE(o.dma.ok);
+  EXPECT_FALSE(o.record.f);
+  EXPECT_FALSE(o.fsts & vtd::kFstsPpf);
+}
+
+TEST(Faults, RecordsFillInOrderAndOverflowSetsPfo) {
+  PlatformConfig c = default_config_without_workloads();
+  c.iommu.fault_records = 2;
+  TestBench tb(c);
+  tb.run([&] {
+    for (std::uint64_t a : {0x300000ull, 0x500000ull, 0x700000ull}) {
+      tb.probe("nic0").issue({.address = a});
+    }
+  });
+  auto& bus = tb.platform().host_bus();
+  const auto cap = vtd::CapRegister::decode(bus.mmio_read(vtd::kRegCap, 8));
+  EXPECT_EQ(cap.nfr, 1u);
+  const std::uint64_t frcd = static_cast<std::uint64_t>(cap.fro) * 16;
+  const auto r0 = vtd::FaultRecord::decode({bus.mmio_read(frcd, 8), bus.mmio_read(frcd + 8, 8)});
+  const auto r1 =
+      vtd::FaultRecord::decode({bus.mmio_read(frcd + 16, 8), bus.mmio_read(frcd + 24, 8)});
+  EXPECT_EQ(r0.fi, 0x300000u);
+  EXPECT_EQ(r1.fi, 0x500000u);
+  const auto fsts = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
+  EXPECT_TRUE(fsts & vtd::kFstsPfo);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.faults.overflow"), 1u);
+  // Software clears record 0 (RW1C on F); the next fault lands there.
+  bus.mmio_write(frcd + 12, 4, 0x80000000u);
+  const auto cleared = vtd::FaultRecord::decode({bus.mmio_read(frcd, 8), bus.mmio_read(frcd + 8, 8)});
+  EXPECT_FALSE(cleared.f);
+}
+
+}  // namespace
+}  // namespace iommu_sim::test

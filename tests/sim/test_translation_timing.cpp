@@ -1,0 +1,120 @@
+// An unloaded translation's simulated latency equals the sum of its steps
+// (DESIGN.md, modelling rules). The expected values are computed here from
+// the parameters, step by step, not taken from the model.
+#include <gtest/gtest.h>
+
+#include "tests/support/dma_probe.h"
+
+namespace iommu_sim::test {
+namespace {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+using sc_core::SC_PS;
+
+// 16 GB/s makes every transfer time a whole number of picoseconds:
+// 62.5 ps per byte.
+PlatformConfig timing_config() {
+  PlatformConfig c = default_config_without_workloads();
+  c.memory.latency_ns = 80;
+  c.memory.bandwidth_gbps = 16;
+  c.pcie.link_latency_ns = 100;
+  c.pcie.root_complex_latency_ns = 20;
+  c.iommu.lookup_latency_ns = 3;
+  return c;
+}
+
+sc_time read_time(unsigned bytes) { return sc_time(80, SC_NS) + sc_time(bytes * 62.5, SC_PS); }
+
+TEST(TranslationTiming, ColdWalkIsEightTimedReadsPlusLookup) {
+  TestBench tb(timing_config());
+  DmaResult r;
+  tb.run([&] { r = tb.probe("nic0").issue({.address = 0x100040}); });
+  ASSERT_TRUE(r.ok);
+  // Root entry 16 B, context entry 32 B, PASID directory entry 8 B, PASID
+  // entry 64 B, then PML4E, PDPTE, PDE, PTE of 8 B each.
+  const sc_time walk = read_time(16) + read_time(32) + read_time(8) + read_time(64) +
+                       4 * read_time(8);
+  const sc_time translation = sc_time(3, SC_NS) + walk;
+  const Histogram& h = tb.platform().iommu().translation_latency();
+  ASSERT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.max(), translation.value());
+  // Link up, root complex, translation, 64-byte memory read, link down.
+  const sc_time end_to_end = sc_time(100, SC_NS) + sc_time(20, SC_NS) + translation +
+                             read_time(64) + sc_time(100, SC_NS);
+  EXPECT_EQ(r.latency, end_to_end);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.walk.memory_reads"), 8u);
+}
+
+TEST(TranslationTiming, HitCostsExactlyTheLookupLatency) {
+  TestBench tb(timing_config());
+  DmaResult first, second;
+  tb.run([&] {
+    first = tb.probe("nic0").issue({.address = 0x100000});
+    second = tb.probe("nic0").issue({.address = 0x100fc0});  // same page
+  });
+  ASSERT_TRUE(first.ok && second.ok);
+  const Histogram& h = tb.platform().iommu().translation_latency();
+  EXPECT_EQ(h.min(), sc_time(3, SC_NS).value());
+  EXPECT_EQ(second.latency, sc_time(223, SC_NS) + read_time(64));
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.iotlb.hits"), 1u);
+}
+
+TEST(TranslationTiming, WarmContextAndPasidCachesLeaveFourPteReads) {
+  TestBench tb(timing_config());
+  DmaResult second;
+  tb.run([&] {
+    tb.probe("nic0").issue({.address = 0x100000});
+    second = tb.probe("nic0").issue({.address = 0x101000});  // next page
+  });
+  ASSERT_TRUE(second.ok);
+  const sc_time translation = sc_time(3, SC_NS) + 4 * read_time(8);
+  EXPECT_EQ(second.latency, sc_time(220, SC_NS) + translation + read_time(64));
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.context_cache.hits"), 1u);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.pasid_cache.hits"), 1u);
+}
+
+TEST(TranslationTiming, SimultaneousColdWalksQueueOnTheMemoryChannel) {
+  // Two endpoints start cold walks at the same instant. Whichever reaches
+  // memory second (B) waits for A's transfer: 1 ns behind the 16-byte root
+  // entry, then, arriving 1 ns after A, 1 ns behind A's 32-byte context
+  // entry, then 2 ns behind A's 64-byte PASID entry; from there B trails A
+  // by 4 ns and its 8-byte reads find the channel free. B: +4 ns in total.
+  PlatformConfig c = timing_config();
+  c.pcie.endpoints.push_back({"nic1"});
+  c.attach.push_back({"nic1", 1, "as0"});
+  TestBench tb(c);
+  DmaResult a, b;
+  tb.run([&] {
+    sc_core::sc_spawn([&] { b = tb.probe("nic1").issue({.address = 0x100000}); });
+    a = tb.probe("nic0").issue({.address = 0x100000});
+  });
+  ASSERT_TRUE(a.ok && b.ok);
+  const sc_time diff = a.latency > b.latency ? a.latency - b.latency : b.latency - a.latency;
+  EXPECT_EQ(diff, sc_time(4, SC_NS));
+  const Histogram* q = tb.platform().stats().find_histogram("memory.queue_delay");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->sum(), sc_time(4, SC_NS).value());
+}
+
+TEST(TranslationTiming, FunctionalModeGivesTheSameTranslationsAndCounters) {
+  auto run_mode = [](const char* mode) {
+    PlatformConfig c = PlatformConfig{};
+    c.mode = mode;
+    c.workloads[0].count = 3000;
+    start_fresh_kernel();
+    Platform p(c);
+    p.run();
+    return p.stats_json()["stats"];
+  };
+  const auto timed = run_mode("timed");
+  const auto functional = run_mode("functional");
+  for (const char* key : {"iommu.iotlb.hits", "iommu.iotlb.misses", "iommu.walk.memory_reads",
+                          "iommu.translated", "workload.wl0.completed", "memory.reads"}) {
+    EXPECT_EQ(timed[key], functional[key]) << key;
+  }
+  EXPECT_EQ(timed["workload.wl0.completed"], 3000);
+}
+
+}  // namespace
+}  // namespace iommu_sim::test

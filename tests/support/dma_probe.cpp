@@ -1,0 +1,53 @@
+#include "tests/support/dma_probe.h"
+
+namespace iommu_sim::test {
+
+DmaResult DmaProbe::issue(const DmaRequest& r) {
+  DmaResult out;
+  out.data.assign(r.size, r.write ? r.fill : 0);
+  PcieAttrs attrs;
+  attrs.pasid_present = r.pasid_present;
+  attrs.pasid = r.pasid;
+  attrs.privileged = r.privileged;
+  attrs.execute = r.execute;
+  tlm::tlm_generic_payload p;
+  p.set_extension(&attrs);
+  p.set_command(r.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  p.set_address(r.address);
+  p.set_data_ptr(out.data.data());
+  p.set_data_length(r.size);
+  p.set_streaming_width(r.size);
+  p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const sc_core::sc_time start = sc_core::sc_time_stamp();
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  socket->b_transport(p, delay);
+  wait(delay);
+  out.latency = sc_core::sc_time_stamp() - start;
+  out.ok = p.is_response_ok();
+  out.completion = attrs.completion;
+  p.clear_extension(&attrs);
+  return out;
+}
+
+TestBench::TestBench(PlatformConfig config) {
+  start_fresh_kernel();
+  platform_ = std::make_unique<Platform>(config);
+  for (const auto& ep : config.pcie.endpoints) {
+    auto probe = std::make_unique<DmaProbe>(("probe_" + ep.name).c_str());
+    probe->socket.bind(platform_->endpoint(ep.name).dma_in);
+    probes_.emplace(ep.name, std::move(probe));
+  }
+}
+
+void TestBench::run(std::function<void()> script) {
+  sc_core::sc_spawn([s = std::move(script)] { s(); }, "script");
+  platform_->run();
+}
+
+PlatformConfig default_config_without_workloads() {
+  PlatformConfig c;
+  c.workloads.clear();
+  return c;
+}
+
+}  // namespace iommu_sim::test

@@ -1,0 +1,61 @@
+// Test support: a DMA initiator a test drives request by request from a
+// script thread, and a helper that builds a platform on a fresh kernel.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <vector>
+
+#include "model/kernel.h"
+#include "model/platform/platform.h"
+
+namespace iommu_sim::test {
+
+struct DmaResult {
+  bool ok = false;
+  CompletionStatus completion = CompletionStatus::Success;
+  sc_core::sc_time latency;  // issue to completion
+  std::vector<std::uint8_t> data;
+};
+
+struct DmaRequest {
+  std::uint64_t address = 0;
+  bool write = false;
+  std::uint32_t size = 64;
+  bool pasid_present = true;
+  std::uint32_t pasid = 1;
+  bool privileged = false;
+  bool execute = false;
+  std::uint8_t fill = 0xab;  // write data
+};
+
+class DmaProbe : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<DmaProbe> socket;
+  explicit DmaProbe(sc_core::sc_module_name name) : sc_module(name), socket("socket") {}
+  // Issues one request and waits for it (call from a SystemC thread).
+  DmaResult issue(const DmaRequest& r);
+};
+
+// A platform with no workloads plus one probe per endpoint.
+class TestBench {
+ public:
+  explicit TestBench(PlatformConfig config);
+  Platform& platform() { return *platform_; }
+  DmaProbe& probe(const std::string& endpoint) { return *probes_.at(endpoint); }
+  // Runs `script` in a SystemC thread, then the simulation to its end.
+  void run(std::function<void()> script);
+
+ private:
+  std::unique_ptr<Platform> platform_;
+  std::map<std::string, std::unique_ptr<DmaProbe>> probes_;
+};
+
+// The issue's default platform without workloads: one endpoint "nic0"
+// (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
+PlatformConfig default_config_without_workloads();
+
+}  // namespace iommu_sim::test

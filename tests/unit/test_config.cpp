@@ -1,0 +1,117 @@
+// Bad input gives an error naming the field and the reason, and changes
+// nothing (the output config keeps its defaults).
+#include <gtest/gtest.h>
+
+#include "model/platform/platform_config.h"
+
+namespace iommu_sim {
+namespace {
+
+using nlohmann::json;
+
+std::vector<ConfigError> load(const json& j) {
+  PlatformConfig c;
+  c.seed = 777;
+  auto errors = load_config(j, c);
+  if (!errors.empty()) {
+    EXPECT_EQ(c.seed, 777u) << "a failed load changed the output";
+  }
+  return errors;
+}
+
+void expect_error(const json& j, const std::string& path, const std::string& reason_part) {
+  auto errors = load(j);
+  ASSERT_FALSE(errors.empty()) << j.dump();
+  bool found = false;
+  for (const auto& e : errors) {
+    found = found || (e.path == path && e.reason.find(reason_part) != std::string::npos);
+  }
+  EXPECT_TRUE(found) << "expected '" << path << ": ..." << reason_part << "...' in: "
+                     << errors.front().to_string();
+}
+
+TEST(Config, EmptyObjectIsTheDefaultPlatform) {
+  PlatformConfig c;
+  EXPECT_TRUE(load_config(json::object(), c).empty());
+  EXPECT_EQ(c.iommu.iotlb.sets * c.iommu.iotlb.ways, 64u);
+  EXPECT_EQ(c.workloads.at(0).span, 1u << 20);
+  EXPECT_EQ(c.workloads.at(0).size, 64u);
+}
+
+TEST(Config, ValuesAreRead) {
+  PlatformConfig c;
+  auto errors = load_config(
+      json{{"seed", 9},
+           {"iommu", {{"iotlb", {{"sets", 32}, {"ways", 8}}}}},
+           {"workloads", {{{"device", "nic0"}, {"span", "2MiB"}, {"base", "0x100000"}}}}},
+      c);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  EXPECT_EQ(c.seed, 9u);
+  EXPECT_EQ(c.iommu.iotlb.sets, 32u);
+  EXPECT_EQ(c.iommu.iotlb.ways, 8u);
+  EXPECT_EQ(c.workloads.at(0).span, 2u << 20);
+}
+
+TEST(Config, UnknownKeyIsNamed) {
+  expect_error(json{{"iommu", {{"iotlb", {{"setz", 4}}}}}}, "iommu.iotlb.setz",
+               "unknown parameter");
+  expect_error(json{{"bogus", 1}}, "bogus", "unknown parameter");
+}
+
+TEST(Config, WrongTypeIsNamed) {
+  expect_error(json{{"memory", {{"latency_ns", "fast"}}}}, "memory.latency_ns", "must be a number");
+  expect_error(json{{"iommu", {{"iotlb", {{"enabled", 1}}}}}}, "iommu.iotlb.enabled",
+               "true or false");
+  expect_error(json{{"workloads", json::object()}}, "workloads", "must be an array");
+  expect_error(json{{"iommu", 3}}, "iommu", "must be a JSON object");
+}
+
+TEST(Config, OutOfRangeAndNotPowerOfTwo) {
+  expect_error(json{{"iommu", {{"iotlb", {{"sets", 12}}}}}}, "iommu.iotlb.sets", "power of two");
+  expect_error(json{{"iommu", {{"iotlb", {{"ways", 0}}}}}}, "iommu.iotlb.ways", "between 1 and 64");
+  expect_error(json{{"memory", {{"bandwidth_gbps", -1}}}}, "memory.bandwidth_gbps", "between");
+  expect_error(json{{"workloads", {{{"device", "nic0"}, {"write_fraction", 1.5}}}}},
+               "workloads[0].write_fraction", "between 0 and 1");
+  expect_error(json{{"workloads", {{{"device", "nic0"}, {"span", "1XiB"}}}}}, "workloads[0].span",
+               "unsigned integer");
+}
+
+TEST(Config, BadChoiceListsTheChoices) {
+  expect_error(json{{"mode", "fast"}}, "mode", "must be one of timed, functional");
+  expect_error(json{{"workloads", {{{"device", "nic0"}, {"pattern", "zipf"}}}}},
+               "workloads[0].pattern", "sequential, random");
+}
+
+TEST(Config, CrossReferencesAreChecked) {
+  expect_error(json{{"workloads", {{{"device", "gpu9"}}}}}, "workloads[0].device",
+               "no endpoint named \"gpu9\"");
+  expect_error(json{{"attach", {{{"device", "nic0"}, {"ioas", "nope"}}}}}, "attach[0].ioas",
+               "no address space named \"nope\"");
+  expect_error(json{{"pcie", {{"endpoints", {{{"name", "a"}}, {{"name", "a"}}}}}},
+                    {"attach", json::array()},
+                    {"workloads", json::array()}},
+               "pcie.endpoints[1].name", "duplicate");
+  expect_error(json{{"address_spaces",
+                     {{{"name", "x"},
+                       {"mappings", {{{"iova", 0x1000}, {"size", 0x2000}},
+                                     {{"iova", 0x2000}, {"size", 0x1000}}}}}}},
+                    {"attach", json::array()}},
+               "address_spaces[0].mappings[1]", "overlaps");
+  expect_error(json{{"address_spaces", {{{"name", "x"}, {"mappings", {{{"iova", 0x1001}}}}}}},
+                    {"attach", json::array()}},
+               "address_spaces[0].mappings[0].iova", "4 KiB aligned");
+  expect_error(json{{"workloads", {{{"device", "nic0"}, {"base", 0x100020}}}}},
+               "workloads[0].base", "multiple of size");
+}
+
+TEST(Config, SizeStringsParse) {
+  EXPECT_EQ(parse_u64("4KiB"), 4096u);
+  EXPECT_EQ(parse_u64("0x10"), 16u);
+  EXPECT_EQ(parse_u64("3GiB"), 3ull << 30);
+  EXPECT_FALSE(parse_u64("").has_value());
+  EXPECT_FALSE(parse_u64("12 MiB").has_value());
+  EXPECT_FALSE(parse_u64("99999999999TiB").has_value());
+}
+
+}  // namespace
+}  // namespace iommu_sim
