@@ -108,14 +108,18 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   }
   // The caches are consulted when the lookup completes; Timed mode waits
   // until then so the lookup sees the caches as they are at that instant.
-  const sc_time arrival = sc_core::sc_time_stamp() + delay;
+  // Functional mode never waits, so the latency is what the delay grew by;
+  // Timed mode reads the clock (no library call on the functional path).
+  const bool timed = mode_ == TimingMode::Timed;
+  const sc_time arrival = timed ? sc_core::sc_time_stamp() + delay : delay;
   delay += lookup_latency_;
   sync_to(mode_, delay);
 
   const TranslationRequest req{attrs->requester_id, attrs->pasid_present, attrs->pasid, iova,
                                p.is_write(), attrs->privileged, attrs->execute};
   const TranslationResult res = translator_.translate(req, root_table_, delay);
-  translation_latency_.record((sc_core::sc_time_stamp() + delay - arrival).value());
+  const sc_time done = timed ? sc_core::sc_time_stamp() + delay : delay;
+  translation_latency_.record((done - arrival).value());
   if (!res.ok) {
     ++faulted_;
     faults_.report(FaultInfo{req.source_id, req.pasid_present, res.pasid, iova, res.reason,

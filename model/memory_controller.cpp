@@ -32,8 +32,13 @@ MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryPar
 }
 
 sc_time MemoryController::occupancy(std::uint64_t bytes) const {
-  const double ps = std::ceil(static_cast<double>(bytes) * ps_per_byte_ - 1e-9);
-  return sc_time::from_value(static_cast<sc_dt::uint64>(ps));
+  // Streams repeat one size: remember the last conversion.
+  if (bytes != last_bytes_) {
+    const double ps = std::ceil(static_cast<double>(bytes) * ps_per_byte_ - 1e-9);
+    last_occupancy_ = sc_time::from_value(static_cast<sc_dt::uint64>(ps));
+    last_bytes_ = bytes;
+  }
+  return last_occupancy_;
 }
 
 bool MemoryController::access(tlm::tlm_generic_payload& p) {

@@ -39,6 +39,8 @@ class MemoryController : public sc_core::sc_module {
   double ps_per_byte_;
   std::uint64_t limit_;
   sc_core::sc_time busy_until_ = sc_core::SC_ZERO_TIME;
+  mutable std::uint64_t last_bytes_ = ~0ull;
+  mutable sc_core::sc_time last_occupancy_;
 
   std::uint64_t reads_ = 0, writes_ = 0, bytes_read_ = 0, bytes_written_ = 0;
   std::uint64_t address_errors_ = 0;

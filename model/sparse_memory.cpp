@@ -7,14 +7,15 @@ namespace iommu_sim {
 const SparseMemory::Frame* SparseMemory::find(std::uint64_t frame_number) const {
   if (frame_number == cached_number_) return cached_frame_;
   auto it = frames_.find(frame_number);
-  if (it == frames_.end()) return nullptr;
+  // Absent frames are cached too (as null): reads of never-written memory
+  // are common (DMA reads of fresh buffers).
   cached_number_ = frame_number;
-  cached_frame_ = it->second.get();
+  cached_frame_ = it == frames_.end() ? nullptr : it->second.get();
   return cached_frame_;
 }
 
 SparseMemory::Frame& SparseMemory::obtain(std::uint64_t frame_number) {
-  if (frame_number == cached_number_) return *cached_frame_;
+  if (frame_number == cached_number_ && cached_frame_ != nullptr) return *cached_frame_;
   auto& slot = frames_[frame_number];
   if (!slot) slot = std::make_unique<Frame>();  // value-initialised: zeros
   cached_number_ = frame_number;

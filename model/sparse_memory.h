@@ -37,7 +37,8 @@ class SparseMemory {
   Frame& obtain(std::uint64_t frame_number);
 
   std::unordered_map<std::uint64_t, std::unique_ptr<Frame>> frames_;
-  // One-entry lookup cache: DMA streams and walks hit the same frame often.
+  // One-entry lookup cache (null: known absent): DMA streams and walks hit
+  // the same frame often.
   mutable std::uint64_t cached_number_ = ~0ull;
   mutable Frame* cached_frame_ = nullptr;
 };

@@ -15,7 +15,9 @@ DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& p
       params_(params),
       mode_(mode),
       rng_(seed),
-      slots_in_span_(params.span / params.size) {
+      slots_in_span_(params.span / params.size),
+      sequential_(params.pattern == "sequential"),
+      pick_slot_(0, slots_in_span_ - 1) {
   const std::string prefix = std::string("workload.") + basename();
   stats.counter(prefix + ".issued", &issued_, "DMAs issued");
   stats.counter(prefix + ".completed", &completed_, "DMAs completed successfully");
@@ -33,10 +35,10 @@ DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& p
 bool DmaGenerator::next_request(Request& out) {
   if (issued_ == params_.count) return false;
   std::uint64_t index = 0;
-  if (params_.pattern == "sequential") {
+  if (sequential_) {
     index = issued_ % slots_in_span_;
   } else {
-    index = std::uniform_int_distribution<std::uint64_t>(0, slots_in_span_ - 1)(rng_);
+    index = pick_slot_(rng_);
   }
   out.address = params_.base + index * params_.size;
   out.write = params_.write_fraction > 0.0 &&

@@ -42,6 +42,8 @@ class DmaGenerator : public sc_core::sc_module {
   TimingMode mode_;
   std::mt19937_64 rng_;
   std::uint64_t slots_in_span_;
+  bool sequential_;
+  std::uniform_int_distribution<std::uint64_t> pick_slot_;
   std::uint64_t issued_ = 0, completed_ = 0, faulted_ = 0, errors_ = 0;
   unsigned finished_slots_ = 0;
   Histogram latency_;

@@ -60,7 +60,7 @@ struct AttachParams {
 struct PlatformConfig {
   std::uint64_t seed = 1;
   std::string mode = "timed";
-  double quantum_ns = 1000.0;
+  double quantum_ns = 100000.0;
   MemoryParams memory;
   PcieParams pcie;
   IommuParams iommu;
@@ -78,8 +78,11 @@ struct PlatformConfig {
              "timed: every block waits where hardware would, contention is modelled; "
              "functional: no waits, unloaded latencies, same translations and cache counters.",
              0, 0, false, {"timed", "functional"}});
-    v(quantum_ns, {"quantum_ns", "ns", "1000: TLM-2.0 loosely-timed practice",
-                   "Functional mode only: how far an initiator may run ahead of simulated time.",
+    v(quantum_ns, {"quantum_ns", "ns",
+                   "100 us: TLM-2.0 loosely-timed practice of a quantum far above one "
+                   "transaction (~300 unloaded DMAs here), so that synchronisation is rare",
+                   "Functional mode only: how far an initiator may run ahead of simulated "
+                   "time before it yields to other processes (host actions, other devices).",
                    1.0, 1e12});
     v.group("memory", memory, "memory channel");
     v.group("pcie", pcie, "PCIe topology and link timing");
