@@ -46,6 +46,49 @@ TEST(Invalidation, PageSelectiveDescriptorRemovesOnlyTheNamedPage) {
   EXPECT_EQ(p.stats().counter_value("iommu.qi.pasid_iotlb"), 1u);
 }
 
+TEST(Invalidation, PasidWideAndDomainWideDescriptorsRemoveOnlyTheirEntries) {
+  // nic0 PASID 1 -> as0 (domain A), nic0 PASID 2 -> as1 (domain B), two
+  // pages each in the IOTLB.
+  PlatformConfig c = default_config_without_workloads();
+  c.address_spaces.push_back({"as1", {MappingParams{}}});
+  c.attach.push_back({"nic0", 2, "as1"});
+  TestBench tb(c);
+  auto& p = tb.platform();
+  std::uint64_t after_pasid = 0, after_domain = 0, hits_before = 0, hits_after = 0;
+  tb.run([&] {
+    auto& probe = tb.probe("nic0");
+    for (std::uint32_t pasid : {1u, 2u}) {
+      probe.issue({.address = 0x100000, .pasid = pasid});
+      probe.issue({.address = 0x101000, .pasid = pasid});
+    }
+    const auto did_a = p.manager().domain_id(p.ioas("as0"));
+    const auto did_b = p.manager().domain_id(p.ioas("as1"));
+    ASSERT_NE(did_a, did_b);
+    vtd::PasidIotlbInvDesc pasid_wide{};
+    pasid_wide.granularity = vtd::PasidIotlbGranularity::Pasid;
+    pasid_wide.did = did_a;
+    pasid_wide.pasid = 1;
+    const std::array<std::array<std::uint64_t, 2>, 1> d1{pasid_wide.encode()};
+    ASSERT_TRUE(p.driver().submit_and_wait(d1).ok());
+    after_pasid = p.stats().counter_value("iommu.iotlb.invalidations");
+    // PASID 2's entries survived: both hit.
+    hits_before = p.stats().counter_value("iommu.iotlb.hits");
+    probe.issue({.address = 0x100000, .pasid = 2});
+    probe.issue({.address = 0x101000, .pasid = 2});
+    hits_after = p.stats().counter_value("iommu.iotlb.hits");
+    vtd::IotlbInvDesc domain_wide{};
+    domain_wide.granularity = vtd::IotlbGranularity::Domain;
+    domain_wide.did = did_b;
+    const std::array<std::array<std::uint64_t, 2>, 1> d2{domain_wide.encode()};
+    ASSERT_TRUE(p.driver().submit_and_wait(d2).ok());
+    after_domain = p.stats().counter_value("iommu.iotlb.invalidations");
+  });
+  EXPECT_EQ(after_pasid, 2u);
+  EXPECT_EQ(hits_after - hits_before, 2u);
+  EXPECT_EQ(after_domain, 4u);
+  EXPECT_EQ(p.iommu().translator().iotlb().occupancy(), 0u);
+}
+
 TEST(Invalidation, StrictUnmapThenDmaFaults) {
   TestBench tb(default_config_without_workloads());
   auto& p = tb.platform();
