@@ -20,8 +20,8 @@ namespace {
 
 constexpr int kExitConfigError = 2;
 
-int run(const std::string& config_path, const std::string& out_dir, std::optional<std::uint64_t> seed,
-        const std::string& mode, bool quiet) {
+int run(const std::string& config_path, const std::string& out_dir,
+        std::optional<std::uint64_t> seed, const std::string& mode, bool quiet) {
   nlohmann::json j = nlohmann::json::object();
   if (!config_path.empty()) {
     std::ifstream in(config_path);
@@ -80,7 +80,8 @@ int sc_main(int argc, char** argv) {
   auto* config_opt = app.add_option("--config", config_path, "platform and workload JSON file")
                          ->check(CLI::ExistingFile);
   app.add_option("--out", out_dir, "directory to write stats.json into");
-  auto* seed_opt = app.add_option("--seed", seed_value, "seed for all randomness (overrides config)");
+  auto* seed_opt =
+      app.add_option("--seed", seed_value, "seed for all randomness (overrides config)");
   app.add_option("--mode", mode, "timed or functional (overrides config)")
       ->check(CLI::IsMember({"timed", "functional"}));
   app.add_flag("--quiet", quiet, "do not print the summary");

@@ -35,8 +35,8 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
      << faulted << ")\n";
   os << "  IOTLB hit rate          "
      << fmt("%.2f %%", 100.0 * s.at("iommu.iotlb.hit_rate").get<double>()) << "\n";
-  os << "  translation latency     mean " << fmt("%.1f", lat.at("mean").get<double>()) << " ns, p50 "
-     << fmt("%.1f", lat.at("p50").get<double>()) << " ns, p99 "
+  os << "  translation latency     mean " << fmt("%.1f", lat.at("mean").get<double>())
+     << " ns, p50 " << fmt("%.1f", lat.at("p50").get<double>()) << " ns, p99 "
      << fmt("%.1f", lat.at("p99").get<double>()) << " ns (simulated)\n";
   os << "  memory reads per miss   " << fmt("%.2f", misses == 0 ? 0.0 : reads / misses) << "\n";
   os << "  faults                  " << s.at("iommu.faults.total").get<std::uint64_t>() << "\n";
@@ -58,7 +58,8 @@ std::string parameters_markdown() {
         "| parameter | unit | default | range | default's source | meaning |\n"
         "|---|---|---|---|---|---|\n";
   auto cell = [](std::string s) {
-    for (std::size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2) s.replace(i, 1, "\\|");
+    for (std::size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2)
+      s.replace(i, 1, "\\|");
     return s;
   };
   for (const auto& r : rows) {

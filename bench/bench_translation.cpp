@@ -52,10 +52,18 @@ void run_stream(benchmark::State& state, Stream s, const char* mode) {
   state.counters["sim_translation_p50_ns"] = sim_ns_per_translation;
 }
 
-void BM_Timed_AllHit(benchmark::State& st) { run_stream(st, Stream::AllHit, "timed"); }
-void BM_Timed_IotlbMiss(benchmark::State& st) { run_stream(st, Stream::IotlbMiss, "timed"); }
-void BM_Timed_ColdWalk(benchmark::State& st) { run_stream(st, Stream::ColdWalk, "timed"); }
-void BM_Functional_AllHit(benchmark::State& st) { run_stream(st, Stream::AllHit, "functional"); }
+void BM_Timed_AllHit(benchmark::State& st) {
+  run_stream(st, Stream::AllHit, "timed");
+}
+void BM_Timed_IotlbMiss(benchmark::State& st) {
+  run_stream(st, Stream::IotlbMiss, "timed");
+}
+void BM_Timed_ColdWalk(benchmark::State& st) {
+  run_stream(st, Stream::ColdWalk, "timed");
+}
+void BM_Functional_AllHit(benchmark::State& st) {
+  run_stream(st, Stream::AllHit, "functional");
+}
 void BM_Functional_ColdWalk(benchmark::State& st) {
   run_stream(st, Stream::ColdWalk, "functional");
 }

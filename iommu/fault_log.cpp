@@ -11,15 +11,24 @@ namespace vtd = iommu::vtd;
 namespace {
 // Fault reasons this model raises; each gets a counter with a stable name.
 constexpr vtd::FaultReason kReachable[] = {
-    vtd::FaultReason::kSmRootEntryAccess,        vtd::FaultReason::kSmRootEntryNotPresent,
-    vtd::FaultReason::kSmContextEntryAccess,     vtd::FaultReason::kSmContextEntryNotPresent,
-    vtd::FaultReason::kSmPasidTooLarge,          vtd::FaultReason::kSmPasidDirAccess,
-    vtd::FaultReason::kSmPasidDirEntryNotPresent, vtd::FaultReason::kSmPasidEntryAccess,
-    vtd::FaultReason::kSmPasidEntryNotPresent,   vtd::FaultReason::kSmInvalidPasidEntry,
-    vtd::FaultReason::kSmSreClear,               vtd::FaultReason::kSmFirstLevelEntryAccess,
-    vtd::FaultReason::kSmFirstLevelEntryNotPresent, vtd::FaultReason::kSmFirstLevelEntryReserved,
-    vtd::FaultReason::kSmNonCanonical,           vtd::FaultReason::kSmUserAccessSupervisorPage,
-    vtd::FaultReason::kSmExecuteDenied,          vtd::FaultReason::kSmAddressBeyondMax,
+    vtd::FaultReason::kSmRootEntryAccess,
+    vtd::FaultReason::kSmRootEntryNotPresent,
+    vtd::FaultReason::kSmContextEntryAccess,
+    vtd::FaultReason::kSmContextEntryNotPresent,
+    vtd::FaultReason::kSmPasidTooLarge,
+    vtd::FaultReason::kSmPasidDirAccess,
+    vtd::FaultReason::kSmPasidDirEntryNotPresent,
+    vtd::FaultReason::kSmPasidEntryAccess,
+    vtd::FaultReason::kSmPasidEntryNotPresent,
+    vtd::FaultReason::kSmInvalidPasidEntry,
+    vtd::FaultReason::kSmSreClear,
+    vtd::FaultReason::kSmFirstLevelEntryAccess,
+    vtd::FaultReason::kSmFirstLevelEntryNotPresent,
+    vtd::FaultReason::kSmFirstLevelEntryReserved,
+    vtd::FaultReason::kSmNonCanonical,
+    vtd::FaultReason::kSmUserAccessSupervisorPage,
+    vtd::FaultReason::kSmExecuteDenied,
+    vtd::FaultReason::kSmAddressBeyondMax,
     vtd::FaultReason::kSmWriteDenied,
 };
 }  // namespace

@@ -66,8 +66,8 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
     const std::uint64_t base = iqa_ & ~0xfffull;
     std::array<std::uint64_t, 4> raw{};
     const auto bytes = descriptor_bytes();
-    bool ok = port_.read(base + head_, std::span(reinterpret_cast<std::uint8_t*>(raw.data()), bytes),
-                         delay);
+    bool ok = port_.read(base + head_,
+                         std::span(reinterpret_cast<std::uint8_t*>(raw.data()), bytes), delay);
     delay += descriptor_latency_;
     sync_to(mode_, delay);
     if (ok) ok = execute(raw[0], raw[1], delay);
@@ -93,9 +93,8 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
         // significant function-number bit, 2 the two most, 3 all three.
         static constexpr std::uint16_t kIgnored[4] = {0x0, 0x4, 0x6, 0x7};
         const auto mask = static_cast<std::uint16_t>(~kIgnored[d.fm & 3]);
-        cc.invalidate_if([&](std::uint16_t sid, const ContextInfo&) {
-          return (sid & mask) == (d.sid & mask);
-        });
+        cc.invalidate_if(
+            [&](std::uint16_t sid, const ContextInfo&) { return (sid & mask) == (d.sid & mask); });
       } else {
         // Scalable-mode context entries carry no domain ID: domain-selective
         // invalidation is performed as global (VT-d spec 6.5.2.1).

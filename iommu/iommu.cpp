@@ -15,7 +15,7 @@ namespace {
 // implements; software reads them instead of assuming.
 std::uint64_t make_cap(const IommuParams& p, std::uint64_t frcd_offset) {
   vtd::CapRegister c{};
-  c.nd = 6;  // 16-bit domain IDs
+  c.nd = 6;     // 16-bit domain IDs
   c.sagaw = 0;  // no second-level translation
   c.mgaw = static_cast<std::uint8_t>(p.address_width - 1);
   c.fro = static_cast<std::uint16_t>(frcd_offset / 16);
@@ -81,12 +81,13 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
                 "requests rejected as malformed (no PcieAttrs, or crossing a 4 KiB boundary)");
   stats.histogram(prefix + ".translation_latency", &translation_latency_, "ns",
                   "from arrival at the IOMMU to translation done (hit: lookup latency)");
-  stats.derived(prefix + ".iotlb.hit_rate",
-                [this] {
-                  const double n = translator_.iotlb().hits() + translator_.iotlb().misses();
-                  return n == 0 ? 0.0 : translator_.iotlb().hits() / n;
-                },
-                "IOTLB hits / IOTLB lookups");
+  stats.derived(
+      prefix + ".iotlb.hit_rate",
+      [this] {
+        const double n = translator_.iotlb().hits() + translator_.iotlb().misses();
+        return n == 0 ? 0.0 : translator_.iotlb().hits() / n;
+      },
+      "IOTLB hits / IOTLB lookups");
 }
 
 void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
@@ -115,8 +116,8 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   delay += lookup_latency_;
   sync_to(mode_, delay);
 
-  const TranslationRequest req{attrs->requester_id, attrs->pasid_present, attrs->pasid, iova,
-                               p.is_write(), attrs->privileged, attrs->execute};
+  const TranslationRequest req{attrs->requester_id, attrs->pasid_present, attrs->pasid,  iova,
+                               p.is_write(),        attrs->privileged,    attrs->execute};
   const TranslationResult res = translator_.translate(req, root_table_, delay);
   const sc_time done = timed ? sc_core::sc_time_stamp() + delay : delay;
   translation_latency_.record((done - arrival).value());
@@ -138,20 +139,32 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
 std::uint64_t Iommu::read_register64(std::uint64_t offset) {
   if (offset >= frcd_offset_ && offset < frcd_offset_ + 16ull * faults_.size()) {
     const auto rel = offset - frcd_offset_;
-    return faults_.record_qword(static_cast<unsigned>(rel / 16), static_cast<unsigned>(rel % 16 / 8));
+    return faults_.record_qword(static_cast<unsigned>(rel / 16),
+                                static_cast<unsigned>(rel % 16 / 8));
   }
   switch (offset) {
-    case vtd::kRegVer: return 0x30;  // version 3.0: the first with scalable mode
-    case vtd::kRegCap: return cap_;
-    case vtd::kRegEcap: return ecap_;
-    case vtd::kRegGcmd: return static_cast<std::uint64_t>(gsts_) << 32;  // GCMD reads 0; GSTS above it
-    case vtd::kRegRtaddr: return rtaddr_;
-    case vtd::kRegFsts & ~7ull: return static_cast<std::uint64_t>(faults_.fsts()) << 32;
-    case vtd::kRegIqh: return invalidation_.head();
-    case vtd::kRegIqt: return invalidation_.tail();
-    case vtd::kRegIqa: return invalidation_.queue_address();
-    case vtd::kRegIcs & ~7ull: return static_cast<std::uint64_t>(invalidation_.ics()) << 32;
-    default: return 0;
+    case vtd::kRegVer:
+      return 0x30;  // version 3.0: the first with scalable mode
+    case vtd::kRegCap:
+      return cap_;
+    case vtd::kRegEcap:
+      return ecap_;
+    case vtd::kRegGcmd:
+      return static_cast<std::uint64_t>(gsts_) << 32;  // GCMD reads 0; GSTS above it
+    case vtd::kRegRtaddr:
+      return rtaddr_;
+    case vtd::kRegFsts & ~7ull:
+      return static_cast<std::uint64_t>(faults_.fsts()) << 32;
+    case vtd::kRegIqh:
+      return invalidation_.head();
+    case vtd::kRegIqt:
+      return invalidation_.tail();
+    case vtd::kRegIqa:
+      return invalidation_.queue_address();
+    case vtd::kRegIcs & ~7ull:
+      return static_cast<std::uint64_t>(invalidation_.ics()) << 32;
+    default:
+      return 0;
   }
 }
 

@@ -7,11 +7,11 @@
 // and through the structures it leaves in memory.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "iommu/fault_log.h"
 #include "iommu/invalidation_engine.h"
@@ -68,8 +68,8 @@ class Iommu : public sc_core::sc_module {
   sc_core::sc_time lookup_latency_;
   sc_core::sc_time register_latency_;
   std::uint64_t cap_, ecap_;
-  std::uint64_t rtaddr_ = 0;          // as written by software
-  std::uint64_t root_table_ = 0;      // latched by GCMD.SRTP
+  std::uint64_t rtaddr_ = 0;      // as written by software
+  std::uint64_t root_table_ = 0;  // latched by GCMD.SRTP
   std::uint32_t gsts_ = 0;
   TablePort table_port_;
   Translator translator_;

@@ -18,19 +18,25 @@ void visit_cache(V& v, CacheParams& c, std::string_view source) {
 struct IotlbCacheParams : CacheParams {
   IotlbCacheParams() { sets = 16, ways = 4; }
   template <class V>
-  void visit(V& v) { visit_cache(v, *this,
+  void visit(V& v) {
+    visit_cache(v, *this,
                 "64 entries (16 x 4): pcie-bench (SIGCOMM 2018) sees IOTLB misses start "
-                "beyond a 256 KiB working set of 4 KiB pages on Intel Xeon, i.e. 64 entries"); }
+                "beyond a 256 KiB working set of 4 KiB pages on Intel Xeon, i.e. 64 entries");
+  }
 };
 struct ContextCacheParams : CacheParams {
   ContextCacheParams() { sets = 4, ways = 4; }
   template <class V>
-  void visit(V& v) { visit_cache(v, *this, "assumed: 16 entries; Intel does not publish the size"); }
+  void visit(V& v) {
+    visit_cache(v, *this, "assumed: 16 entries; Intel does not publish the size");
+  }
 };
 struct PasidCacheParams : CacheParams {
   PasidCacheParams() { sets = 8, ways = 4; }
   template <class V>
-  void visit(V& v) { visit_cache(v, *this, "assumed: 32 entries; Intel does not publish the size"); }
+  void visit(V& v) {
+    visit_cache(v, *this, "assumed: 32 entries; Intel does not publish the size");
+  }
 };
 
 struct IommuParams {
@@ -58,15 +64,15 @@ struct IommuParams {
     v(register_latency_ns,
       {"register_latency_ns", "ns", "assumed: an uncached MMIO access of ~50 ns",
        "Latency of a host read or write of an IOMMU register.", 0.0, 1e9});
-    v(fault_records, {"fault_records", "records",
-                      "8: CAP.NFR+1 on common Intel server IOMMUs (Linux reads it as cap_num_fault_regs)",
-                      "Number of primary fault recording registers (CAP.NFR + 1). Faults "
-                      "beyond them set FSTS.PFO and are lost (iommu.faults.overflow).",
-                      1, 256});
-    v(address_width, {"address_width", "bits",
-                      "48: first-level 4-level paging input width (VT-d spec 3.6)",
-                      "Maximum guest address width (CAP.MGAW + 1) advertised to software.", 39,
-                      57});
+    v(fault_records,
+      {"fault_records", "records",
+       "8: CAP.NFR+1 on common Intel server IOMMUs (Linux reads it as cap_num_fault_regs)",
+       "Number of primary fault recording registers (CAP.NFR + 1). Faults "
+       "beyond them set FSTS.PFO and are lost (iommu.faults.overflow).",
+       1, 256});
+    v(address_width,
+      {"address_width", "bits", "48: first-level 4-level paging input width (VT-d spec 3.6)",
+       "Maximum guest address width (CAP.MGAW + 1) advertised to software.", 39, 57});
     v.group("iotlb", iotlb, "IOTLB: leaf translations (64 entries by default)");
     v.group("context_cache", context_cache, "context cache, tagged by source ID");
     v.group("pasid_cache", pasid_cache, "PASID cache, tagged by PASID directory and PASID");

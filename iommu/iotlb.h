@@ -86,7 +86,9 @@ class Iotlb {
 
  private:
   static constexpr std::uint8_t kShifts[] = {12, 21, 30};
-  static constexpr unsigned shift_slot(std::uint8_t shift) { return shift == 12 ? 0 : shift == 21 ? 1 : 2; }
+  static constexpr unsigned shift_slot(std::uint8_t shift) {
+    return shift == 12 ? 0 : shift == 21 ? 1 : 2;
+  }
   static std::uint64_t index(const IotlbKey& k) {
     // Consecutive pages fall in consecutive sets; PASID and domain spread
     // different address spaces over the sets.

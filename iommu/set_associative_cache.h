@@ -33,8 +33,9 @@ class SetAssociativeCache {
     stats.counter(prefix + ".evictions", &evictions_, "valid entries replaced by a fill (LRU)");
     stats.counter(prefix + ".invalidations", &invalidated_,
                   "valid entries removed by invalidation descriptors");
-    stats.derived(prefix + ".occupancy", [this] { return static_cast<double>(occupancy()); },
-                  "valid entries at the end of the run");
+    stats.derived(
+        prefix + ".occupancy", [this] { return static_cast<double>(occupancy()); },
+        "valid entries at the end of the run");
   }
 
   // Looks `key` up in set `index % sets`; counts a hit or a miss.
@@ -121,8 +122,7 @@ class SetAssociativeCache {
   std::uint32_t sets_, ways_;
   std::vector<Entry> entries_;
   std::uint64_t clock_ = 0;
-  std::uint64_t lookups_ = 0, hits_ = 0, misses_ = 0, fills_ = 0, evictions_ = 0,
-                invalidated_ = 0;
+  std::uint64_t lookups_ = 0, hits_ = 0, misses_ = 0, fills_ = 0, evictions_ = 0, invalidated_ = 0;
 };
 
 }  // namespace iommu_sim

@@ -4,13 +4,13 @@
 // sees the data, so each entry is read at the simulated time it would be.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 #include <vector>
 
 #include "model/timing_mode.h"

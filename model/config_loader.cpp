@@ -35,7 +35,8 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
   } else {
     return std::nullopt;
   }
-  if (shift != 0 && value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+  if (shift != 0 && value > (std::numeric_limits<std::uint64_t>::max() >> shift))
+    return std::nullopt;
   return value << shift;
 }
 
@@ -70,8 +71,8 @@ void ConfigLoader::read_scalar(const nlohmann::json& j, bool& value, const Param
   value = j.get<bool>();
 }
 
-void ConfigLoader::read_scalar(const nlohmann::json& j, std::uint64_t& value,
-                               const ParamSpec& spec, const std::string& path) {
+void ConfigLoader::read_scalar(const nlohmann::json& j, std::uint64_t& value, const ParamSpec& spec,
+                               const std::string& path) {
   std::uint64_t v = 0;
   if (j.is_number_unsigned()) {
     v = j.get<std::uint64_t>();
@@ -101,8 +102,8 @@ void ConfigLoader::read_scalar(const nlohmann::json& j, std::uint64_t& value,
   value = v;
 }
 
-void ConfigLoader::read_scalar(const nlohmann::json& j, std::uint32_t& value,
-                               const ParamSpec& spec, const std::string& path) {
+void ConfigLoader::read_scalar(const nlohmann::json& j, std::uint32_t& value, const ParamSpec& spec,
+                               const std::string& path) {
   std::uint64_t wide = value;
   const std::size_t errors_before = errors_.size();
   read_scalar(j, wide, spec, path);

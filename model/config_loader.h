@@ -87,7 +87,9 @@ class ConfigLoader {
   }
 
  private:
-  std::string child(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string child(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
   void fail(std::string path, std::string reason) {
     errors_.push_back({std::move(path), std::move(reason)});
   }

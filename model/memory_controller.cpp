@@ -7,8 +7,7 @@ namespace iommu_sim {
 using sc_core::sc_time;
 
 MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryParams& params,
-                                   TimingMode mode, StatsRegistry& stats,
-                                   const std::string& prefix)
+                                   TimingMode mode, StatsRegistry& stats, const std::string& prefix)
     : sc_module(name),
       socket("socket"),
       params_(params),
@@ -26,9 +25,9 @@ MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryPar
                 "requests beyond memory.address_bits, answered with an address error");
   stats.histogram(prefix + ".queue_delay", &queue_delay_, "ns",
                   "time a request waited for the channel (Timed mode)");
-  stats.derived(prefix + ".frames_touched",
-                [this] { return static_cast<double>(store_.frames_allocated()); },
-                "4 KiB frames of simulated memory ever written");
+  stats.derived(
+      prefix + ".frames_touched", [this] { return static_cast<double>(store_.frames_allocated()); },
+      "4 KiB frames of simulated memory ever written");
 }
 
 sc_time MemoryController::occupancy(std::uint64_t bytes) const {

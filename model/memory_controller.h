@@ -4,9 +4,9 @@
 // Any number of initiators bind to `socket` (DMA path, page walker, host).
 #pragma once
 
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include "model/memory_params.h"
 #include "model/sparse_memory.h"

@@ -25,11 +25,11 @@ struct MemoryParams {
                        "channel for bytes/bandwidth and later requests queue behind it "
                        "(memory.queue_delay).",
                        0.001, 1e6});
-    v(address_bits, {"address_bits", "bits",
-                     "VT-d host address width (HAW) of 46 bits on recent Xeon platforms",
-                     "Physical address width; an access beyond it gets an address-error "
-                     "response (memory.address_errors).",
-                     32, 52});
+    v(address_bits,
+      {"address_bits", "bits", "VT-d host address width (HAW) of 46 bits on recent Xeon platforms",
+       "Physical address width; an access beyond it gets an address-error "
+       "response (memory.address_errors).",
+       32, 52});
   }
 };
 

@@ -54,8 +54,8 @@ class StatsRegistry {
   void counter(std::string name, const std::uint64_t* value, std::string_view doc);
   // Registers a histogram the caller owns; `scale` divides samples on output
   // (1000 turns picoseconds into nanoseconds) and `unit` names the result.
-  void histogram(std::string name, const Histogram* h, std::string_view unit,
-                 std::string_view doc, double scale = 1000.0);
+  void histogram(std::string name, const Histogram* h, std::string_view unit, std::string_view doc,
+                 double scale = 1000.0);
   // A value computed at output time (a ratio, an occupancy).
   void derived(std::string name, std::function<double()> fn, std::string_view doc);
 

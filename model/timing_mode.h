@@ -22,6 +22,8 @@ inline void sync_to(TimingMode mode, sc_core::sc_time& delay) {
   }
 }
 
-inline sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
+inline sc_core::sc_time ns(double v) {
+  return sc_core::sc_time(v, sc_core::SC_NS);
+}
 
 }  // namespace iommu_sim

@@ -3,10 +3,10 @@
 // not the workload, decides the requester ID), and cost the link latency.
 #pragma once
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "model/pcie_attrs.h"
 #include "model/stats.h"

@@ -3,10 +3,10 @@
 // this first topology; switches and ACS arrive with the topology issue.
 #pragma once
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "model/stats.h"
 

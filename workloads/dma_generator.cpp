@@ -27,8 +27,7 @@ DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& p
   stats.histogram(prefix + ".latency", &latency_, "ns",
                   "end-to-end DMA latency: issue to completion (Functional mode: unloaded)");
   for (unsigned slot = 0; slot < params_.outstanding; ++slot) {
-    sc_core::sc_spawn([this, slot] { slot_thread(slot); },
-                      sc_core::sc_gen_unique_name("slot"));
+    sc_core::sc_spawn([this, slot] { slot_thread(slot); }, sc_core::sc_gen_unique_name("slot"));
   }
 }
 

@@ -4,10 +4,10 @@
 // sequence depends only on the seed and the (deterministic) SystemC schedule.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <random>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "model/pcie_attrs.h"
 #include "model/stats.h"

@@ -12,7 +12,9 @@ constexpr std::uint64_t mask(unsigned hi, unsigned lo) noexcept {
 constexpr std::uint64_t bits(std::uint64_t v, unsigned hi, unsigned lo) noexcept {
   return (v & mask(hi, lo)) >> lo;
 }
-constexpr bool bit(std::uint64_t v, unsigned n) noexcept { return (v >> n) & 1; }
+constexpr bool bit(std::uint64_t v, unsigned n) noexcept {
+  return (v >> n) & 1;
+}
 constexpr std::uint64_t set_bits(std::uint64_t v, unsigned hi, unsigned lo,
                                  std::uint64_t field) noexcept {
   return (v & ~mask(hi, lo)) | ((field << lo) & mask(hi, lo));

@@ -78,65 +78,124 @@ enum class FaultReason : std::uint8_t {
 
 constexpr std::string_view fault_reason_name(FaultReason r) noexcept {
   switch (r) {
-    case FaultReason::kRootEntryNotPresent: return "root entry not present";
-    case FaultReason::kContextEntryNotPresent: return "context entry not present";
-    case FaultReason::kInvalidContextEntry: return "invalid context entry";
-    case FaultReason::kAddressBeyondMgaw: return "address beyond MGAW";
-    case FaultReason::kWriteDenied: return "write denied";
-    case FaultReason::kReadDenied: return "read denied";
-    case FaultReason::kPagingEntryAccess: return "paging entry access error";
-    case FaultReason::kRootTableAccess: return "root table access error";
-    case FaultReason::kContextTableAccess: return "context table access error";
-    case FaultReason::kRootEntryReserved: return "reserved bits in root entry";
-    case FaultReason::kContextEntryReserved: return "reserved bits in context entry";
-    case FaultReason::kPagingEntryReserved: return "reserved bits in paging entry";
-    case FaultReason::kBlockedByContextTt: return "blocked by context translation type";
-    case FaultReason::kSmInvalidRootTableAddress: return "SM: invalid root table address";
-    case FaultReason::kSmTtm0PasidRequest: return "SM: legacy mode (TTM 0) for request with PASID";
-    case FaultReason::kSmTtm0PageGroupRequest: return "SM: legacy mode (TTM 0) for page group request";
-    case FaultReason::kSmRootEntryAccess: return "SM: root entry access error";
-    case FaultReason::kSmRootEntryNotPresent: return "SM: root entry not present";
-    case FaultReason::kSmRootEntryReserved: return "SM: reserved bits in root entry";
-    case FaultReason::kSmContextEntryAccess: return "SM: context entry access error";
-    case FaultReason::kSmContextEntryNotPresent: return "SM: context entry not present";
-    case FaultReason::kSmContextEntryReserved: return "SM: reserved bits in context entry";
-    case FaultReason::kSmInvalidContextEntry: return "SM: invalid context entry";
-    case FaultReason::kSmDteClear: return "SM: DTE clear in context entry";
-    case FaultReason::kSmPasidEnableClear: return "SM: PASID enable clear in context entry";
-    case FaultReason::kSmPasidTooLarge: return "SM: PASID beyond the PASID directory";
-    case FaultReason::kSmPreClear: return "SM: PRE clear in context entry";
-    case FaultReason::kSmRidPasidError: return "SM: RID_PASID error in context entry";
-    case FaultReason::kSmPasidDirAccess: return "SM: PASID directory entry access error";
-    case FaultReason::kSmPasidDirEntryNotPresent: return "SM: PASID directory entry not present";
-    case FaultReason::kSmPasidDirEntryReserved: return "SM: reserved bits in PASID directory entry";
-    case FaultReason::kSmPasidEntryAccess: return "SM: PASID table entry access error";
-    case FaultReason::kSmPasidEntryNotPresent: return "SM: PASID table entry not present";
-    case FaultReason::kSmPasidEntryReserved: return "SM: reserved bits in PASID table entry";
-    case FaultReason::kSmInvalidPasidEntry: return "SM: invalid PASID table entry";
-    case FaultReason::kSmEreClear: return "SM: execute request with ERE clear";
-    case FaultReason::kSmSreClear: return "SM: supervisor request with SRE clear";
-    case FaultReason::kSmFirstLevelEntryAccess: return "SM: first-level entry access error";
-    case FaultReason::kSmFirstLevelEntryNotPresent: return "SM: first-level entry not present";
-    case FaultReason::kSmFirstLevelEntryReserved: return "SM: reserved bits in first-level entry";
-    case FaultReason::kSmFlPml4Access: return "SM: first-level PML4 entry access error";
-    case FaultReason::kSmNestedFirstLevelBeyondMgaw: return "SM: nested first-level address beyond MGAW";
-    case FaultReason::kSmNestedFlPml4ReadDenied: return "SM: nested read denied to first-level PML4";
-    case FaultReason::kSmNestedFirstLevelReadDenied: return "SM: nested read denied to first-level entry";
-    case FaultReason::kSmNestedFirstLevelWriteDenied: return "SM: nested write denied to first-level entry";
-    case FaultReason::kSmSecondLevelEntryAccess: return "SM: second-level entry access error";
-    case FaultReason::kSmSecondLevelPermission: return "SM: second-level permission denied";
-    case FaultReason::kSmSecondLevelEntryReserved: return "SM: reserved bits in second-level entry";
-    case FaultReason::kSmInvalidSlptptr: return "SM: invalid second-level table pointer";
-    case FaultReason::kSmSecondLevelAdNoSnoop: return "SM: second-level A/D update without snoop";
-    case FaultReason::kSmNonCanonical: return "SM: non-canonical first-level address";
-    case FaultReason::kSmUserAccessSupervisorPage: return "SM: user request to supervisor page (U/S=0)";
-    case FaultReason::kSmExecuteDenied: return "SM: execute request to XD page";
-    case FaultReason::kSmAddressBeyondMax: return "SM: address beyond the hardware maximum";
-    case FaultReason::kSmSecondLevelAddressBeyondMax: return "SM: second-level address beyond maximum";
-    case FaultReason::kSmWriteDenied: return "SM: write to read-only page";
-    case FaultReason::kSmReadDenied: return "SM: read denied";
-    case FaultReason::kSmInvalidInterruptAddress: return "SM: invalid interrupt address";
-    case FaultReason::kSmFirstLevelAdNoSnoop: return "SM: first-level A/D update without snoop";
+    case FaultReason::kRootEntryNotPresent:
+      return "root entry not present";
+    case FaultReason::kContextEntryNotPresent:
+      return "context entry not present";
+    case FaultReason::kInvalidContextEntry:
+      return "invalid context entry";
+    case FaultReason::kAddressBeyondMgaw:
+      return "address beyond MGAW";
+    case FaultReason::kWriteDenied:
+      return "write denied";
+    case FaultReason::kReadDenied:
+      return "read denied";
+    case FaultReason::kPagingEntryAccess:
+      return "paging entry access error";
+    case FaultReason::kRootTableAccess:
+      return "root table access error";
+    case FaultReason::kContextTableAccess:
+      return "context table access error";
+    case FaultReason::kRootEntryReserved:
+      return "reserved bits in root entry";
+    case FaultReason::kContextEntryReserved:
+      return "reserved bits in context entry";
+    case FaultReason::kPagingEntryReserved:
+      return "reserved bits in paging entry";
+    case FaultReason::kBlockedByContextTt:
+      return "blocked by context translation type";
+    case FaultReason::kSmInvalidRootTableAddress:
+      return "SM: invalid root table address";
+    case FaultReason::kSmTtm0PasidRequest:
+      return "SM: legacy mode (TTM 0) for request with PASID";
+    case FaultReason::kSmTtm0PageGroupRequest:
+      return "SM: legacy mode (TTM 0) for page group request";
+    case FaultReason::kSmRootEntryAccess:
+      return "SM: root entry access error";
+    case FaultReason::kSmRootEntryNotPresent:
+      return "SM: root entry not present";
+    case FaultReason::kSmRootEntryReserved:
+      return "SM: reserved bits in root entry";
+    case FaultReason::kSmContextEntryAccess:
+      return "SM: context entry access error";
+    case FaultReason::kSmContextEntryNotPresent:
+      return "SM: context entry not present";
+    case FaultReason::kSmContextEntryReserved:
+      return "SM: reserved bits in context entry";
+    case FaultReason::kSmInvalidContextEntry:
+      return "SM: invalid context entry";
+    case FaultReason::kSmDteClear:
+      return "SM: DTE clear in context entry";
+    case FaultReason::kSmPasidEnableClear:
+      return "SM: PASID enable clear in context entry";
+    case FaultReason::kSmPasidTooLarge:
+      return "SM: PASID beyond the PASID directory";
+    case FaultReason::kSmPreClear:
+      return "SM: PRE clear in context entry";
+    case FaultReason::kSmRidPasidError:
+      return "SM: RID_PASID error in context entry";
+    case FaultReason::kSmPasidDirAccess:
+      return "SM: PASID directory entry access error";
+    case FaultReason::kSmPasidDirEntryNotPresent:
+      return "SM: PASID directory entry not present";
+    case FaultReason::kSmPasidDirEntryReserved:
+      return "SM: reserved bits in PASID directory entry";
+    case FaultReason::kSmPasidEntryAccess:
+      return "SM: PASID table entry access error";
+    case FaultReason::kSmPasidEntryNotPresent:
+      return "SM: PASID table entry not present";
+    case FaultReason::kSmPasidEntryReserved:
+      return "SM: reserved bits in PASID table entry";
+    case FaultReason::kSmInvalidPasidEntry:
+      return "SM: invalid PASID table entry";
+    case FaultReason::kSmEreClear:
+      return "SM: execute request with ERE clear";
+    case FaultReason::kSmSreClear:
+      return "SM: supervisor request with SRE clear";
+    case FaultReason::kSmFirstLevelEntryAccess:
+      return "SM: first-level entry access error";
+    case FaultReason::kSmFirstLevelEntryNotPresent:
+      return "SM: first-level entry not present";
+    case FaultReason::kSmFirstLevelEntryReserved:
+      return "SM: reserved bits in first-level entry";
+    case FaultReason::kSmFlPml4Access:
+      return "SM: first-level PML4 entry access error";
+    case FaultReason::kSmNestedFirstLevelBeyondMgaw:
+      return "SM: nested first-level address beyond MGAW";
+    case FaultReason::kSmNestedFlPml4ReadDenied:
+      return "SM: nested read denied to first-level PML4";
+    case FaultReason::kSmNestedFirstLevelReadDenied:
+      return "SM: nested read denied to first-level entry";
+    case FaultReason::kSmNestedFirstLevelWriteDenied:
+      return "SM: nested write denied to first-level entry";
+    case FaultReason::kSmSecondLevelEntryAccess:
+      return "SM: second-level entry access error";
+    case FaultReason::kSmSecondLevelPermission:
+      return "SM: second-level permission denied";
+    case FaultReason::kSmSecondLevelEntryReserved:
+      return "SM: reserved bits in second-level entry";
+    case FaultReason::kSmInvalidSlptptr:
+      return "SM: invalid second-level table pointer";
+    case FaultReason::kSmSecondLevelAdNoSnoop:
+      return "SM: second-level A/D update without snoop";
+    case FaultReason::kSmNonCanonical:
+      return "SM: non-canonical first-level address";
+    case FaultReason::kSmUserAccessSupervisorPage:
+      return "SM: user request to supervisor page (U/S=0)";
+    case FaultReason::kSmExecuteDenied:
+      return "SM: execute request to XD page";
+    case FaultReason::kSmAddressBeyondMax:
+      return "SM: address beyond the hardware maximum";
+    case FaultReason::kSmSecondLevelAddressBeyondMax:
+      return "SM: second-level address beyond maximum";
+    case FaultReason::kSmWriteDenied:
+      return "SM: write to read-only page";
+    case FaultReason::kSmReadDenied:
+      return "SM: read denied";
+    case FaultReason::kSmInvalidInterruptAddress:
+      return "SM: invalid interrupt address";
+    case FaultReason::kSmFirstLevelAdNoSnoop:
+      return "SM: first-level A/D update without snoop";
   }
   return "unknown fault reason";
 }
@@ -144,13 +203,13 @@ constexpr std::string_view fault_reason_name(FaultReason r) noexcept {
 // Primary fault recording register, 128 bits (VT-d spec 11.4.14).
 // Positions checked against Linux dmar.c (dma_frcd_*) and QEMU (VTD_FRCD_*).
 struct FaultRecord {
-  std::uint64_t fi = 0;     // FI, bits 63:12: faulting page address
-  std::uint16_t sid = 0;    // SID, bits 79:64: requester ID
-  bool pp = false;          // PP, bit 95: PASID present
-  std::uint8_t fr = 0;      // FR, bits 103:96: fault reason
-  std::uint32_t pv = 0;     // PV, bits 123:104: PASID value
-  bool t = false;           // T, bit 126: 0 = write request, 1 = read request
-  bool f = false;           // F, bit 127: fault (software writes 1 to clear)
+  std::uint64_t fi = 0;   // FI, bits 63:12: faulting page address
+  std::uint16_t sid = 0;  // SID, bits 79:64: requester ID
+  bool pp = false;        // PP, bit 95: PASID present
+  std::uint8_t fr = 0;    // FR, bits 103:96: fault reason
+  std::uint32_t pv = 0;   // PV, bits 123:104: PASID value
+  bool t = false;         // T, bit 126: 0 = write request, 1 = read request
+  bool f = false;         // F, bit 127: fault (software writes 1 to clear)
 
   static constexpr FaultRecord decode(const std::array<std::uint64_t, 2>& raw) noexcept {
     using formats::bit;

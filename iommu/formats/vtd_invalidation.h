@@ -32,15 +32,16 @@ enum class ContextCacheGranularity : std::uint8_t { Global = 1, Domain = 2, Devi
 // 6.5.2.1 Context-cache invalidate descriptor.
 struct ContextCacheInvDesc {
   ContextCacheGranularity granularity = ContextCacheGranularity::Global;  // G, bits 5:4
-  std::uint16_t did = 0;  // DID, bits 31:16
-  std::uint16_t sid = 0;  // SID, bits 47:32
-  std::uint8_t fm = 0;    // FM, bits 49:48: function mask
+  std::uint16_t did = 0;                                                  // DID, bits 31:16
+  std::uint16_t sid = 0;                                                  // SID, bits 47:32
+  std::uint8_t fm = 0;  // FM, bits 49:48: function mask
 
   static constexpr ContextCacheInvDesc decode(const Descriptor& d) noexcept {
     using formats::bits;
     return {static_cast<ContextCacheGranularity>(bits(d[0], 5, 4)),
             static_cast<std::uint16_t>(bits(d[0], 31, 16)),
-            static_cast<std::uint16_t>(bits(d[0], 47, 32)), static_cast<std::uint8_t>(bits(d[0], 49, 48))};
+            static_cast<std::uint16_t>(bits(d[0], 47, 32)),
+            static_cast<std::uint8_t>(bits(d[0], 49, 48))};
   }
   constexpr Descriptor encode() const noexcept {
     using formats::set_bits;
@@ -59,19 +60,23 @@ enum class IotlbGranularity : std::uint8_t { Global = 1, Domain = 2, Page = 3 };
 // 6.5.2.3 IOTLB invalidate descriptor.
 struct IotlbInvDesc {
   IotlbGranularity granularity = IotlbGranularity::Global;  // G, bits 5:4
-  bool dw = false;        // DW, bit 6: drain writes
-  bool dr = false;        // DR, bit 7: drain reads
-  std::uint16_t did = 0;  // DID, bits 31:16
-  std::uint64_t addr = 0; // ADDR, bits 127:76
-  bool ih = false;        // IH, bit 70: invalidation hint (leaf only)
-  std::uint8_t am = 0;    // AM, bits 69:64: address mask
+  bool dw = false;                                          // DW, bit 6: drain writes
+  bool dr = false;                                          // DR, bit 7: drain reads
+  std::uint16_t did = 0;                                    // DID, bits 31:16
+  std::uint64_t addr = 0;                                   // ADDR, bits 127:76
+  bool ih = false;      // IH, bit 70: invalidation hint (leaf only)
+  std::uint8_t am = 0;  // AM, bits 69:64: address mask
 
   static constexpr IotlbInvDesc decode(const Descriptor& d) noexcept {
     using formats::bit;
     using formats::bits;
-    return {static_cast<IotlbGranularity>(bits(d[0], 5, 4)), bit(d[0], 6), bit(d[0], 7),
-            static_cast<std::uint16_t>(bits(d[0], 31, 16)), d[1] & formats::mask(63, 12),
-            bit(d[1], 6), static_cast<std::uint8_t>(bits(d[1], 5, 0))};
+    return {static_cast<IotlbGranularity>(bits(d[0], 5, 4)),
+            bit(d[0], 6),
+            bit(d[0], 7),
+            static_cast<std::uint16_t>(bits(d[0], 31, 16)),
+            d[1] & formats::mask(63, 12),
+            bit(d[1], 6),
+            static_cast<std::uint8_t>(bits(d[1], 5, 0))};
   }
   constexpr Descriptor encode() const noexcept {
     using formats::set_bit;
@@ -118,17 +123,21 @@ struct DeviceTlbInvDesc {
 
 // 6.5.2.8 Invalidation wait descriptor.
 struct InvWaitDesc {
-  bool iflag = false;  // IF, bit 4: set ICS.IWC (interrupt)
-  bool sw = false;     // SW, bit 5: write status data
-  bool fn = false;     // FN, bit 6: fence
-  bool pd = false;     // PD, bit 7: page-request drain
+  bool iflag = false;             // IF, bit 4: set ICS.IWC (interrupt)
+  bool sw = false;                // SW, bit 5: write status data
+  bool fn = false;                // FN, bit 6: fence
+  bool pd = false;                // PD, bit 7: page-request drain
   std::uint32_t status_data = 0;  // bits 63:32
   std::uint64_t status_addr = 0;  // bits 127:66 (dword aligned)
 
   static constexpr InvWaitDesc decode(const Descriptor& d) noexcept {
     using formats::bit;
-    return {bit(d[0], 4), bit(d[0], 5), bit(d[0], 6), bit(d[0], 7),
-            static_cast<std::uint32_t>(formats::bits(d[0], 63, 32)), d[1] & formats::mask(63, 2)};
+    return {bit(d[0], 4),
+            bit(d[0], 5),
+            bit(d[0], 6),
+            bit(d[0], 7),
+            static_cast<std::uint32_t>(formats::bits(d[0], 63, 32)),
+            d[1] & formats::mask(63, 2)};
   }
   constexpr Descriptor encode() const noexcept {
     using formats::set_bit;
@@ -148,18 +157,20 @@ enum class PasidIotlbGranularity : std::uint8_t { Pasid = 2, Page = 3 };
 // 6.5.2.4 PASID-based IOTLB invalidate descriptor.
 struct PasidIotlbInvDesc {
   PasidIotlbGranularity granularity = PasidIotlbGranularity::Pasid;  // G, bits 5:4
-  std::uint16_t did = 0;    // DID, bits 31:16
-  std::uint32_t pasid = 0;  // PASID, bits 51:32
-  std::uint64_t addr = 0;   // ADDR, bits 127:76
-  bool ih = false;          // IH, bit 70
-  std::uint8_t am = 0;      // AM, bits 69:64
+  std::uint16_t did = 0;                                             // DID, bits 31:16
+  std::uint32_t pasid = 0;                                           // PASID, bits 51:32
+  std::uint64_t addr = 0;                                            // ADDR, bits 127:76
+  bool ih = false;                                                   // IH, bit 70
+  std::uint8_t am = 0;                                               // AM, bits 69:64
 
   static constexpr PasidIotlbInvDesc decode(const Descriptor& d) noexcept {
     using formats::bits;
     return {static_cast<PasidIotlbGranularity>(bits(d[0], 5, 4)),
             static_cast<std::uint16_t>(bits(d[0], 31, 16)),
-            static_cast<std::uint32_t>(bits(d[0], 51, 32)), d[1] & formats::mask(63, 12),
-            formats::bit(d[1], 6), static_cast<std::uint8_t>(bits(d[1], 5, 0))};
+            static_cast<std::uint32_t>(bits(d[0], 51, 32)),
+            d[1] & formats::mask(63, 12),
+            formats::bit(d[1], 6),
+            static_cast<std::uint8_t>(bits(d[1], 5, 0))};
   }
   constexpr Descriptor encode() const noexcept {
     using formats::set_bits;
@@ -180,8 +191,8 @@ enum class PasidCacheGranularity : std::uint8_t { Domain = 0, Pasid = 1, Global 
 // 6.5.2.2 PASID-cache invalidate descriptor.
 struct PasidCacheInvDesc {
   PasidCacheGranularity granularity = PasidCacheGranularity::Domain;  // G, bits 5:4
-  std::uint16_t did = 0;    // DID, bits 31:16
-  std::uint32_t pasid = 0;  // PASID, bits 51:32
+  std::uint16_t did = 0;                                              // DID, bits 31:16
+  std::uint32_t pasid = 0;                                            // PASID, bits 51:32
 
   static constexpr PasidCacheInvDesc decode(const Descriptor& d) noexcept {
     using formats::bits;

@@ -20,22 +20,23 @@ constexpr std::uint64_t level_page_size(unsigned level) noexcept {
 }
 
 struct FirstLevelEntry {
-  bool present = false;  // P, bit 0
-  bool rw = false;       // R/W, bit 1
-  bool us = false;       // U/S, bit 2
-  bool pwt = false;      // bit 3
-  bool pcd = false;      // bit 4
-  bool accessed = false; // A, bit 5
-  bool dirty = false;    // D, bit 6 (leaf only)
-  bool ps = false;       // PS, bit 7 (PDE, PDPTE: leaf; PTE: PAT)
-  bool global = false;   // G, bit 8
+  bool present = false;       // P, bit 0
+  bool rw = false;            // R/W, bit 1
+  bool us = false;            // U/S, bit 2
+  bool pwt = false;           // bit 3
+  bool pcd = false;           // bit 4
+  bool accessed = false;      // A, bit 5
+  bool dirty = false;         // D, bit 6 (leaf only)
+  bool ps = false;            // PS, bit 7 (PDE, PDPTE: leaf; PTE: PAT)
+  bool global = false;        // G, bit 8
   std::uint64_t address = 0;  // bits 51:12: next table or page frame
-  bool xd = false;       // XD, bit 63
+  bool xd = false;            // XD, bit 63
 
   static constexpr FirstLevelEntry decode(std::uint64_t raw) noexcept {
     using formats::bit;
-    return {bit(raw, 0), bit(raw, 1), bit(raw, 2), bit(raw, 3), bit(raw, 4), bit(raw, 5),
-            bit(raw, 6), bit(raw, 7), bit(raw, 8), raw & formats::mask(51, 12), bit(raw, 63)};
+    return {bit(raw, 0), bit(raw, 1), bit(raw, 2), bit(raw, 3), bit(raw, 4),
+            bit(raw, 5), bit(raw, 6), bit(raw, 7), bit(raw, 8), raw & formats::mask(51, 12),
+            bit(raw, 63)};
   }
   constexpr std::uint64_t encode() const noexcept {
     using formats::set_bit;
@@ -68,30 +69,25 @@ constexpr std::uint64_t first_level_reserved_mask(unsigned level, bool ps, unsig
 }
 
 struct SecondLevelEntry {
-  bool r = false;           // R, bit 0
-  bool w = false;           // W, bit 1
-  bool x = false;           // X, bit 2
-  std::uint8_t emt = 0;     // EMT, bits 5:3
-  bool ipat = false;        // IPAT, bit 6
-  bool ps = false;          // PS, bit 7
-  bool accessed = false;    // A, bit 8
-  bool dirty = false;       // D, bit 9
-  bool snp = false;         // SNP, bit 11
+  bool r = false;             // R, bit 0
+  bool w = false;             // W, bit 1
+  bool x = false;             // X, bit 2
+  std::uint8_t emt = 0;       // EMT, bits 5:3
+  bool ipat = false;          // IPAT, bit 6
+  bool ps = false;            // PS, bit 7
+  bool accessed = false;      // A, bit 8
+  bool dirty = false;         // D, bit 9
+  bool snp = false;           // SNP, bit 11
   std::uint64_t address = 0;  // bits 51:12
-  bool tm = false;          // TM, bit 62
+  bool tm = false;            // TM, bit 62
 
   static constexpr SecondLevelEntry decode(std::uint64_t raw) noexcept {
     using formats::bit;
-    return {bit(raw, 0),
-            bit(raw, 1),
-            bit(raw, 2),
-            static_cast<std::uint8_t>(formats::bits(raw, 5, 3)),
-            bit(raw, 6),
-            bit(raw, 7),
-            bit(raw, 8),
-            bit(raw, 9),
-            bit(raw, 11),
-            raw & formats::mask(51, 12),
+    return {bit(raw, 0),  bit(raw, 1),
+            bit(raw, 2),  static_cast<std::uint8_t>(formats::bits(raw, 5, 3)),
+            bit(raw, 6),  bit(raw, 7),
+            bit(raw, 8),  bit(raw, 9),
+            bit(raw, 11), raw & formats::mask(51, 12),
             bit(raw, 62)};
   }
   constexpr std::uint64_t encode() const noexcept {

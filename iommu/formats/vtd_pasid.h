@@ -18,12 +18,16 @@ inline constexpr std::uint64_t kPasidEntrySize = 64;
 enum class Pgtt : std::uint8_t { FirstLevel = 1, SecondLevel = 2, Nested = 3, PassThrough = 4 };
 
 // The directory is indexed by PASID[19:6], each table by PASID[5:0].
-constexpr std::uint64_t pasid_dir_index(std::uint32_t pasid) noexcept { return (pasid >> 6) & 0x3fff; }
-constexpr std::uint64_t pasid_table_index(std::uint32_t pasid) noexcept { return pasid & 0x3f; }
+constexpr std::uint64_t pasid_dir_index(std::uint32_t pasid) noexcept {
+  return (pasid >> 6) & 0x3fff;
+}
+constexpr std::uint64_t pasid_table_index(std::uint32_t pasid) noexcept {
+  return pasid & 0x3f;
+}
 
 struct PasidDirEntry {
-  bool present = false;              // P, bit 0
-  bool fpd = false;                  // FPD, bit 1
+  bool present = false;               // P, bit 0
+  bool fpd = false;                   // FPD, bit 1
   std::uint64_t pasid_table_ptr = 0;  // SMPTBLPTR, bits 63:12
 
   static constexpr std::uint64_t reserved_mask = formats::mask(11, 2);
@@ -40,23 +44,23 @@ struct PasidDirEntry {
 // 512 bits (8 qwords); QW3-QW7 are reserved in this revision.
 struct PasidEntry {
   // QW0
-  bool present = false;        // P, bit 0
-  bool fpd = false;            // FPD, bit 1
-  std::uint8_t aw = 0;         // AW, bits 4:2: second-level address width
-  bool ssee = false;           // SSEE, bit 5: second-stage execute enable
-  std::uint8_t pgtt = 0;       // PGTT, bits 8:6 (raw: invalid values stay visible)
-  bool ssade = false;          // SSADE, bit 9: second-stage A/D enable
-  std::uint64_t slptptr = 0;   // SLPTPTR, bits 63:12
+  bool present = false;       // P, bit 0
+  bool fpd = false;           // FPD, bit 1
+  std::uint8_t aw = 0;        // AW, bits 4:2: second-level address width
+  bool ssee = false;          // SSEE, bit 5: second-stage execute enable
+  std::uint8_t pgtt = 0;      // PGTT, bits 8:6 (raw: invalid values stay visible)
+  bool ssade = false;         // SSADE, bit 9: second-stage A/D enable
+  std::uint64_t slptptr = 0;  // SLPTPTR, bits 63:12
   // QW1
-  std::uint16_t did = 0;       // DID, bits 79:64
-  bool pwsnp = false;          // PWSNP, bit 87: page-walk snoop
-  bool pgsnp = false;          // PGSNP, bit 88: page snoop
+  std::uint16_t did = 0;  // DID, bits 79:64
+  bool pwsnp = false;     // PWSNP, bit 87: page-walk snoop
+  bool pgsnp = false;     // PGSNP, bit 88: page snoop
   // QW2
-  bool sre = false;            // SRE, bit 128: supervisor requests enable
-  std::uint8_t flpm = 0;       // FLPM, bits 131:130: 0 = 4-level, 1 = 5-level
-  bool wpe = false;            // WPE, bit 132: write protect enable
-  bool eafe = false;           // EAFE, bit 135: extended access flag enable
-  std::uint64_t flptptr = 0;   // FLPTPTR, bits 191:140
+  bool sre = false;           // SRE, bit 128: supervisor requests enable
+  std::uint8_t flpm = 0;      // FLPM, bits 131:130: 0 = 4-level, 1 = 5-level
+  bool wpe = false;           // WPE, bit 132: write protect enable
+  bool eafe = false;          // EAFE, bit 135: extended access flag enable
+  std::uint64_t flptptr = 0;  // FLPTPTR, bits 191:140
 
   static constexpr PasidEntry decode(const std::array<std::uint64_t, 8>& raw) noexcept {
     using formats::bit;

@@ -44,7 +44,9 @@ inline constexpr std::uint32_t kFstsPpf = 1u << 1;
 inline constexpr std::uint32_t kFstsIqe = 1u << 4;
 inline constexpr std::uint32_t kFstsIce = 1u << 5;
 inline constexpr std::uint32_t kFstsIte = 1u << 6;
-constexpr unsigned fsts_fri(std::uint32_t fsts) noexcept { return (fsts >> 8) & 0xff; }
+constexpr unsigned fsts_fri(std::uint32_t fsts) noexcept {
+  return (fsts >> 8) & 0xff;
+}
 
 // IQA (11.4.9.3): base 63:12, DW bit 11 (256-bit descriptors), QS 2:0
 // (2^QS 4 KiB pages). ICS (11.4.9.4): IWC bit 0.
@@ -53,25 +55,25 @@ inline constexpr std::uint32_t kIcsIwc = 1u << 0;
 
 // Capability register (11.4.2).
 struct CapRegister {
-  std::uint8_t nd = 0;       // 2:0 number of domains: 2^(4+2*ND)
-  bool afl = false;          // 3
-  bool rwbf = false;         // 4
-  bool plmr = false;         // 5
-  bool phmr = false;         // 6
-  bool cm = false;           // 7 caching mode
-  std::uint8_t sagaw = 0;    // 12:8
-  std::uint8_t mgaw = 0;     // 21:16 (width - 1)
-  bool zlr = false;          // 22
-  std::uint16_t fro = 0;     // 33:24 fault-recording offset in 16-byte units
-  std::uint8_t sllps = 0;    // 37:34
-  bool psi = false;          // 39
-  std::uint8_t nfr = 0;      // 47:40 number of fault records - 1
-  std::uint8_t mamv = 0;     // 53:48
-  bool dwd = false;          // 54
-  bool drd = false;          // 55
-  bool fl1gp = false;        // 56
-  bool pi = false;           // 59
-  bool fl5lp = false;        // 60
+  std::uint8_t nd = 0;     // 2:0 number of domains: 2^(4+2*ND)
+  bool afl = false;        // 3
+  bool rwbf = false;       // 4
+  bool plmr = false;       // 5
+  bool phmr = false;       // 6
+  bool cm = false;         // 7 caching mode
+  std::uint8_t sagaw = 0;  // 12:8
+  std::uint8_t mgaw = 0;   // 21:16 (width - 1)
+  bool zlr = false;        // 22
+  std::uint16_t fro = 0;   // 33:24 fault-recording offset in 16-byte units
+  std::uint8_t sllps = 0;  // 37:34
+  bool psi = false;        // 39
+  std::uint8_t nfr = 0;    // 47:40 number of fault records - 1
+  std::uint8_t mamv = 0;   // 53:48
+  bool dwd = false;        // 54
+  bool drd = false;        // 55
+  bool fl1gp = false;      // 56
+  bool pi = false;         // 59
+  bool fl5lp = false;      // 60
 
   static constexpr CapRegister decode(std::uint64_t v) noexcept {
     using formats::bit;
@@ -127,32 +129,32 @@ struct CapRegister {
 
 // Extended capability register (11.4.3).
 struct EcapRegister {
-  bool c = false;        // 0 page-walk coherency
-  bool qi = false;       // 1 queued invalidation
-  bool dt = false;       // 2 device TLB
-  bool ir = false;       // 3 interrupt remapping
-  bool eim = false;      // 4
-  bool pt = false;       // 6 pass-through
-  bool sc = false;       // 7 snoop control
-  std::uint16_t iro = 0; // 17:8 IOTLB register offset in 16-byte units
-  std::uint8_t mhmv = 0; // 23:20
-  bool nest = false;     // 26 nested translation
-  bool prs = false;      // 29 page requests
-  bool ers = false;      // 30 execute requests
-  bool srs = false;      // 31 supervisor requests
-  bool nwfs = false;     // 33
-  bool eafs = false;     // 34
-  std::uint8_t pss = 0;  // 39:35 PASID size - 1
-  bool pasid = false;    // 40
-  bool dit = false;      // 41
-  bool pds = false;      // 42
-  bool smts = false;     // 43 scalable mode
-  bool vcs = false;      // 44
-  bool slads = false;    // 45
-  bool slts = false;     // 46 second-level translation
-  bool flts = false;     // 47 first-level translation
-  bool smpwcs = false;   // 48
-  bool rps = false;      // 49
+  bool c = false;         // 0 page-walk coherency
+  bool qi = false;        // 1 queued invalidation
+  bool dt = false;        // 2 device TLB
+  bool ir = false;        // 3 interrupt remapping
+  bool eim = false;       // 4
+  bool pt = false;        // 6 pass-through
+  bool sc = false;        // 7 snoop control
+  std::uint16_t iro = 0;  // 17:8 IOTLB register offset in 16-byte units
+  std::uint8_t mhmv = 0;  // 23:20
+  bool nest = false;      // 26 nested translation
+  bool prs = false;       // 29 page requests
+  bool ers = false;       // 30 execute requests
+  bool srs = false;       // 31 supervisor requests
+  bool nwfs = false;      // 33
+  bool eafs = false;      // 34
+  std::uint8_t pss = 0;   // 39:35 PASID size - 1
+  bool pasid = false;     // 40
+  bool dit = false;       // 41
+  bool pds = false;       // 42
+  bool smts = false;      // 43 scalable mode
+  bool vcs = false;       // 44
+  bool slads = false;     // 45
+  bool slts = false;      // 46 second-level translation
+  bool flts = false;      // 47 first-level translation
+  bool smpwcs = false;    // 48
+  bool rps = false;       // 49
 
   static constexpr EcapRegister decode(std::uint64_t v) noexcept {
     using formats::bit;

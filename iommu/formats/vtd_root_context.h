@@ -22,9 +22,9 @@ inline constexpr std::uint64_t kScalableContextEntrySize = 32;
 
 // 128 bits. Lower half: devfn 0-127; upper half: devfn 128-255.
 struct ScalableRootEntry {
-  bool lower_present = false;            // LP, bit 0
+  bool lower_present = false;             // LP, bit 0
   std::uint64_t lower_context_table = 0;  // LCTP, bits 63:12
-  bool upper_present = false;            // UP, bit 64
+  bool upper_present = false;             // UP, bit 64
   std::uint64_t upper_context_table = 0;  // UCTP, bits 127:76
 
   // Bits 11:1 of each half are reserved.
@@ -42,15 +42,15 @@ struct ScalableRootEntry {
 
 // 256 bits (4 qwords).
 struct ScalableContextEntry {
-  bool present = false;          // P, bit 0
-  bool fpd = false;              // FPD, bit 1: fault processing disable
-  bool dte = false;              // DTE, bit 2: device-TLB (ATS) enable
-  bool paside = false;           // PASIDE, bit 3: requests with PASID allowed
-  bool pre = false;              // PRE, bit 4: page requests enable
-  std::uint8_t pdts = 0;         // PDTS, bits 11:9: directory has 2^(PDTS+7) entries
+  bool present = false;             // P, bit 0
+  bool fpd = false;                 // FPD, bit 1: fault processing disable
+  bool dte = false;                 // DTE, bit 2: device-TLB (ATS) enable
+  bool paside = false;              // PASIDE, bit 3: requests with PASID allowed
+  bool pre = false;                 // PRE, bit 4: page requests enable
+  std::uint8_t pdts = 0;            // PDTS, bits 11:9: directory has 2^(PDTS+7) entries
   std::uint64_t pasid_dir_ptr = 0;  // PASIDDIRPTR, bits 63:12
-  std::uint32_t rid_pasid = 0;   // RID_PASID, bits 83:64
-  bool rid_priv = false;         // RID_PRIV, bit 84
+  std::uint32_t rid_pasid = 0;      // RID_PASID, bits 83:64
+  bool rid_priv = false;            // RID_PRIV, bit 84
 
   // QW0 bits 8:5 and QW1 bits 63:21 are reserved; QW2 and QW3 entirely.
   static constexpr std::array<std::uint64_t, 4> reserved_mask{mask(8, 5), mask(63, 21), ~0ull,

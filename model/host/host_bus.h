@@ -5,12 +5,12 @@
 // modelled as instantaneous, and made through the debug interface.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 namespace iommu_sim {
 

@@ -20,16 +20,16 @@ struct HostParams {
                      "the invalidation queue; grows upward one 4 KiB frame at a time."});
     v(data_region, {"data_region", "bytes (physical address)", "8 GiB",
                     "Where the manager allocates the memory behind IOAS mappings."});
-    v(poll_interval_ns, {"poll_interval_ns", "ns",
-                         "assumed: a driver spinning on the status word re-reads it about every "
-                         "100 ns (Linux qi_submit_sync spins with cpu_relax)",
-                         "Interval at which the driver re-reads an invalidation-wait status word.",
-                         1.0, 1e9});
-    v(pasid_dir_size_bits, {"pasid_dir_size_bits", "PDTS",
-                            "7: 2^14 directory entries, the full 20-bit PASID space (Linux "
-                            "allocates for the PASIDs it needs)",
-                            "Context-entry PDTS: the PASID directory has 2^(PDTS+7) entries.", 0,
-                            7});
+    v(poll_interval_ns,
+      {"poll_interval_ns", "ns",
+       "assumed: a driver spinning on the status word re-reads it about every "
+       "100 ns (Linux qi_submit_sync spins with cpu_relax)",
+       "Interval at which the driver re-reads an invalidation-wait status word.", 1.0, 1e9});
+    v(pasid_dir_size_bits,
+      {"pasid_dir_size_bits", "PDTS",
+       "7: 2^14 directory entries, the full 20-bit PASID space (Linux "
+       "allocates for the PASIDs it needs)",
+       "Context-entry PDTS: the PASID directory has 2^(PDTS+7) entries.", 0, 7});
   }
 };
 

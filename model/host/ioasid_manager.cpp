@@ -88,7 +88,8 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
     total += last->second.length;
     ++last;
   }
-  if (total == 0) return Status::error(ENOENT, "nothing is mapped in " + hex(iova) + "+" + hex(length));
+  if (total == 0)
+    return Status::error(ENOENT, "nothing is mapped in " + hex(iova) + "+" + hex(length));
   std::uint64_t lo = first->first, hi = 0;
   for (auto it = first; it != last; ++it) {
     for (std::uint64_t off = 0; off < it->second.length; off += kPage) {

@@ -18,8 +18,10 @@ Status IommuDriver::init() {
   cap_ = bus_.mmio_read(vtd::kRegCap, 8);
   ecap_ = bus_.mmio_read(vtd::kRegEcap, 8);
   const auto ecap = vtd::EcapRegister::decode(ecap_);
-  if (!ecap.smts) return Status::error(ENODEV, "IOMMU does not support scalable mode (ECAP.SMTS=0)");
-  if (!ecap.qi) return Status::error(ENODEV, "IOMMU does not support queued invalidation (ECAP.QI=0)");
+  if (!ecap.smts)
+    return Status::error(ENODEV, "IOMMU does not support scalable mode (ECAP.SMTS=0)");
+  if (!ecap.qi)
+    return Status::error(ENODEV, "IOMMU does not support queued invalidation (ECAP.QI=0)");
   if (!ecap.flts) return Status::error(ENODEV, "IOMMU lacks first-level translation (ECAP.FLTS=0)");
 
   // Root table, scalable mode (RTADDR.TTM = 01b), latched with GCMD.SRTP.
@@ -95,8 +97,9 @@ std::uint64_t IommuDriver::pasid_table(std::uint64_t dir, std::uint32_t pasid) {
 Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t did,
                                     std::uint64_t fl_root, bool supervisor_requests) {
   if (pasid >= (64ull << (params_.pasid_dir_size_bits + 7))) {
-    return Status::error(EINVAL, "PASID " + std::to_string(pasid) +
-                                     " exceeds the PASID directory size (host.pasid_dir_size_bits)");
+    return Status::error(EINVAL,
+                         "PASID " + std::to_string(pasid) +
+                             " exceeds the PASID directory size (host.pasid_dir_size_bits)");
   }
   const std::uint64_t table = pasid_table(pasid_directory(bdf), pasid);
   const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
@@ -110,7 +113,7 @@ Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t 
   pe.flptptr = fl_root;
   pe.flpm = 0;  // 4-level
   pe.sre = supervisor_requests;
-  pe.aw = 2;    // 48-bit (4-level) address width
+  pe.aw = 2;  // 48-bit (4-level) address width
   raw = pe.encode();
   // Linux writes the upper qwords before the one holding P (pasid.c
   // pasid_set_present after the rest), so the IOMMU never sees half an entry.
@@ -197,8 +200,7 @@ Status IommuDriver::submit_and_wait(std::span<const std::array<std::uint64_t, 2>
       return Status::error(EIO, "invalidation queue error (FSTS.IQE)");
     }
     if (!HostBus::can_wait()) {
-      return Status::error(EAGAIN,
-                           "invalidation wait cannot complete outside a simulation thread");
+      return Status::error(EAGAIN, "invalidation wait cannot complete outside a simulation thread");
     }
     sc_core::wait(interval);
   }

@@ -14,8 +14,8 @@ Platform::Platform(const PlatformConfig& config)
   tlm_utils::tlm_quantumkeeper::set_global_quantum(ns(config.quantum_ns));
   memory_ = std::make_unique<MemoryController>("memory", config.memory, mode_, stats_);
   iommu_ = std::make_unique<Iommu>("iommu", config.iommu, mode_, stats_);
-  root_complex_ =
-      std::make_unique<RootComplex>("root_complex", ns(config.pcie.root_complex_latency_ns), stats_);
+  root_complex_ = std::make_unique<RootComplex>("root_complex",
+                                                ns(config.pcie.root_complex_latency_ns), stats_);
   host_bus_ = std::make_unique<HostBus>("host");
 
   iommu_->dma_out.bind(memory_->socket);
@@ -28,7 +28,8 @@ Platform::Platform(const PlatformConfig& config)
   for (std::size_t i = 0; i < config.pcie.endpoints.size(); ++i) {
     const auto& name = config.pcie.endpoints[i].name;
     const Bdf bdf{static_cast<std::uint8_t>(i + 1), 0, 0};
-    auto ep = std::make_unique<Endpoint>(name.c_str(), bdf, ns(config.pcie.link_latency_ns), stats_);
+    auto ep =
+        std::make_unique<Endpoint>(name.c_str(), bdf, ns(config.pcie.link_latency_ns), stats_);
     ep->link.bind(root_complex_->root_ports);
     endpoints_.emplace(name, std::move(ep));
   }
@@ -78,7 +79,9 @@ void Platform::set_up_host() {
 
 Platform::~Platform() = default;
 
-void Platform::run() { sc_core::sc_start(); }
+void Platform::run() {
+  sc_core::sc_start();
+}
 
 nlohmann::json Platform::stats_json() const {
   PlatformConfig copy = config_;

@@ -55,25 +55,28 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   for (std::size_t i = 0; i < c.attach.size(); ++i) {
     const auto& a = c.attach[i];
     const std::string path = "attach[" + std::to_string(i) + "]";
-    if (!devices.contains(a.device)) fail(path + ".device", "no endpoint named \"" + a.device + "\"");
+    if (!devices.contains(a.device))
+      fail(path + ".device", "no endpoint named \"" + a.device + "\"");
     if (!spaces.contains(a.ioas)) fail(path + ".ioas", "no address space named \"" + a.ioas + "\"");
     if (a.pasid >= (64ull << (c.host.pasid_dir_size_bits + 7))) {
       fail(path + ".pasid", "exceeds the PASID directory (host.pasid_dir_size_bits)");
     }
     if (!attached.emplace(a.device, a.pasid).second) {
-      fail(path, "device \"" + a.device + "\" PASID " + std::to_string(a.pasid) +
-                     " is attached twice");
+      fail(path,
+           "device \"" + a.device + "\" PASID " + std::to_string(a.pasid) + " is attached twice");
     }
   }
   std::set<std::string> names;
   for (std::size_t i = 0; i < c.workloads.size(); ++i) {
     const auto& w = c.workloads[i];
     const std::string path = "workloads[" + std::to_string(i) + "]";
-    if (!devices.contains(w.device)) fail(path + ".device", "no endpoint named \"" + w.device + "\"");
+    if (!devices.contains(w.device))
+      fail(path + ".device", "no endpoint named \"" + w.device + "\"");
     if (w.base % w.size != 0) fail(path + ".base", "must be a multiple of size");
     if (w.span < w.size) fail(path + ".span", "must be at least size");
     const std::string name = w.name.empty() ? "wl" + std::to_string(i) : w.name;
-    if (!names.insert(name).second) fail(path + ".name", "duplicate workload name \"" + name + "\"");
+    if (!names.insert(name).second)
+      fail(path + ".name", "duplicate workload name \"" + name + "\"");
   }
   return errors;
 }

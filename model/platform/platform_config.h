@@ -25,8 +25,8 @@ struct MappingParams {
   template <class V>
   void visit(V& v) {
     v(iova, {"iova", "bytes", "0x100000", "First IOVA of the mapping; 4 KiB aligned."});
-    v(size, {"size", "bytes", "1 MiB", "Length of the mapping; a multiple of 4 KiB.", 4096,
-             1ull << 47});
+    v(size,
+      {"size", "bytes", "1 MiB", "Length of the mapping; a multiple of 4 KiB.", 4096, 1ull << 47});
     v(writable, {"writable", "", "true", "Whether DMA writes are allowed (first-level R/W bit)."});
   }
 };
@@ -50,8 +50,9 @@ struct AttachParams {
   template <class V>
   void visit(V& v) {
     v(device, {"device", "", "required", "PCIe function to attach (pcie.endpoints[].name)."});
-    v(pasid, {"pasid", "", "1", "PASID whose PASID-table entry points at the IOAS's table; 0 "
-                                "is RID_PASID (requests without PASID).",
+    v(pasid, {"pasid", "", "1",
+              "PASID whose PASID-table entry points at the IOAS's table; 0 "
+              "is RID_PASID (requests without PASID).",
               0, (1u << 20) - 1});
     v(ioas, {"ioas", "", "required", "Address space to attach to (address_spaces[].name)."});
   }
@@ -65,19 +66,24 @@ struct PlatformConfig {
   PcieParams pcie;
   IommuParams iommu;
   HostParams host;
-  std::vector<AddressSpaceParams> address_spaces{
-      AddressSpaceParams{"as0", {MappingParams{}}}};
+  std::vector<AddressSpaceParams> address_spaces{AddressSpaceParams{"as0", {MappingParams{}}}};
   std::vector<AttachParams> attach{AttachParams{"nic0", 1, "as0"}};
   std::vector<WorkloadParams> workloads{WorkloadParams{.name = "", .device = "nic0"}};
 
   template <class V>
   void visit(V& v) {
-    v(seed, {"seed", "", "1", "The one seed every random choice is derived from; the same "
-                              "config and seed give a byte-identical stats.json."});
-    v(mode, {"mode", "", "timed",
+    v(seed, {"seed", "", "1",
+             "The one seed every random choice is derived from; the same "
+             "config and seed give a byte-identical stats.json."});
+    v(mode, {"mode",
+             "",
+             "timed",
              "timed: every block waits where hardware would, contention is modelled; "
              "functional: no waits, unloaded latencies, same translations and cache counters.",
-             0, 0, false, {"timed", "functional"}});
+             0,
+             0,
+             false,
+             {"timed", "functional"}});
     v(quantum_ns, {"quantum_ns", "ns",
                    "100 us: TLM-2.0 loosely-timed practice of a quantum far above one "
                    "transaction (~300 unloaded DMAs here), so that synchronisation is rare",

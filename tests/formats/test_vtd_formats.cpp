@@ -154,8 +154,8 @@ TEST(VtdFormats, PasidTableEntry) {
 // VT-d spec 9.7: first-level (IA-32e) paging entry.
 TEST(VtdFormats, FirstLevelEntry) {
   const std::pair<std::uint64_t, const char*> single_bits[] = {
-      {0x1, "P"}, {0x2, "R/W"}, {0x4, "U/S"}, {0x8, "PWT"}, {0x10, "PCD"}, {0x20, "A"},
-      {0x40, "D"}, {0x80, "PS"}, {0x100, "G"}, {0x8000000000000000ull, "XD"}};
+      {0x1, "P"},  {0x2, "R/W"}, {0x4, "U/S"}, {0x8, "PWT"}, {0x10, "PCD"},
+      {0x20, "A"}, {0x40, "D"},  {0x80, "PS"}, {0x100, "G"}, {0x8000000000000000ull, "XD"}};
   for (const auto& [raw, name] : single_bits) {
     const auto e = FirstLevelEntry::decode(raw);
     EXPECT_EQ(e.encode(), raw) << name;
@@ -190,8 +190,8 @@ TEST(VtdFormats, FirstLevelEntry) {
 // VT-d spec 9.8: second-level paging entry.
 TEST(VtdFormats, SecondLevelEntry) {
   const std::pair<std::uint64_t, const char*> single_bits[] = {
-      {0x1, "R"}, {0x2, "W"}, {0x4, "X"}, {0x38, "EMT"}, {0x40, "IPAT"}, {0x80, "PS"},
-      {0x100, "A"}, {0x200, "D"}, {0x800, "SNP"}, {0x4000000000000000ull, "TM"}};
+      {0x1, "R"},   {0x2, "W"},   {0x4, "X"},   {0x38, "EMT"},  {0x40, "IPAT"},
+      {0x80, "PS"}, {0x100, "A"}, {0x200, "D"}, {0x800, "SNP"}, {0x4000000000000000ull, "TM"}};
   for (const auto& [raw, name] : single_bits) {
     EXPECT_EQ(SecondLevelEntry::decode(raw).encode(), raw) << name;
   }
@@ -348,14 +348,25 @@ TEST(VtdFormats, FaultRecord) {
 
 // VT-d spec 11.4.2 / 11.4.3: capability registers.
 TEST(VtdFormats, CapabilityRegister) {
-  const std::pair<std::uint64_t, const char*> fields[] = {
-      {0x7, "ND 2:0"},           {0x8, "AFL"},       {0x10, "RWBF"},   {0x20, "PLMR"},
-      {0x40, "PHMR"},            {0x80, "CM"},       {0x1f00, "SAGAW 12:8"},
-      {0x3f0000, "MGAW 21:16"},  {0x400000, "ZLR"},  {0x3ff000000ull, "FRO 33:24"},
-      {0x3c00000000ull, "SLLPS 37:34"},              {0x8000000000ull, "PSI"},
-      {0xff0000000000ull, "NFR 47:40"},              {0x3f000000000000ull, "MAMV 53:48"},
-      {1ull << 54, "DWD"},       {1ull << 55, "DRD"}, {1ull << 56, "FL1GP"},
-      {1ull << 59, "PI"},        {1ull << 60, "FL5LP"}};
+  const std::pair<std::uint64_t, const char*> fields[] = {{0x7, "ND 2:0"},
+                                                          {0x8, "AFL"},
+                                                          {0x10, "RWBF"},
+                                                          {0x20, "PLMR"},
+                                                          {0x40, "PHMR"},
+                                                          {0x80, "CM"},
+                                                          {0x1f00, "SAGAW 12:8"},
+                                                          {0x3f0000, "MGAW 21:16"},
+                                                          {0x400000, "ZLR"},
+                                                          {0x3ff000000ull, "FRO 33:24"},
+                                                          {0x3c00000000ull, "SLLPS 37:34"},
+                                                          {0x8000000000ull, "PSI"},
+                                                          {0xff0000000000ull, "NFR 47:40"},
+                                                          {0x3f000000000000ull, "MAMV 53:48"},
+                                                          {1ull << 54, "DWD"},
+                                                          {1ull << 55, "DRD"},
+                                                          {1ull << 56, "FL1GP"},
+                                                          {1ull << 59, "PI"},
+                                                          {1ull << 60, "FL5LP"}};
   for (const auto& [raw, name] : fields) {
     EXPECT_EQ(CapRegister::decode(raw).encode(), raw) << name;
     EXPECT_NE(CapRegister::decode(raw), CapRegister{}) << name;
@@ -366,13 +377,19 @@ TEST(VtdFormats, CapabilityRegister) {
 
 TEST(VtdFormats, ExtendedCapabilityRegister) {
   const std::pair<std::uint64_t, const char*> fields[] = {
-      {1ull << 0, "C"},     {1ull << 1, "QI"},    {1ull << 2, "DT"},    {1ull << 3, "IR"},
-      {1ull << 4, "EIM"},   {1ull << 6, "PT"},    {1ull << 7, "SC"},    {0x3ff00, "IRO 17:8"},
-      {0xf00000, "MHMV"},   {1ull << 26, "NEST"}, {1ull << 29, "PRS"},  {1ull << 30, "ERS"},
-      {1ull << 31, "SRS"},  {1ull << 33, "NWFS"}, {1ull << 34, "EAFS"},
-      {0xf800000000ull, "PSS 39:35"},             {1ull << 40, "PASID"}, {1ull << 41, "DIT"},
-      {1ull << 42, "PDS"},  {1ull << 43, "SMTS"}, {1ull << 44, "VCS"},  {1ull << 45, "SLADS"},
-      {1ull << 46, "SLTS"}, {1ull << 47, "FLTS"}, {1ull << 48, "SMPWCS"}, {1ull << 49, "RPS"}};
+      {1ull << 0, "C"},       {1ull << 1, "QI"},
+      {1ull << 2, "DT"},      {1ull << 3, "IR"},
+      {1ull << 4, "EIM"},     {1ull << 6, "PT"},
+      {1ull << 7, "SC"},      {0x3ff00, "IRO 17:8"},
+      {0xf00000, "MHMV"},     {1ull << 26, "NEST"},
+      {1ull << 29, "PRS"},    {1ull << 30, "ERS"},
+      {1ull << 31, "SRS"},    {1ull << 33, "NWFS"},
+      {1ull << 34, "EAFS"},   {0xf800000000ull, "PSS 39:35"},
+      {1ull << 40, "PASID"},  {1ull << 41, "DIT"},
+      {1ull << 42, "PDS"},    {1ull << 43, "SMTS"},
+      {1ull << 44, "VCS"},    {1ull << 45, "SLADS"},
+      {1ull << 46, "SLTS"},   {1ull << 47, "FLTS"},
+      {1ull << 48, "SMPWCS"}, {1ull << 49, "RPS"}};
   for (const auto& [raw, name] : fields) {
     EXPECT_EQ(EcapRegister::decode(raw).encode(), raw) << name;
     EXPECT_NE(EcapRegister::decode(raw), EcapRegister{}) << name;

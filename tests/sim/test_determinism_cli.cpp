@@ -89,8 +89,8 @@ TEST(Cli, MalformedJsonAndMissingFileExitTwo) {
 }
 
 TEST(Cli, RunWritesStatsJson) {
-  const auto cfg = write_temp("iommu_sim_small.json",
-                              R"({"workloads": [{"device": "nic0", "count": 1000}]})");
+  const auto cfg =
+      write_temp("iommu_sim_small.json", R"({"workloads": [{"device": "nic0", "count": 1000}]})");
   const auto dir = std::filesystem::temp_directory_path() / "iommu_sim_out";
   std::filesystem::remove_all(dir);
   const auto r = run_command("--config " + cfg + " --out " + dir.string() + " --seed 5");

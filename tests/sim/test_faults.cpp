@@ -68,21 +68,19 @@ std::uint64_t context_entry_address(Platform& p, Bdf bdf) {
 
 TEST(Faults, RootEntryNotPresent) {
   // VT-d 0x39: the root entry of the request's bus has P clear for its half.
-  auto o = run_one(default_config_without_workloads(), {.address = 0x100000},
-                   [](Platform& p) {
-                     const std::uint64_t re = vtd::root_entry_address(p.driver().root_table(), 1);
-                     p.host_bus().write64(re, 0);
-                   });
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t re = vtd::root_entry_address(p.driver().root_table(), 1);
+    p.host_bus().write64(re, 0);
+  });
   expect_fault(o, FR::kSmRootEntryNotPresent, 0x100000, true);
   EXPECT_EQ(o.walk_reads, 1u);
 }
 
 TEST(Faults, ContextEntryNotPresent) {
-  auto o = run_one(default_config_without_workloads(), {.address = 0x100000},
-                   [](Platform& p) {
-                     const std::uint64_t ce = context_entry_address(p, Bdf{1, 0, 0});
-                     for (unsigned i = 0; i < 4; ++i) p.host_bus().write64(ce + 8 * i, 0);
-                   });
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t ce = context_entry_address(p, Bdf{1, 0, 0});
+    for (unsigned i = 0; i < 4; ++i) p.host_bus().write64(ce + 8 * i, 0);
+  });
   expect_fault(o, FR::kSmContextEntryNotPresent, 0x100000, true);
   EXPECT_EQ(o.walk_reads, 2u);
 }
@@ -168,7 +166,8 @@ TEST(Faults, RecordsFillInOrderAndOverflowSetsPfo) {
   EXPECT_EQ(tb.platform().stats().counter_value("iommu.faults.overflow"), 1u);
   // Software clears record 0 (RW1C on F); the next fault lands there.
   bus.mmio_write(frcd + 12, 4, 0x80000000u);
-  const auto cleared = vtd::FaultRecord::decode({bus.mmio_read(frcd, 8), bus.mmio_read(frcd + 8, 8)});
+  const auto cleared =
+      vtd::FaultRecord::decode({bus.mmio_read(frcd, 8), bus.mmio_read(frcd + 8, 8)});
   EXPECT_FALSE(cleared.f);
 }
 

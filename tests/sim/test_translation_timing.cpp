@@ -8,9 +8,9 @@
 namespace iommu_sim::test {
 namespace {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
 using sc_core::SC_PS;
+using sc_core::sc_time;
 
 // 16 GB/s makes every transfer time a whole number of picoseconds:
 // 62.5 ps per byte.
@@ -24,7 +24,9 @@ PlatformConfig timing_config() {
   return c;
 }
 
-sc_time read_time(unsigned bytes) { return sc_time(80, SC_NS) + sc_time(bytes * 62.5, SC_PS); }
+sc_time read_time(unsigned bytes) {
+  return sc_time(80, SC_NS) + sc_time(bytes * 62.5, SC_PS);
+}
 
 TEST(TranslationTiming, ColdWalkIsEightTimedReadsPlusLookup) {
   TestBench tb(timing_config());
@@ -33,15 +35,15 @@ TEST(TranslationTiming, ColdWalkIsEightTimedReadsPlusLookup) {
   ASSERT_TRUE(r.ok);
   // Root entry 16 B, context entry 32 B, PASID directory entry 8 B, PASID
   // entry 64 B, then PML4E, PDPTE, PDE, PTE of 8 B each.
-  const sc_time walk = read_time(16) + read_time(32) + read_time(8) + read_time(64) +
-                       4 * read_time(8);
+  const sc_time walk =
+      read_time(16) + read_time(32) + read_time(8) + read_time(64) + 4 * read_time(8);
   const sc_time translation = sc_time(3, SC_NS) + walk;
   const Histogram& h = tb.platform().iommu().translation_latency();
   ASSERT_EQ(h.count(), 1u);
   EXPECT_EQ(h.max(), translation.value());
   // Link up, root complex, translation, 64-byte memory read, link down.
-  const sc_time end_to_end = sc_time(100, SC_NS) + sc_time(20, SC_NS) + translation +
-                             read_time(64) + sc_time(100, SC_NS);
+  const sc_time end_to_end =
+      sc_time(100, SC_NS) + sc_time(20, SC_NS) + translation + read_time(64) + sc_time(100, SC_NS);
   EXPECT_EQ(r.latency, end_to_end);
   EXPECT_EQ(tb.platform().stats().counter_value("iommu.walk.memory_reads"), 8u);
 }

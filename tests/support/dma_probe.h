@@ -2,11 +2,11 @@
 // script thread, and a helper that builds a platform on a fresh kernel.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <functional>
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 #include <vector>
 
 #include "model/kernel.h"

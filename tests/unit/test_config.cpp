@@ -26,8 +26,8 @@ void expect_error(const json& j, const std::string& path, const std::string& rea
   for (const auto& e : errors) {
     found = found || (e.path == path && e.reason.find(reason_part) != std::string::npos);
   }
-  EXPECT_TRUE(found) << "expected '" << path << ": ..." << reason_part << "...' in: "
-                     << errors.front().to_string();
+  EXPECT_TRUE(found) << "expected '" << path << ": ..." << reason_part
+                     << "...' in: " << errors.front().to_string();
 }
 
 TEST(Config, EmptyObjectIsTheDefaultPlatform) {
@@ -91,17 +91,18 @@ TEST(Config, CrossReferencesAreChecked) {
                     {"attach", json::array()},
                     {"workloads", json::array()}},
                "pcie.endpoints[1].name", "duplicate");
-  expect_error(json{{"address_spaces",
-                     {{{"name", "x"},
-                       {"mappings", {{{"iova", 0x1000}, {"size", 0x2000}},
-                                     {{"iova", 0x2000}, {"size", 0x1000}}}}}}},
-                    {"attach", json::array()}},
-               "address_spaces[0].mappings[1]", "overlaps");
+  expect_error(
+      json{{"address_spaces",
+            {{{"name", "x"},
+              {"mappings",
+               {{{"iova", 0x1000}, {"size", 0x2000}}, {{"iova", 0x2000}, {"size", 0x1000}}}}}}},
+           {"attach", json::array()}},
+      "address_spaces[0].mappings[1]", "overlaps");
   expect_error(json{{"address_spaces", {{{"name", "x"}, {"mappings", {{{"iova", 0x1001}}}}}}},
                     {"attach", json::array()}},
                "address_spaces[0].mappings[0].iova", "4 KiB aligned");
-  expect_error(json{{"workloads", {{{"device", "nic0"}, {"base", 0x100020}}}}},
-               "workloads[0].base", "multiple of size");
+  expect_error(json{{"workloads", {{{"device", "nic0"}, {"base", 0x100020}}}}}, "workloads[0].base",
+               "multiple of size");
 }
 
 TEST(Config, SizeStringsParse) {

@@ -12,8 +12,8 @@ TEST(Histogram, PercentilesAreExactSamples) {
   EXPECT_EQ(h.count(), 10u);
   EXPECT_EQ(h.min(), 1u);
   EXPECT_EQ(h.max(), 100u);
-  EXPECT_EQ(h.percentile(0.5), 3u);   // 5th of 1,2,3,3,3,4,5,7,9,100
-  EXPECT_EQ(h.percentile(0.9), 9u);   // 9th
+  EXPECT_EQ(h.percentile(0.5), 3u);  // 5th of 1,2,3,3,3,4,5,7,9,100
+  EXPECT_EQ(h.percentile(0.9), 9u);  // 9th
   EXPECT_EQ(h.percentile(0.99), 100u);
   EXPECT_DOUBLE_EQ(h.mean(), 13.7);
 }
