@@ -92,7 +92,7 @@ class Iotlb {
   static std::uint64_t index(const IotlbKey& k) {
     // Consecutive pages fall in consecutive sets; PASID and domain spread
     // different address spaces over the sets.
-    return k.page ^ (static_cast<std::uint64_t>(k.pasid) * 0x9e3779b1u) ^ (k.did * 0x85ebca6bu);
+    return k.page ^ (static_cast<std::uint64_t>(k.pasid) * 0x9e3779b1u) ^ (static_cast<std::uint64_t>(k.did) * 0x85ebca6bu);
   }
 
   SetAssociativeCache<IotlbKey, IotlbEntry> cache_;

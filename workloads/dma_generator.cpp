@@ -71,6 +71,8 @@ void DmaGenerator::slot_thread(unsigned slot) {
     if (r.write) std::fill(buffer.begin(), buffer.end(), static_cast<unsigned char>(r.address));
     sc_time delay = sc_core::SC_ZERO_TIME;
     if (mode_ == TimingMode::Timed) {
+      // A copy: the kernel's current time moves on during the wait below.
+      // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
       const sc_time issue = sc_core::sc_time_stamp();
       socket->b_transport(payload, delay);
       wait(delay);

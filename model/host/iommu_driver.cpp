@@ -67,7 +67,7 @@ std::uint64_t IommuDriver::pasid_directory(Bdf bdf) {
   const std::uint64_t table = context_table(bdf.bus, bdf.devfn() >= 0x80);
   const std::uint64_t at = vtd::scalable_context_entry_address(table, bdf.devfn());
   std::array<std::uint64_t, 4> raw{};
-  for (unsigned i = 0; i < 4; ++i) raw[i] = bus_.read64(at + 8 * i);
+  for (unsigned i = 0; i < 4; ++i) raw[i] = bus_.read64(at + 8ull * i);
   auto ctx = vtd::ScalableContextEntry::decode(raw);
   if (!ctx.present) {
     const std::uint64_t entries = 1ull << (params_.pasid_dir_size_bits + 7);
@@ -77,7 +77,7 @@ std::uint64_t IommuDriver::pasid_directory(Bdf bdf) {
     ctx.pasid_dir_ptr = tables_.allocate(entries * vtd::kPasidDirEntrySize);
     ctx.rid_pasid = 0;  // Linux: IOMMU_NO_PASID
     raw = ctx.encode();
-    for (unsigned i = 0; i < 4; ++i) bus_.write64(at + 8 * i, raw[i]);
+    for (unsigned i = 0; i < 4; ++i) bus_.write64(at + 8ull * i, raw[i]);
   }
   return ctx.pasid_dir_ptr;
 }
@@ -104,7 +104,7 @@ Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t 
   const std::uint64_t table = pasid_table(pasid_directory(bdf), pasid);
   const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
   std::array<std::uint64_t, 8> raw{};
-  for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8 * i);
+  for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8ull * i);
   const bool was_present = vtd::PasidEntry::decode(raw).present;
   vtd::PasidEntry pe{};
   pe.present = true;
@@ -117,7 +117,7 @@ Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t 
   raw = pe.encode();
   // Linux writes the upper qwords before the one holding P (pasid.c
   // pasid_set_present after the rest), so the IOMMU never sees half an entry.
-  for (unsigned i = 1; i < 8; ++i) bus_.write64(at + 8 * i, raw[i]);
+  for (unsigned i = 1; i < 8; ++i) bus_.write64(at + 8ull * i, raw[i]);
   bus_.write64(at, raw[0]);
   if (was_present) {
     // A present entry may be cached: PASID-cache then PASID-based IOTLB
