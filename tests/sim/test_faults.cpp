@@ -108,6 +108,16 @@ TEST(Faults, FirstLevelEntryNotPresent) {
   EXPECT_EQ(o.walk_reads, 7u);  // root, context, dir, PASID entry, PML4E, PDPTE, PDE
 }
 
+TEST(Faults, ReservedBitInFirstLevelEntry) {
+  // PS is reserved in a PML4E (SDM Vol. 3 4.5): VT-d 0x72.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t pml4e = p.manager().page_table_root(p.ioas("as0"));
+    p.host_bus().write64(pml4e, p.host_bus().read64(pml4e) | 0x80);
+  });
+  expect_fault(o, FR::kSmFirstLevelEntryReserved, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 5u);
+}
+
 TEST(Faults, WriteToReadOnlyPage) {
   PlatformConfig c = default_config_without_workloads();
   c.address_spaces[0].mappings[0].writable = false;
