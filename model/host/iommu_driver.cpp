@@ -163,6 +163,26 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
   return submit_and_wait(descs);
 }
 
+std::vector<vtd::FaultRecord> IommuDriver::drain_faults() {
+  std::vector<vtd::FaultRecord> out;
+  const auto cap = vtd::CapRegister::decode(cap_);
+  const std::uint64_t base = static_cast<std::uint64_t>(cap.fro) * 16;
+  const unsigned records = cap.nfr + 1u;
+  const auto fsts = static_cast<std::uint32_t>(bus_.mmio_read(vtd::kRegFsts, 4));
+  if (fsts & vtd::kFstsPpf) {
+    unsigned index = vtd::fsts_fri(fsts);
+    for (unsigned n = 0; n < records; ++n, index = (index + 1) % records) {
+      const std::uint64_t at = base + 16ull * index;
+      const auto rec = vtd::FaultRecord::decode({bus_.mmio_read(at, 8), bus_.mmio_read(at + 8, 8)});
+      if (!rec.f) break;
+      out.push_back(rec);
+      bus_.mmio_write(at + 12, 4, 0x80000000u);  // F is RW1C
+    }
+  }
+  bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsPfo);
+  return out;
+}
+
 void IommuDriver::post(const std::array<std::uint64_t, 2>& d) {
   // 256-bit slots: the upper 128 bits are zero for these descriptor types.
   bus_.write64(queue_ + tail_, d[0]);

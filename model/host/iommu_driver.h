@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "iommu/formats/vtd_fault.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
 #include "model/host/host_params.h"
@@ -40,6 +41,10 @@ class IommuDriver {
   // Posts raw 128-bit descriptors followed by a wait descriptor and polls
   // the status word until the IOMMU wrote it (VT-d spec 6.5.2.8).
   Status submit_and_wait(std::span<const std::array<std::uint64_t, 2>> descriptors);
+
+  // Reads and clears every pending fault record, oldest first, then clears
+  // FSTS.PFO, as Linux's dmar_fault() does (drivers/iommu/intel/dmar.c).
+  std::vector<iommu::vtd::FaultRecord> drain_faults();
 
   std::uint64_t cap() const { return cap_; }
   std::uint64_t ecap() const { return ecap_; }

@@ -174,11 +174,15 @@ TEST(Faults, RecordsFillInOrderAndOverflowSetsPfo) {
   const auto fsts = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
   EXPECT_TRUE(fsts & vtd::kFstsPfo);
   EXPECT_EQ(tb.platform().stats().counter_value("iommu.faults.overflow"), 1u);
-  // Software clears record 0 (RW1C on F); the next fault lands there.
-  bus.mmio_write(frcd + 12, 4, 0x80000000u);
-  const auto cleared =
-      vtd::FaultRecord::decode({bus.mmio_read(frcd, 8), bus.mmio_read(frcd + 8, 8)});
-  EXPECT_FALSE(cleared.f);
+  // The driver drains both records oldest first and clears PFO.
+  const auto drained = tb.platform().driver().drain_faults();
+  ASSERT_EQ(drained.size(), 2u);
+  EXPECT_EQ(drained[0].fi, 0x300000u);
+  EXPECT_EQ(drained[1].fi, 0x500000u);
+  EXPECT_EQ(drained[1].fr, static_cast<std::uint8_t>(FR::kSmFirstLevelEntryNotPresent));
+  const auto after = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
+  EXPECT_FALSE(after & (vtd::kFstsPfo | vtd::kFstsPpf));
+  EXPECT_TRUE(tb.platform().driver().drain_faults().empty());
 }
 
 }  // namespace
