@@ -163,7 +163,7 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
           return false;
         }
       }
-      if (d.iflag) ics_ |= 1u;  // ICS.IWC
+      if (d.iflag) ics_ |= vtd::kIcsIwc;
       ++waits_;
       return true;
     }

@@ -34,7 +34,7 @@ class InvalidationEngine {
   void resume();
   bool enabled() const { return enabled_; }
   std::uint32_t ics() const { return ics_; }
-  void write_ics(std::uint32_t value) { ics_ &= ~(value & 1u); }  // IWC is RW1C
+  void write_ics(std::uint32_t value) { ics_ &= ~(value & 1u); }  // ICS.IWC (bit 0) is RW1C
 
   // The engine thread body (Timed mode); spawned by the IOMMU.
   void run();

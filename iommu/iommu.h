@@ -34,10 +34,7 @@ class Iommu : public sc_core::sc_module {
   Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
         StatsRegistry& stats, const std::string& stats_prefix = "iommu");
 
-  std::uint64_t cap() const { return cap_; }
-  std::uint64_t ecap() const { return ecap_; }
   Translator& translator() { return translator_; }
-  const FaultLog& fault_log() const { return faults_; }
   const Histogram& translation_latency() const { return translation_latency_; }
 
   // Register access as the MMIO socket performs it (offset, 4 or 8 bytes).

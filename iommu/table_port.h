@@ -19,7 +19,6 @@ namespace iommu_sim {
 
 class TablePort {
  public:
-  using Socket = tlm_utils::simple_initiator_socket<sc_core::sc_module>;
   TablePort(tlm::tlm_initiator_socket<>& socket, TimingMode mode) : socket_(socket), mode_(mode) {}
 
   // Reads `out.size()` bytes at `addr`; false on a memory error response.

@@ -94,7 +94,6 @@ void DmaGenerator::slot_thread(unsigned slot) {
   }
   if (mode_ == TimingMode::Functional) qk.sync();
   payload.clear_extension(&attrs);
-  if (++finished_slots_ == params_.outstanding) done_.notify(sc_core::SC_ZERO_TIME);
 }
 
 }  // namespace iommu_sim

@@ -25,10 +25,6 @@ class DmaGenerator : public sc_core::sc_module {
 
   std::uint64_t completed() const { return completed_; }
   std::uint64_t faulted() const { return faulted_; }
-  const Histogram& latency() const { return latency_; }
-  // Notified when every slot has finished.
-  const sc_core::sc_event& done_event() const { return done_; }
-  bool done() const { return finished_slots_ == params_.outstanding; }
 
  private:
   struct Request {
@@ -45,9 +41,7 @@ class DmaGenerator : public sc_core::sc_module {
   bool sequential_;
   std::uniform_int_distribution<std::uint64_t> pick_slot_;
   std::uint64_t issued_ = 0, completed_ = 0, faulted_ = 0, errors_ = 0;
-  unsigned finished_slots_ = 0;
   Histogram latency_;
-  sc_core::sc_event done_;
 };
 
 }  // namespace iommu_sim

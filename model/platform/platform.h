@@ -50,7 +50,6 @@ class Platform {
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
   IoasId ioas(const std::string& name) const { return ioas_.at(name); }
-  TimingMode mode() const { return mode_; }
 
  private:
   void set_up_host();

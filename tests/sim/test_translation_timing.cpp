@@ -99,6 +99,29 @@ TEST(TranslationTiming, SimultaneousColdWalksQueueOnTheMemoryChannel) {
   EXPECT_EQ(q->sum(), sc_time(4, SC_NS).value());
 }
 
+TEST(Translation, DmaWriteLandsAtThePhysicalAddressTheTableNames) {
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  DmaResult w, r;
+  tb.run([&] {
+    w = tb.probe("nic0").issue({.address = 0x1a3040, .write = true, .fill = 0x5c});
+    r = tb.probe("nic0").issue({.address = 0x1a3040});
+  });
+  ASSERT_TRUE(w.ok && r.ok);
+  const auto pa = p.manager().physical(p.ioas("as0"), 0x1a3040);
+  ASSERT_TRUE(pa.has_value());
+  // The manager backs the mapping with data_region onwards, page for page.
+  EXPECT_EQ(*pa, p.config().host.data_region + 0xa3040);
+  std::array<std::uint8_t, 64> landed{};
+  p.memory().store().read(*pa, landed);
+  for (auto b : landed) EXPECT_EQ(b, 0x5c);
+  EXPECT_EQ(r.data, std::vector<std::uint8_t>(64, 0x5c));
+  // Nothing was written at the untranslated address.
+  std::array<std::uint8_t, 64> untouched{};
+  p.memory().store().read(0x1a3040, untouched);
+  for (auto b : untouched) EXPECT_EQ(b, 0);
+}
+
 TEST(TranslationTiming, FunctionalModeGivesTheSameTranslationsAndCounters) {
   auto run_mode = [](const char* mode) {
     PlatformConfig c = PlatformConfig{};
