@@ -48,6 +48,17 @@ int run(const std::string& config_path, const std::string& out_dir,
   if (seed) config.seed = *seed;
   if (!mode.empty()) config.mode = mode;
 
+  // Check --out before spending time on the run.
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec || !std::filesystem::is_directory(out_dir)) {
+      std::cerr << "iommu-sim: --out: cannot create directory " << out_dir
+                << (ec ? ": " + ec.message() : std::string()) << "\n";
+      return kExitConfigError;
+    }
+  }
+
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   Platform platform(config);
   const auto t0 = std::chrono::steady_clock::now();
@@ -57,10 +68,8 @@ int run(const std::string& config_path, const std::string& out_dir,
   const nlohmann::json stats = platform.stats_json();
   if (!quiet) print_summary(std::cout, platform, stats, wall);
   if (!out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
     std::ofstream out(std::filesystem::path(out_dir) / "stats.json");
-    if (ec || !out) {
+    if (!out) {
       std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/stats.json\n";
       return 1;
     }

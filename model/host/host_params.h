@@ -17,9 +17,12 @@ struct HostParams {
     v(table_region, {"table_region", "bytes (physical address)",
                      "4 GiB: above low memory and the 0xFEE00000 MSI window",
                      "Where the driver allocates root, context, PASID tables, page tables and "
-                     "the invalidation queue; grows upward one 4 KiB frame at a time."});
+                     "the invalidation queue; grows upward one 4 KiB frame at a time. 1 GiB "
+                     "from here must lie below 2^memory.address_bits and outside the data "
+                     "region."});
     v(data_region, {"data_region", "bytes (physical address)", "8 GiB",
-                    "Where the manager allocates the memory behind IOAS mappings."});
+                    "Where the manager allocates the memory behind IOAS mappings; the sum of "
+                    "all mapping sizes from here must lie below 2^memory.address_bits."});
     v(poll_interval_ns,
       {"poll_interval_ns", "ns",
        "assumed: a driver spinning on the status word re-reads it about every "

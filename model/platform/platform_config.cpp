@@ -51,6 +51,32 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       ranges.emplace(map.iova, map.iova + map.size);
     }
   }
+  // The host allocates tables and mapped memory from two regions of
+  // physical memory: both must exist and must not overlap.
+  const std::uint64_t memory_end = 1ull << c.memory.address_bits;
+  constexpr std::uint64_t kTableBudget = 1ull << 30;
+  std::uint64_t mapped = 0;
+  for (const auto& as : c.address_spaces) {
+    for (const auto& m : as.mappings) mapped += m.size;
+  }
+  const bool tables_fit =
+      c.host.table_region < memory_end && memory_end - c.host.table_region >= kTableBudget;
+  const bool data_fits =
+      c.host.data_region < memory_end && memory_end - c.host.data_region >= mapped;
+  if (!tables_fit) {
+    fail("host.table_region", "needs 1 GiB below 2^memory.address_bits (" +
+                                  std::to_string(c.memory.address_bits) + " bits)");
+  }
+  if (!data_fits) {
+    fail("host.data_region", "the " + std::to_string(mapped) +
+                                 " mapped bytes do not fit below 2^memory.address_bits (" +
+                                 std::to_string(c.memory.address_bits) + " bits)");
+  }
+  if (tables_fit && data_fits && c.host.table_region < c.host.data_region + mapped &&
+      c.host.data_region < c.host.table_region + kTableBudget) {
+    fail("host.table_region", "overlaps the data region (host.data_region + mapped bytes)");
+  }
+
   std::set<std::pair<std::string, std::uint32_t>> attached;
   for (std::size_t i = 0; i < c.attach.size(); ++i) {
     const auto& a = c.attach[i];

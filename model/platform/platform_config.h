@@ -26,7 +26,10 @@ struct MappingParams {
   void visit(V& v) {
     v(iova, {"iova", "bytes", "0x100000", "First IOVA of the mapping; 4 KiB aligned."});
     v(size,
-      {"size", "bytes", "1 MiB", "Length of the mapping; a multiple of 4 KiB.", 4096, 1ull << 47});
+      {"size", "bytes", "1 MiB",
+       "Length of the mapping; a multiple of 4 KiB. Mapped with 4 KiB pages, one PTE write "
+       "each at start-up, hence the 64 GiB bound.",
+       4096, 64ull << 30});
     v(writable, {"writable", "", "true", "Whether DMA writes are allowed (first-level R/W bit)."});
   }
 };

@@ -86,6 +86,11 @@ TEST(Cli, MalformedJsonAndMissingFileExitTwo) {
   EXPECT_EQ(run_command("--config /nonexistent/x.json").exit_code, 2);
   EXPECT_EQ(run_command("--seed notanumber").exit_code, 2);
   EXPECT_EQ(run_command("--mode warp").exit_code, 2);
+  EXPECT_EQ(run_command("--bogus-flag").exit_code, 2);
+  const auto file = write_temp("iommu_sim_not_a_dir", "x");
+  const auto r = run_command("--out " + file);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--out"), std::string::npos) << r.output;
 }
 
 TEST(Cli, RunWritesStatsJson) {

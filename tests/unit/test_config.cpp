@@ -105,6 +105,19 @@ TEST(Config, CrossReferencesAreChecked) {
                "multiple of size");
 }
 
+TEST(Config, HostRegionsMustFitInMemoryAndNotOverlap) {
+  expect_error(json{{"memory", {{"address_bits", 32}}}}, "host.table_region",
+               "needs 1 GiB below 2^memory.address_bits");
+  expect_error(json{{"host", {{"table_region", "0x200000000"}}}}, "host.table_region",
+               "overlaps the data region");
+  expect_error(json{{"memory", {{"address_bits", 34}}},
+                    {"host", {{"table_region", "0x40000000"}, {"data_region", "0x3ff00000"}}},
+                    {"address_spaces", {{{"name", "as0"}, {"mappings", {{{"size", "2MiB"}}}}}}}},
+               "host.table_region", "overlaps");
+  expect_error(json{{"address_spaces", {{{"name", "as0"}, {"mappings", {{{"size", "128GiB"}}}}}}}},
+               "address_spaces[0].mappings[0].size", "between 4096 and");
+}
+
 TEST(Config, SizeStringsParse) {
   EXPECT_EQ(parse_u64("4KiB"), 4096u);
   EXPECT_EQ(parse_u64("0x10"), 16u);
