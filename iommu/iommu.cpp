@@ -59,7 +59,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
       cap_(make_cap(params, kFrcdOffset)),
       ecap_(make_ecap()),
       table_port_(table_mem, mode),
-      translator_(params, table_port_, stats, prefix),
+      translator_(params, table_port_, mode, stats, prefix),
       faults_(params.fault_records, stats, prefix),
       invalidation_(translator_, table_port_, faults_, mode, ns(params.descriptor_latency_ns),
                     stats, prefix),

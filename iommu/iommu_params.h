@@ -45,6 +45,8 @@ struct IommuParams {
   double register_latency_ns = 50.0;
   std::uint32_t fault_records = 8;
   std::uint32_t address_width = 48;
+  std::uint32_t walk_engines = 4;
+  bool merge_misses = true;
   IotlbCacheParams iotlb;
   ContextCacheParams context_cache;
   PasidCacheParams pasid_cache;
@@ -73,6 +75,15 @@ struct IommuParams {
     v(address_width,
       {"address_width", "bits", "48: first-level 4-level paging input width (VT-d spec 3.6)",
        "Maximum guest address width (CAP.MGAW + 1) advertised to software.", 39, 57});
+    v(walk_engines,
+      {"walk_engines", "walks", "assumed: 4 concurrent page walks; Intel does not publish it",
+       "Timed mode: first-level page walks that may be in progress at once. A miss that "
+       "finds them all busy waits for one (iommu.walk.engine_wait).",
+       1, 1024});
+    v(merge_misses, {"merge_misses", "", "on: hardware walkers merge misses to one page",
+                     "Timed mode: a miss to a 4 KiB page already being walked for the same "
+                     "domain and PASID waits for that walk instead of starting another "
+                     "(iommu.walk.merged)."});
     v.group("iotlb", iotlb, "IOTLB: leaf translations (64 entries by default)");
     v.group("context_cache", context_cache, "context cache, tagged by source ID");
     v.group("pasid_cache", pasid_cache, "PASID cache, tagged by PASID directory and PASID");

@@ -33,16 +33,20 @@ class Iotlb {
   Iotlb(const CacheParams& params, StatsRegistry& stats, const std::string& prefix)
       : cache_(params, stats, prefix) {}
 
+  // Looks up and counts a hit or a miss.
   const IotlbEntry* lookup(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova) {
+    const IotlbEntry* e = probe(did, pasid, iova);
+    cache_.count_lookup(e != nullptr);
+    return e;
+  }
+
+  // Looks up without counting (a request that already missed and waited).
+  const IotlbEntry* probe(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova) {
     for (std::uint8_t shift : kShifts) {
       if ((filled_shifts_ & (1u << shift_slot(shift))) == 0) continue;
       const IotlbKey key{did, pasid, iova >> shift, shift};
-      if (const IotlbEntry* e = cache_.probe(key, index(key))) {
-        cache_.count_lookup(true);
-        return e;
-      }
+      if (const IotlbEntry* e = cache_.probe(key, index(key))) return e;
     }
-    cache_.count_lookup(false);
     return nullptr;
   }
 
@@ -92,7 +96,8 @@ class Iotlb {
   static std::uint64_t index(const IotlbKey& k) {
     // Consecutive pages fall in consecutive sets; PASID and domain spread
     // different address spaces over the sets.
-    return k.page ^ (static_cast<std::uint64_t>(k.pasid) * 0x9e3779b1u) ^ (static_cast<std::uint64_t>(k.did) * 0x85ebca6bu);
+    return k.page ^ (static_cast<std::uint64_t>(k.pasid) * 0x9e3779b1u) ^
+           (static_cast<std::uint64_t>(k.did) * 0x85ebca6bu);
   }
 
   SetAssociativeCache<IotlbKey, IotlbEntry> cache_;

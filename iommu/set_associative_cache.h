@@ -49,8 +49,8 @@ class SetAssociativeCache {
     return nullptr;
   }
 
-  // Looks up without counting a miss (for caches probed several ways, such
-  // as an IOTLB probed once per page size); counts a hit.
+  // Looks up without counting (for caches probed several ways, such as an
+  // IOTLB probed once per page size; the caller counts with count_lookup).
   const Value* probe(const Key& key, std::uint64_t index) {
     if (!enabled_) return nullptr;
     Entry* set = &entries_[(index & (sets_ - 1)) * ways_];

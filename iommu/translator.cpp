@@ -9,10 +9,14 @@ namespace iommu_sim {
 namespace vtd = iommu::vtd;
 using FR = iommu::vtd::FaultReason;
 
-Translator::Translator(const IommuParams& params, TablePort& port, StatsRegistry& stats,
-                       const std::string& prefix)
+Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mode,
+                       StatsRegistry& stats, const std::string& prefix)
     : port_(port),
+      mode_(mode),
       address_width_(params.address_width),
+      merge_misses_(params.merge_misses),
+      free_engines_(params.walk_engines),
+      walk_done_("walk_done"),
       context_cache_(params.context_cache, stats, prefix + ".context_cache"),
       pasid_cache_(params.pasid_cache, stats, prefix + ".pasid_cache"),
       iotlb_(params.iotlb, stats, prefix + ".iotlb") {
@@ -20,6 +24,31 @@ Translator::Translator(const IommuParams& params, TablePort& port, StatsRegistry
   stats.counter(prefix + ".walk.memory_reads", &walk_reads_,
                 "memory reads for translation structures: root, context, PASID directory, PASID "
                 "table and paging entries");
+  stats.counter(prefix + ".walk.merged", &merged_,
+                "misses that waited for a walk of the same page in flight instead of walking");
+  stats.counter(prefix + ".walk.engine_wait", &engine_waits_,
+                "misses that found every walk engine busy and waited for one");
+}
+
+const IotlbEntry* Translator::wait_for_walk_in_flight(std::uint16_t did, std::uint32_t pasid,
+                                                      std::uint64_t iova) {
+  const auto key = std::make_tuple(did, pasid, iova >> 12);
+  if (!in_flight_.contains(key)) return nullptr;
+  ++merged_;
+  while (in_flight_.contains(key)) sc_core::wait(walk_done_);
+  // The walk may have faulted, or its entry been invalidated since.
+  return iotlb_.probe(did, pasid, iova);
+}
+
+void Translator::acquire_walk_engine() {
+  if (free_engines_ == 0) ++engine_waits_;
+  while (free_engines_ == 0) sc_core::wait(walk_done_);
+  --free_engines_;
+}
+
+void Translator::release_walk_engine() {
+  ++free_engines_;
+  walk_done_.notify();
 }
 
 std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uint64_t root_table,
@@ -197,11 +226,25 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   if (hit != nullptr) {
     res.iotlb_hit = true;
   } else {
-    auto w = walk_first_level(*pe, r.iova, delay, res);
-    if (!w) return res;
-    walked = *w;
-    iotlb_.insert(pe->did, pasid, r.iova, walked);
-    hit = &walked;
+    const bool timed = mode_ == TimingMode::Timed;
+    if (timed && merge_misses_) hit = wait_for_walk_in_flight(pe->did, pasid, r.iova);
+    if (hit == nullptr) {
+      // Functional mode has no contention: walks neither queue nor merge.
+      const auto key = std::make_tuple(pe->did, pasid, r.iova >> 12);
+      if (timed) {
+        acquire_walk_engine();
+        in_flight_.insert(key);
+      }
+      auto w = walk_first_level(*pe, r.iova, delay, res);
+      if (w) iotlb_.insert(pe->did, pasid, r.iova, *w);
+      if (timed) {
+        in_flight_.erase(key);
+        release_walk_engine();
+      }
+      if (!w) return res;
+      walked = *w;
+      hit = &walked;
+    }
   }
   // VT-d spec 3.6.2 "Access Rights": user requests need U/S=1 at every
   // level; writes need R/W=1 unless a supervisor request with WPE=0;

@@ -5,9 +5,11 @@
 // Every structure is read from simulated memory through the TablePort.
 #pragma once
 
+#include <boost/container/flat_set.hpp>
 #include <cstdint>
 #include <optional>
 #include <systemc>
+#include <tuple>
 
 #include "iommu/iommu_params.h"
 #include "iommu/iotlb.h"
@@ -44,7 +46,7 @@ struct PasidKey {
 
 class Translator {
  public:
-  Translator(const IommuParams& params, TablePort& port, StatsRegistry& stats,
+  Translator(const IommuParams& params, TablePort& port, TimingMode mode, StatsRegistry& stats,
              const std::string& prefix);
 
   // `root_table` is the latched RTADDR. Timed mode: enters with a zero delay
@@ -64,6 +66,12 @@ class Translator {
                                        sc_core::sc_time& delay, TranslationResult& res);
   std::optional<IotlbEntry> walk_first_level(const PasidInfo& pe, std::uint64_t iova,
                                              sc_core::sc_time& delay, TranslationResult& res);
+  // Timed mode: waits while the same page is being walked (miss merging)
+  // and returns the IOTLB entry that walk left, if any.
+  const IotlbEntry* wait_for_walk_in_flight(std::uint16_t did, std::uint32_t pasid,
+                                            std::uint64_t iova);
+  void acquire_walk_engine();
+  void release_walk_engine();
   static void fail(TranslationResult& res, FaultReason reason, bool fpd) {
     res.ok = false;
     res.reason = reason;
@@ -72,12 +80,21 @@ class Translator {
   static std::uint64_t pasid_index(const PasidKey& k) { return k.pasid ^ (k.pasid_dir >> 12); }
 
   TablePort& port_;
+  TimingMode mode_;
   std::uint32_t address_width_;
+  bool merge_misses_;
+  std::uint32_t free_engines_;
+  // Pages being walked, as (DID, PASID, 4 KiB page number).
+  boost::container::flat_set<std::tuple<std::uint16_t, std::uint32_t, std::uint64_t>> in_flight_;
+  // Notified when a walk ends: an engine is free and in_flight_ changed.
+  sc_core::sc_event walk_done_;
   SetAssociativeCache<std::uint16_t, ContextInfo> context_cache_;
   SetAssociativeCache<PasidKey, PasidInfo> pasid_cache_;
   Iotlb iotlb_;
   std::uint64_t walks_ = 0;
   std::uint64_t walk_reads_ = 0;
+  std::uint64_t merged_ = 0;
+  std::uint64_t engine_waits_ = 0;
 };
 
 }  // namespace iommu_sim

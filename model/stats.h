@@ -36,6 +36,11 @@ class Histogram {
   std::uint64_t min() const { return bins_.empty() ? 0 : bins_.begin()->first; }
   std::uint64_t max() const { return bins_.empty() ? 0 : bins_.rbegin()->first; }
   double mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_) / count_; }
+  // How many samples equal `value` exactly.
+  std::uint64_t count_of(std::uint64_t value) const {
+    const auto it = bins_.find(value);
+    return it == bins_.end() ? 0 : it->second;
+  }
   // Smallest sample v such that at least q of all samples are <= v.
   std::uint64_t percentile(double q) const;
   void reset();

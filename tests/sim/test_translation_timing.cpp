@@ -82,7 +82,9 @@ TEST(TranslationTiming, SimultaneousColdWalksQueueOnTheMemoryChannel) {
   // entry, then, arriving 1 ns after A, 1 ns behind A's 32-byte context
   // entry, then 2 ns behind A's 64-byte PASID entry; from there B trails A
   // by 4 ns and its 8-byte reads find the channel free. B: +4 ns in total.
+  // Miss merging is off: with it, B would wait for A's walk of the page.
   PlatformConfig c = timing_config();
+  c.iommu.merge_misses = false;
   c.pcie.endpoints.push_back({"nic1"});
   c.attach.push_back({"nic1", 1, "as0"});
   TestBench tb(c);
@@ -97,6 +99,92 @@ TEST(TranslationTiming, SimultaneousColdWalksQueueOnTheMemoryChannel) {
   const Histogram* q = tb.platform().stats().find_histogram("memory.queue_delay");
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(q->sum(), sc_time(4, SC_NS).value());
+}
+
+// Two endpoints in one IOAS, both with warm context and PASID caches; then
+// each misses the IOTLB at the same instant, at `page_a` and `page_b`.
+struct SimultaneousMisses {
+  DmaResult a, b;
+  const Histogram* translation = nullptr;
+  std::uint64_t warm_walks = 0;
+};
+
+SimultaneousMisses simultaneous_misses(TestBench& tb, std::uint64_t page_a, std::uint64_t page_b) {
+  SimultaneousMisses m;
+  auto& p = tb.platform();
+  tb.run([&] {
+    tb.probe("nic0").issue({.address = 0x1f0000});
+    tb.probe("nic1").issue({.address = 0x1f1000});
+    m.warm_walks = p.stats().counter_value("iommu.walk.count");
+    sc_core::sc_spawn([&] { m.b = tb.probe("nic1").issue({.address = page_b}); });
+    m.a = tb.probe("nic0").issue({.address = page_a});
+  });
+  m.translation = &p.iommu().translation_latency();
+  return m;
+}
+
+PlatformConfig two_endpoint_config(std::uint32_t walk_engines, bool merge) {
+  PlatformConfig c = timing_config();
+  c.iommu.walk_engines = walk_engines;
+  c.iommu.merge_misses = merge;
+  c.pcie.endpoints.push_back({"nic1"});
+  c.attach.push_back({"nic1", 1, "as0"});
+  return c;
+}
+
+// A warm miss walks the four first-level entries: 3 ns lookup + 4 reads.
+const sc_time kWarmMiss = sc_time(3, SC_NS) + 4 * read_time(8);
+
+TEST(WalkEngines, WithOneEngineTheSecondMissWaitsForTheFirstWalk) {
+  TestBench tb(two_endpoint_config(1, true));
+  const auto m = simultaneous_misses(tb, 0x120000, 0x130000);
+  ASSERT_TRUE(m.a.ok && m.b.ok);
+  // One translation walks unhindered; the other waits for the whole walk
+  // (4 x 80.5 ns), and its first read then queues 4 ns behind the first
+  // DMA's 64-byte data read, which takes the channel at the same instant.
+  EXPECT_EQ(m.translation->count_of(kWarmMiss.value()), 1u);
+  EXPECT_EQ(m.translation->count_of((kWarmMiss + 4 * read_time(8) + sc_time(4, SC_NS)).value()),
+            1u);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.walk.engine_wait"), 1u);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.walk.merged"), 0u);
+}
+
+TEST(WalkEngines, WithTwoEnginesMissesWalkInParallelAndShareOnlyTheChannel) {
+  TestBench tb(two_endpoint_config(2, true));
+  const auto m = simultaneous_misses(tb, 0x120000, 0x130000);
+  ASSERT_TRUE(m.a.ok && m.b.ok);
+  // The second walk trails the first by one 8-byte transfer (0.5 ns) on
+  // the memory channel.
+  EXPECT_EQ(m.translation->count_of(kWarmMiss.value()), 1u);
+  EXPECT_EQ(m.translation->count_of((kWarmMiss + sc_time(500, SC_PS)).value()), 1u);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.walk.engine_wait"), 0u);
+}
+
+TEST(WalkEngines, MergedMissesToOnePageCostOneWalk) {
+  TestBench tb(two_endpoint_config(4, true));
+  const auto m = simultaneous_misses(tb, 0x150040, 0x150080);
+  ASSERT_TRUE(m.a.ok && m.b.ok);
+  auto& s = tb.platform().stats();
+  EXPECT_EQ(s.counter_value("iommu.walk.count") - m.warm_walks, 1u);
+  EXPECT_EQ(s.counter_value("iommu.walk.merged"), 1u);
+  // The waiter finishes with the walk it waited for.
+  EXPECT_EQ(m.translation->count_of(kWarmMiss.value()), 2u);
+  // Both warm-ups walked eight reads; the merged pair four in all.
+  EXPECT_EQ(s.counter_value("iommu.walk.memory_reads"), 8u + 8u + 4u);
+  // The data reads then queue: the second waits for the first's 64 bytes.
+  const sc_time diff =
+      m.a.latency > m.b.latency ? m.a.latency - m.b.latency : m.b.latency - m.a.latency;
+  EXPECT_EQ(diff, sc_time(4, SC_NS));
+}
+
+TEST(WalkEngines, WithoutMergingMissesToOnePageWalkTwice) {
+  TestBench tb(two_endpoint_config(4, false));
+  const auto m = simultaneous_misses(tb, 0x150040, 0x150080);
+  ASSERT_TRUE(m.a.ok && m.b.ok);
+  auto& s = tb.platform().stats();
+  EXPECT_EQ(s.counter_value("iommu.walk.count") - m.warm_walks, 2u);
+  EXPECT_EQ(s.counter_value("iommu.walk.merged"), 0u);
+  EXPECT_EQ(m.translation->count_of((kWarmMiss + sc_time(500, SC_PS)).value()), 1u);
 }
 
 TEST(Translation, DmaWriteLandsAtThePhysicalAddressTheTableNames) {
