@@ -15,15 +15,19 @@ namespace {
 // implements; software reads them instead of assuming.
 std::uint64_t make_cap(const IommuParams& p, std::uint64_t frcd_offset) {
   vtd::CapRegister c{};
-  c.nd = 6;     // 16-bit domain IDs
-  c.sagaw = 0;  // no second-level translation
+  c.nd = 6;  // 16-bit domain IDs
+  // VT-d spec 11.4.2: SAGAW bit n = AW n supported (1: 39-bit 3-level,
+  // 2: 48-bit 4-level, 3: 57-bit 5-level), as far as MGAW reaches.
+  c.sagaw = static_cast<std::uint8_t>(0b0010 | (p.address_width >= 48 ? 0b0100 : 0) |
+                                      (p.address_width >= 57 ? 0b1000 : 0));
+  c.sllps = 0b11;  // 2 MiB and 1 GiB second-level pages
   c.mgaw = static_cast<std::uint8_t>(p.address_width - 1);
   c.fro = static_cast<std::uint16_t>(frcd_offset / 16);
   c.nfr = static_cast<std::uint8_t>(p.fault_records - 1);
   c.psi = true;
   c.mamv = 18;  // page-selective invalidation up to 1 GiB
   c.fl1gp = true;
-  c.fl5lp = false;
+  c.fl5lp = p.address_width >= 57;
   return c.encode();
 }
 
@@ -38,6 +42,9 @@ std::uint64_t make_ecap() {
   e.pss = 19;  // 20-bit PASIDs
   e.smts = true;
   e.flts = true;
+  e.slts = true;
+  e.nest = true;
+  e.slads = true;  // second-level A/D when the PASID entry sets SSADE
   return e.encode();
 }
 

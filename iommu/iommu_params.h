@@ -74,10 +74,14 @@ struct IommuParams {
        1, 256});
     v(address_width,
       {"address_width", "bits", "48: first-level 4-level paging input width (VT-d spec 3.6)",
-       "Maximum guest address width (CAP.MGAW + 1) advertised to software.", 39, 57});
+       "Maximum guest address width (CAP.MGAW + 1) advertised to software. It also "
+       "decides the paging modes offered: 4-level second-level tables (CAP.SAGAW bit 2) "
+       "from 48, 5-level first- and second-level tables (CAP.FL5LP, SAGAW bit 3) at 57. "
+       "A PASID entry asking for more is invalid (fault 0x5b).",
+       39, 57});
     v(walk_engines,
       {"walk_engines", "walks", "assumed: 4 concurrent page walks; Intel does not publish it",
-       "Timed mode: first-level page walks that may be in progress at once. A miss that "
+       "Timed mode: page walks that may be in progress at once. A miss that "
        "finds them all busy waits for one (iommu.walk.engine_wait).",
        1, 1024});
     v(merge_misses, {"merge_misses", "", "on: hardware walkers merge misses to one page",

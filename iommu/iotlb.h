@@ -19,13 +19,23 @@ struct IotlbKey {
   bool operator==(const IotlbKey&) const = default;
 };
 
-// Leaf translation with the permissions accumulated over the walk.
+// Leaf translation with the permissions accumulated over the walk. A nested
+// translation caches the combined result (VT-d spec 6.2.3: the IOTLB holds
+// input-to-host-physical translations): the smaller of the two page sizes,
+// first-level rights in `writable`/`user`/`execute_disable`, second-level
+// rights in `readable`/`sl_writable`.
 struct IotlbEntry {
   std::uint64_t output_page = 0;  // physical address of the page
   std::uint8_t page_shift = 12;
-  bool writable = false;
-  bool user = false;
+  bool writable = true;  // first-level R/W (true without a first level)
+  bool user = true;      // first-level U/S
   bool execute_disable = false;
+  bool readable = true;     // second-level R (true without a second level)
+  bool sl_writable = true;  // second-level W
+  // Every Dirty flag a write needs is already set; a write that hits an
+  // entry without it walks again so the flags are set in memory
+  // (Intel SDM Vol. 3 4.8, as the VT-d spec 3.6.3 requires for first level).
+  bool dirty = true;
 };
 
 class Iotlb {

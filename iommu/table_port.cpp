@@ -29,4 +29,17 @@ bool TablePort::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* d
   return ok;
 }
 
+bool TablePort::atomic_or(std::uint64_t addr, std::uint64_t bits, sc_core::sc_time& delay) {
+  std::uint64_t value = 0;
+  tlm::tlm_generic_payload p;
+  p.set_command(tlm::TLM_READ_COMMAND);
+  p.set_address(addr);
+  p.set_data_ptr(reinterpret_cast<std::uint8_t*>(&value));
+  p.set_data_length(8);
+  p.set_streaming_width(8);
+  if (socket_->transport_dbg(p) != 8) return false;
+  value |= bits;
+  return write(addr, std::span(reinterpret_cast<const std::uint8_t*>(&value), 8), delay);
+}
+
 }  // namespace iommu_sim

@@ -29,6 +29,11 @@ class TablePort {
     return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<std::uint8_t*>(in.data()), in.size(),
                   delay);
   }
+  // Sets `bits` in the qword at `addr` as one locked read-modify-write:
+  // the OR applies to the qword as it is when the write reaches memory, and
+  // costs one timed write (the walk already paid for the read). Used for
+  // Accessed/Dirty updates (VT-d spec 3.6.3, 3.7.3).
+  bool atomic_or(std::uint64_t addr, std::uint64_t bits, sc_core::sc_time& delay);
   // Reads N little-endian qwords (an N*64-bit table entry).
   template <std::size_t N>
   bool read_qwords(std::uint64_t addr, std::array<std::uint64_t, N>& out, sc_core::sc_time& delay) {

@@ -1,5 +1,7 @@
 #include "iommu/translator.h"
 
+#include <algorithm>
+
 #include "iommu/formats/vtd_paging.h"
 #include "iommu/formats/vtd_pasid.h"
 #include "iommu/formats/vtd_root_context.h"
@@ -20,7 +22,10 @@ Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mo
       context_cache_(params.context_cache, stats, prefix + ".context_cache"),
       pasid_cache_(params.pasid_cache, stats, prefix + ".pasid_cache"),
       iotlb_(params.iotlb, stats, prefix + ".iotlb") {
-  stats.counter(prefix + ".walk.count", &walks_, "first-level page walks started (IOTLB misses)");
+  stats.counter(prefix + ".walk.count", &walks_,
+                "page walks started (IOTLB misses, and writes through an entry not yet dirty)");
+  stats.counter(prefix + ".walk.ad_updates", &ad_updates_,
+                "Accessed/Dirty flag updates: one locked read-modify-write of a paging entry each");
   stats.counter(prefix + ".walk.memory_reads", &walk_reads_,
                 "memory reads for translation structures: root, context, PASID directory, PASID "
                 "table and paging entries");
@@ -115,33 +120,142 @@ std::optional<PasidInfo> Translator::fetch_pasid(const ContextInfo& ctx, std::ui
     fail(res, FR::kSmPasidEntryNotPresent, fpd);
     return std::nullopt;
   }
-  // This model implements first-level and pass-through translation and says
-  // so in ECAP (FLTS=1, PT=1, SLTS=0, NEST=0); any other PGTT, and 5-level
-  // first-level paging (CAP.FL5LP=0), is a programming error the hardware
-  // reports as an invalid PASID entry (VT-d spec 9.6, PGTT and FLPM fields).
-  const bool pgtt_ok = pe.pgtt == static_cast<std::uint8_t>(vtd::Pgtt::FirstLevel) ||
-                       pe.pgtt == static_cast<std::uint8_t>(vtd::Pgtt::PassThrough);
-  if (!pgtt_ok || (pe.pgtt == static_cast<std::uint8_t>(vtd::Pgtt::FirstLevel) && pe.flpm != 0)) {
+  // PGTT and the fields it makes meaningful must describe a translation the
+  // capability registers advertise (VT-d spec 9.6: FLPM against CAP.FL5LP,
+  // AW against CAP.SAGAW); anything else is an invalid PASID entry.
+  const auto pgtt = static_cast<vtd::Pgtt>(pe.pgtt);
+  const bool uses_fl = pgtt == vtd::Pgtt::FirstLevel || pgtt == vtd::Pgtt::Nested;
+  const bool uses_sl = pgtt == vtd::Pgtt::SecondLevel || pgtt == vtd::Pgtt::Nested;
+  const unsigned sl_levels = vtd::second_level_levels(pe.aw);
+  const unsigned fl_width = pe.flpm == 1 ? 57 : 48;
+  const bool valid =
+      (uses_fl || uses_sl || pgtt == vtd::Pgtt::PassThrough) &&
+      (!uses_fl || (pe.flpm <= 1 && fl_width <= address_width_)) &&
+      (!uses_sl || (sl_levels != 0 && vtd::paging_address_width(sl_levels) <= address_width_));
+  if (!valid) {
     fail(res, FR::kSmInvalidPasidEntry, fpd);
     return std::nullopt;
   }
-  return PasidInfo{pe.did, pe.pgtt, pe.flptptr, pe.sre, pe.wpe, fpd};
+  PasidInfo info;
+  info.did = pe.did;
+  info.pgtt = pe.pgtt;
+  info.fl_table = pe.flptptr;
+  info.sl_table = pe.slptptr;
+  info.fl_levels = static_cast<std::uint8_t>(pe.flpm == 1 ? 5 : 4);
+  info.sl_levels = static_cast<std::uint8_t>(sl_levels);
+  info.sre = pe.sre;
+  info.wpe = pe.wpe;
+  info.ssee = pe.ssee;
+  info.ssade = pe.ssade;
+  info.fpd = fpd;
+  return info;
 }
 
-std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe, std::uint64_t iova,
-                                                       sc_core::sc_time& delay,
-                                                       TranslationResult& res) {
-  ++walks_;
-  // VT-d spec 3.6 / 9.7: IA-32e 4-level paging; R/W and U/S are ANDed and XD
-  // ORed over the levels, so the IOTLB caches the effective permissions.
-  std::uint64_t table = pe.fl_table;
-  IotlbEntry out{};
-  out.writable = true;
-  out.user = true;
-  for (unsigned level = 4; level >= 1; --level) {
+std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe, std::uint64_t gpa,
+                                                             bool write, sc_core::sc_time& delay,
+                                                             TranslationResult& res) {
+  // VT-d spec 3.7: a 3-, 4- or 5-level walk; an input beyond the table's
+  // width has no translation.
+  if ((gpa >> vtd::paging_address_width(pe.sl_levels)) != 0) {
+    fail(res, FR::kSmSecondLevelAddressBeyondMax, pe.fpd);
+    return std::nullopt;
+  }
+  std::uint64_t table = pe.sl_table;
+  SecondLevelLeaf out{0, 12, true, true, true, true};
+  for (unsigned level = pe.sl_levels; level >= 1; --level) {
+    const std::uint64_t at = table + vtd::first_level_index(gpa, level) * 8;
     std::array<std::uint64_t, 1> raw{};
     ++walk_reads_;
-    if (!port_.read_qwords(table + vtd::first_level_index(iova, level) * 8, raw, delay)) {
+    if (!port_.read_qwords(at, raw, delay)) {
+      fail(res, FR::kSmSecondLevelEntryAccess, pe.fpd);
+      return std::nullopt;
+    }
+    const auto e = vtd::SecondLevelEntry::decode(raw[0]);
+    // VT-d spec 9.8: an entry with R=W=0 is not present.
+    if (!e.r && !e.w) {
+      fail(res, FR::kSmSecondLevelPermission, pe.fpd);
+      return std::nullopt;
+    }
+    const bool leaf = level == 1 || e.ps;
+    if ((raw[0] & vtd::second_level_reserved_mask(level, e.ps, 52)) != 0) {
+      fail(res, FR::kSmSecondLevelEntryReserved, pe.fpd);
+      return std::nullopt;
+    }
+    out.r = out.r && e.r;
+    out.w = out.w && e.w;
+    out.x = out.x && e.x;
+    // VT-d spec 3.7.3: with SSADE the walker sets A in every entry it uses
+    // and D in the leaf of a write it allows.
+    if (pe.ssade) {
+      std::uint64_t set = e.accessed ? 0 : (1ull << 8);
+      if (leaf) {
+        const bool set_dirty = write && out.w && !e.dirty;
+        if (set_dirty) set |= 1ull << 9;
+        out.dirty = e.dirty || set_dirty;
+      }
+      if (set != 0) {
+        ++ad_updates_;
+        if (!port_.atomic_or(at, set, delay)) {
+          fail(res, FR::kSmSecondLevelEntryAccess, pe.fpd);
+          return std::nullopt;
+        }
+      }
+    }
+    if (leaf) {
+      out.page_shift = static_cast<std::uint8_t>(12 + 9 * (level - 1));
+      out.output_page = e.address & ~((1ull << out.page_shift) - 1);
+      return out;
+    }
+    table = e.address;
+  }
+  return std::nullopt;  // unreachable: level 1 is always a leaf
+}
+
+std::optional<Translator::NestedTable> Translator::nested_table_address(const PasidInfo& pe,
+                                                                        std::uint64_t gpa,
+                                                                        bool root,
+                                                                        sc_core::sc_time& delay,
+                                                                        TranslationResult& res) {
+  // VT-d spec 3.8: every first-level table pointer is a guest-physical
+  // address the second level translates; the walker needs read access.
+  if ((gpa >> vtd::paging_address_width(pe.sl_levels)) != 0) {
+    fail(res, FR::kSmNestedFirstLevelBeyondMgaw, pe.fpd);
+    return std::nullopt;
+  }
+  auto sl = walk_second_level(pe, gpa, false, delay, res);
+  if (!sl) {
+    if (res.reason == FR::kSmSecondLevelPermission) {
+      res.reason = root ? FR::kSmNestedFlPml4ReadDenied : FR::kSmNestedFirstLevelReadDenied;
+    }
+    return std::nullopt;
+  }
+  if (!sl->r) {
+    fail(res, root ? FR::kSmNestedFlPml4ReadDenied : FR::kSmNestedFirstLevelReadDenied, pe.fpd);
+    return std::nullopt;
+  }
+  return NestedTable{sl->output_page | (gpa & ((1ull << sl->page_shift) - 1)), sl->w};
+}
+
+std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
+                                                       const TranslationRequest& r, bool nested,
+                                                       sc_core::sc_time& delay,
+                                                       TranslationResult& res) {
+  // VT-d spec 3.6 / 9.7: IA-32e 4- or 5-level paging; R/W and U/S are ANDed
+  // and XD ORed over the levels, so the IOTLB caches the effective rights.
+  std::uint64_t table = pe.fl_table;
+  IotlbEntry out{};
+  for (unsigned level = pe.fl_levels; level >= 1; --level) {
+    std::uint64_t at = table + vtd::first_level_index(r.iova, level) * 8;
+    bool entry_writable = true;
+    if (nested) {
+      auto t = nested_table_address(pe, at, level == pe.fl_levels, delay, res);
+      if (!t) return std::nullopt;
+      at = t->address;
+      entry_writable = t->writable;
+    }
+    std::array<std::uint64_t, 1> raw{};
+    ++walk_reads_;
+    if (!port_.read_qwords(at, raw, delay)) {
       fail(res, FR::kSmFirstLevelEntryAccess, pe.fpd);
       return std::nullopt;
     }
@@ -158,14 +272,68 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe, std:
     out.writable = out.writable && e.rw;
     out.user = out.user && e.us;
     out.execute_disable = out.execute_disable || e.xd;
+    // VT-d spec 3.6.3: the walker sets A in every first-level entry it uses
+    // and D in the leaf of a write it allows; nested, the entry's page must
+    // be writable at the second level.
+    std::uint64_t set = e.accessed ? 0 : (1ull << 5);
+    const bool write_allowed = out.writable || (r.privileged && !pe.wpe);
+    if (leaf) {
+      const bool set_dirty = r.write && write_allowed && !e.dirty;
+      if (set_dirty) set |= 1ull << 6;
+      out.dirty = e.dirty || set_dirty;
+    }
+    if (set != 0) {
+      if (!entry_writable) {
+        fail(res, FR::kSmNestedFirstLevelWriteDenied, pe.fpd);
+        return std::nullopt;
+      }
+      ++ad_updates_;
+      if (!port_.atomic_or(at, set, delay)) {
+        fail(res, FR::kSmFirstLevelEntryAccess, pe.fpd);
+        return std::nullopt;
+      }
+    }
     if (leaf) {
       out.page_shift = static_cast<std::uint8_t>(12 + 9 * (level - 1));
       out.output_page = e.address & ~((1ull << out.page_shift) - 1);
+      if (!nested) return out;
+      // The output is guest-physical: translate it for the access itself.
+      const std::uint64_t gpa = out.output_page | (r.iova & ((1ull << out.page_shift) - 1));
+      auto sl = walk_second_level(pe, gpa, r.write, delay, res);
+      if (!sl) return std::nullopt;
+      const std::uint8_t shift = std::min(out.page_shift, sl->page_shift);
+      out.page_shift = shift;
+      out.output_page =
+          (sl->output_page | (gpa & ((1ull << sl->page_shift) - 1))) & ~((1ull << shift) - 1);
+      out.readable = sl->r;
+      out.sl_writable = sl->w;
+      out.execute_disable = out.execute_disable || (pe.ssee && !sl->x);
+      out.dirty = out.dirty && sl->dirty;
       return out;
     }
     table = e.address;
   }
   return std::nullopt;  // unreachable: level 1 is always a leaf
+}
+
+std::optional<IotlbEntry> Translator::walk(const PasidInfo& pe, const TranslationRequest& r,
+                                           sc_core::sc_time& delay, TranslationResult& res) {
+  ++walks_;
+  const auto pgtt = static_cast<vtd::Pgtt>(pe.pgtt);
+  if (pgtt != vtd::Pgtt::SecondLevel) {
+    return walk_first_level(pe, r, pgtt == vtd::Pgtt::Nested, delay, res);
+  }
+  auto sl = walk_second_level(pe, r.iova, r.write, delay, res);
+  if (!sl) return std::nullopt;
+  IotlbEntry out{};
+  out.output_page = sl->output_page;
+  out.page_shift = sl->page_shift;
+  out.readable = sl->r;
+  out.sl_writable = sl->w;
+  // VT-d spec 9.6 SSEE: second-level X is checked only when SSEE is set.
+  out.execute_disable = pe.ssee && !sl->x;
+  out.dirty = sl->dirty;
+  return out;
 }
 
 TranslationResult Translator::translate(const TranslationRequest& r, std::uint64_t root_table,
@@ -214,14 +382,19 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
     return res;
   }
 
-  // VT-d spec 3.6.1: with 4-level paging, bits 63:47 must all equal bit 47.
-  const auto upper = static_cast<std::int64_t>(r.iova) >> 47;
-  if (upper != 0 && upper != -1) {
-    fail(res, FR::kSmNonCanonical, pe->fpd);
-    return res;
+  if (pe->pgtt != static_cast<std::uint8_t>(vtd::Pgtt::SecondLevel)) {
+    // VT-d spec 3.6.1: bits 63:47 (4-level) or 63:56 (5-level) must all
+    // equal the top translated bit.
+    const auto upper = static_cast<std::int64_t>(r.iova) >> (pe->fl_levels == 5 ? 56 : 47);
+    if (upper != 0 && upper != -1) {
+      fail(res, FR::kSmNonCanonical, pe->fpd);
+      return res;
+    }
   }
 
   const IotlbEntry* hit = iotlb_.lookup(pe->did, pasid, r.iova);
+  // A write through an entry whose Dirty flags are not all set walks again.
+  if (hit != nullptr && r.write && !hit->dirty) hit = nullptr;
   IotlbEntry walked;
   if (hit != nullptr) {
     res.iotlb_hit = true;
@@ -235,7 +408,7 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
         acquire_walk_engine();
         in_flight_.insert(key);
       }
-      auto w = walk_first_level(*pe, r.iova, delay, res);
+      auto w = walk(*pe, r, delay, res);
       if (w) iotlb_.insert(pe->did, pasid, r.iova, *w);
       if (timed) {
         in_flight_.erase(key);
@@ -253,8 +426,12 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
     fail(res, FR::kSmUserAccessSupervisorPage, pe->fpd);
     return res;
   }
-  if (r.write && !hit->writable && !(r.privileged && !pe->wpe)) {
+  if (r.write && ((!hit->writable && !(r.privileged && !pe->wpe)) || !hit->sl_writable)) {
     fail(res, FR::kSmWriteDenied, pe->fpd);
+    return res;
+  }
+  if (!r.write && !hit->readable) {
+    fail(res, FR::kSmReadDenied, pe->fpd);
     return res;
   }
   if (r.execute && hit->execute_disable) {

@@ -32,10 +32,24 @@ struct ContextInfo {
 struct PasidInfo {
   std::uint16_t did = 0;
   std::uint8_t pgtt = 0;
-  std::uint64_t fl_table = 0;  // FLPTPTR
+  std::uint64_t fl_table = 0;  // FLPTPTR (a guest-physical address when nested)
+  std::uint64_t sl_table = 0;  // SLPTPTR
+  std::uint8_t fl_levels = 4;  // 4 or 5 (FLPM)
+  std::uint8_t sl_levels = 4;  // 3, 4 or 5 (AW)
   bool sre = false;            // supervisor requests enabled
   bool wpe = false;            // write protect enable for supervisor requests
+  bool ssee = false;           // second-level execute permission checked
+  bool ssade = false;          // second-level A/D updates enabled
   bool fpd = false;
+};
+
+// A second-level leaf: where a guest-physical (or, second-level only, IO
+// virtual) page lands and what the walk allowed.
+struct SecondLevelLeaf {
+  std::uint64_t output_page = 0;
+  std::uint8_t page_shift = 12;
+  bool r = false, w = false, x = false;
+  bool dirty = false;  // D set (or no A/D tracking)
 };
 
 struct PasidKey {
@@ -64,8 +78,25 @@ class Translator {
                                            sc_core::sc_time& delay, TranslationResult& res);
   std::optional<PasidInfo> fetch_pasid(const ContextInfo& ctx, std::uint32_t pasid,
                                        sc_core::sc_time& delay, TranslationResult& res);
-  std::optional<IotlbEntry> walk_first_level(const PasidInfo& pe, std::uint64_t iova,
-                                             sc_core::sc_time& delay, TranslationResult& res);
+  // The page walk the PASID entry's PGTT selects (VT-d spec 3.6-3.8).
+  std::optional<IotlbEntry> walk(const PasidInfo& pe, const TranslationRequest& r,
+                                 sc_core::sc_time& delay, TranslationResult& res);
+  std::optional<IotlbEntry> walk_first_level(const PasidInfo& pe, const TranslationRequest& r,
+                                             bool nested, sc_core::sc_time& delay,
+                                             TranslationResult& res);
+  // Second-level walk of `gpa`; `write` asks for the dirty flag to be set.
+  std::optional<SecondLevelLeaf> walk_second_level(const PasidInfo& pe, std::uint64_t gpa,
+                                                   bool write, sc_core::sc_time& delay,
+                                                   TranslationResult& res);
+  // Nested: the host-physical address of a first-level table or entry page
+  // at guest-physical `gpa`, which the second level must let the walker read
+  // (and write, for an A/D update). `root` marks the FLPTPTR itself.
+  struct NestedTable {
+    std::uint64_t address = 0;  // host-physical
+    bool writable = false;      // second-level W: may the walker set A/D there
+  };
+  std::optional<NestedTable> nested_table_address(const PasidInfo& pe, std::uint64_t gpa, bool root,
+                                                  sc_core::sc_time& delay, TranslationResult& res);
   // Timed mode: waits while the same page is being walked (miss merging)
   // and returns the IOTLB entry that walk left, if any.
   const IotlbEntry* wait_for_walk_in_flight(std::uint16_t did, std::uint32_t pasid,
@@ -95,6 +126,7 @@ class Translator {
   std::uint64_t walk_reads_ = 0;
   std::uint64_t merged_ = 0;
   std::uint64_t engine_waits_ = 0;
+  std::uint64_t ad_updates_ = 0;
 };
 
 }  // namespace iommu_sim

@@ -108,4 +108,27 @@ struct SecondLevelEntry {
   bool operator==(const SecondLevelEntry&) const = default;
 };
 
+// Second-level reserved bits of a present entry (VT-d spec 9.8, second-stage
+// paging entries): address bits at and above the host address width; PS in
+// SL-PML5E and SL-PML4E; the frame bits below the page size in a 1 GiB
+// (29:12) or 2 MiB (20:12) leaf.
+constexpr std::uint64_t second_level_reserved_mask(unsigned level, bool ps, unsigned haw) noexcept {
+  std::uint64_t m = haw < 52 ? formats::mask(51, haw) : 0;
+  if (level >= 4) m |= 1ull << 7;
+  if (level == 3 && ps) m |= formats::mask(29, 12);
+  if (level == 2 && ps) m |= formats::mask(20, 12);
+  return m;
+}
+
+// PASID-entry AW (and context-entry AW) to second-level paging levels
+// (VT-d spec 9.6, AW field; CAP.SAGAW bit n means AW=n is supported):
+// 1 = 39-bit 3-level, 2 = 48-bit 4-level, 3 = 57-bit 5-level; 0 otherwise.
+constexpr unsigned second_level_levels(std::uint8_t aw) noexcept {
+  return aw >= 1 && aw <= 3 ? aw + 2u : 0u;
+}
+// Input address width of an n-level table: 12 + 9n bits.
+constexpr unsigned paging_address_width(unsigned levels) noexcept {
+  return 12 + 9 * levels;
+}
+
 }  // namespace iommu::vtd

@@ -1,8 +1,13 @@
 #include "model/host/ioasid_manager.h"
 
 #include <limits>
+#include <stdexcept>
+
+#include "iommu/formats/vtd_registers.h"
 
 namespace iommu_sim {
+
+namespace vtd = iommu::vtd;
 
 namespace {
 constexpr std::uint64_t kPage = 4096;
@@ -22,11 +27,96 @@ IoasidManager::AddressSpace* IoasidManager::find(IoasId id) {
   return it == spaces_.end() ? nullptr : it->second.get();
 }
 
-IoasId IoasidManager::create_ioas() {
+IoasidManager::~IoasidManager() = default;
+
+Status IoasidManager::check_options(const IoasOptions& o) const {
+  const auto cap = vtd::CapRegister::decode(driver_.cap());
+  if (o.max_page_shift != 12 && o.max_page_shift != 21 && o.max_page_shift != 30) {
+    return Status::error(EINVAL, "page size 2^" + std::to_string(o.max_page_shift) +
+                                     " is not 4 KiB, 2 MiB or 1 GiB");
+  }
+  if (o.translation == IoasTranslation::SecondLevel) {
+    if (o.levels < 3 || o.levels > 5) {
+      return Status::error(
+          EINVAL, "second-level tables have 3, 4 or 5 levels, not " + std::to_string(o.levels));
+    }
+    // VT-d spec 11.4.2: SAGAW bit (levels - 2), SLLPS bit 0 (2 MiB), 1 (1 GiB).
+    if ((cap.sagaw & (1u << (o.levels - 2))) == 0) {
+      return Status::error(ENODEV, "the IOMMU does not offer " + std::to_string(o.levels) +
+                                       "-level second-level tables (CAP.SAGAW)");
+    }
+    if ((o.max_page_shift == 21 && (cap.sllps & 1) == 0) ||
+        (o.max_page_shift == 30 && (cap.sllps & 2) == 0)) {
+      return Status::error(ENODEV, "the IOMMU lacks that second-level page size (CAP.SLLPS)");
+    }
+    return Status::success();
+  }
+  if (o.levels != 4 && o.levels != 5) {
+    return Status::error(EINVAL,
+                         "first-level tables have 4 or 5 levels, not " + std::to_string(o.levels));
+  }
+  if (o.levels == 5 && !cap.fl5lp) {
+    return Status::error(ENODEV,
+                         "the IOMMU does not offer 5-level first-level paging "
+                         "(CAP.FL5LP=0; iommu.address_width below 57)");
+  }
+  if (o.max_page_shift == 30 && !cap.fl1gp) {
+    return Status::error(ENODEV, "the IOMMU lacks 1 GiB first-level pages (CAP.FL1GP=0)");
+  }
+  return Status::success();
+}
+
+IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
+  if (Status s = check_options(options); !s.ok()) return {s};
+  auto as = std::make_unique<AddressSpace>();
+  as->options = options;
+  if (options.translation == IoasTranslation::Nested) {
+    AddressSpace* parent = find(options.parent);
+    if (parent == nullptr || parent->options.translation != IoasTranslation::SecondLevel) {
+      return {Status::error(ENOENT, "nested IOAS needs a second-level parent; " +
+                                        std::to_string(options.parent) + " is not one")};
+    }
+    if (parent->areas.empty()) {
+      return {Status::error(
+          ENOENT, "parent IOAS " + std::to_string(options.parent) + " maps no guest memory")};
+    }
+    if (!parent->guest_frames) {
+      const auto& [ram, area] = *parent->areas.begin();
+      parent->guest_frames = std::make_unique<FrameAllocator>(ram);
+      parent->guest_memory_start = ram;
+      parent->guest_memory_end = ram + area.length;
+    }
+    if (parent->guest_frames->next() + kPage > parent->guest_memory_end) {
+      return {Status::error(ENOMEM, "guest memory of the parent IOAS is exhausted")};
+    }
+    as->guest_memory = parent->guest_frames.get();
+    // The guest writes its tables at guest-physical addresses; they land
+    // where the parent's second-level table maps them.
+    auto memory = [parent](std::uint64_t gpa) {
+      auto m = parent->table->lookup(gpa);
+      if (!m) throw std::logic_error("guest table page " + hex(gpa) + " is not in guest memory");
+      return m->physical;
+    };
+    as->table = std::make_unique<PageTable>(bus_, *as->guest_memory, PageTableFormat::FirstLevel,
+                                            options.levels, memory);
+    parent->children.push_back(next_id_);
+  } else {
+    const auto format = options.translation == IoasTranslation::SecondLevel
+                            ? PageTableFormat::SecondLevel
+                            : PageTableFormat::FirstLevel;
+    as->table = std::make_unique<PageTable>(bus_, tables_, format, options.levels);
+  }
+  as->did = next_did_++;
   const IoasId id = next_id_++;
-  spaces_.emplace(id, std::make_unique<AddressSpace>(
-                          AddressSpace{next_did_++, FirstLevelTable(bus_, tables_), {}, {}}));
-  return id;
+  spaces_.emplace(id, std::move(as));
+  return {Status::success(), id};
+}
+
+std::uint64_t IoasidManager::iova_limit(const AddressSpace& as) const {
+  const unsigned levels = as.options.levels;
+  // First-level input is canonical: the manager hands out the lower half.
+  if (as.options.translation != IoasTranslation::SecondLevel) return 1ull << (11 + 9 * levels);
+  return 1ull << (12 + 9 * levels);
 }
 
 Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
@@ -39,11 +129,11 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
   if (iova > std::numeric_limits<std::uint64_t>::max() - length) {
     return Status::error(EOVERFLOW, "iova + length overflows 64 bits");
   }
-  // 4-level first-level paging translates canonical 48-bit addresses; the
-  // manager hands out the lower half only.
-  if (iova + length > (1ull << 47)) {
+  if (iova + length > iova_limit(*as)) {
     return Status::error(EINVAL, "range " + hex(iova) + "+" + hex(length) +
-                                     " is beyond the 47-bit IOVA space of 4-level paging");
+                                     " is beyond the IOVA space of the IOAS's " +
+                                     std::to_string(as->options.levels) + "-level table (" +
+                                     hex(iova_limit(*as)) + ")");
   }
   auto next = as->areas.lower_bound(iova);
   if (next != as->areas.end() && next->first < iova + length) {
@@ -55,9 +145,28 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
       return Status::error(EEXIST, "range overlaps the mapping at " + hex(prev->first));
     }
   }
-  const std::uint64_t pa = data_.allocate(length);
-  for (std::uint64_t off = 0; off < length; off += kPage) {
-    as->table.map_page(iova + off, PageMapping{pa + off, writable, true});
+  const std::uint64_t big = 1ull << as->options.max_page_shift;
+  const std::uint64_t align = length >= big ? big : kPage;
+  FrameAllocator& memory = as->guest_memory ? *as->guest_memory : data_;
+  if (as->guest_memory) {
+    // Room for the pages and every table the walk down to them may need.
+    const std::uint64_t start = (memory.next() + align - 1) & ~(align - 1);
+    std::uint64_t tables = 0;
+    for (unsigned k = 1; k < as->options.levels; ++k) tables += (length >> (12 + 9 * k)) + 2;
+    if (start + length + tables * kPage > spaces_.at(as->options.parent)->guest_memory_end) {
+      return Status::error(ENOMEM, "guest memory of the parent IOAS is exhausted");
+    }
+  }
+  const std::uint64_t pa = memory.allocate(length, align);
+  for (std::uint64_t off = 0; off < length;) {
+    std::uint8_t shift = as->options.max_page_shift;
+    while (shift > 12) {
+      const std::uint64_t size = 1ull << shift;
+      if ((iova + off) % size == 0 && (pa + off) % size == 0 && off + size <= length) break;
+      shift = static_cast<std::uint8_t>(shift - 9);
+    }
+    as->table->map(iova + off, pa + off, shift, writable);
+    off += 1ull << shift;
   }
   as->areas.emplace(iova, Area{length, pa, writable});
   return Status::success();
@@ -90,19 +199,23 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
   }
   if (total == 0)
     return Status::error(ENOENT, "nothing is mapped in " + hex(iova) + "+" + hex(length));
+  for (auto it = first; it != last && as->guest_frames; ++it) {
+    if (it->first == as->guest_memory_start) {
+      return Status::error(
+          EBUSY, "the mapping at " + hex(it->first) + " holds the guest memory of a nested IOAS");
+    }
+  }
   std::uint64_t lo = first->first, hi = 0;
   for (auto it = first; it != last; ++it) {
-    for (std::uint64_t off = 0; off < it->second.length; off += kPage) {
-      as->table.unmap_page(it->first + off);
+    for (std::uint64_t off = 0; off < it->second.length;) {
+      const std::uint64_t size = as->table->unmap(it->first + off);
+      off += size != 0 ? size : kPage;
     }
     hi = it->first + it->second.length;
   }
   as->areas.erase(first, last);
   // Strict mode: the call returns only after the IOTLB lost the entries.
-  for (const auto& [bdf, pasid] : as->attached) {
-    Status s = driver_.flush_range(as->did, pasid, lo, hi - lo);
-    if (!s.ok()) return s;
-  }
+  if (Status s = flush(*as, lo, hi - lo); !s.ok()) return s;
   if (unmapped != nullptr) *unmapped = total;
   return Status::success();
 }
@@ -118,18 +231,60 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId ioas) {
       }
     }
   }
-  Status s = driver_.set_first_level(bdf, pasid, as->did, as->table.root(), false);
+  PasidSetup setup;
+  setup.did = as->did;
+  switch (as->options.translation) {
+    case IoasTranslation::FirstLevel:
+      setup.pgtt = vtd::Pgtt::FirstLevel;
+      setup.fl_root = as->table->root();
+      setup.fl_levels = as->options.levels;
+      break;
+    case IoasTranslation::SecondLevel:
+      setup.pgtt = vtd::Pgtt::SecondLevel;
+      setup.sl_root = as->table->root();
+      setup.sl_levels = as->options.levels;
+      break;
+    case IoasTranslation::Nested: {
+      const AddressSpace& parent = *spaces_.at(as->options.parent);
+      setup.pgtt = vtd::Pgtt::Nested;
+      setup.fl_root = as->table->root();
+      setup.fl_levels = as->options.levels;
+      setup.sl_root = parent.table->root();
+      setup.sl_levels = parent.options.levels;
+      break;
+    }
+  }
+  Status s = driver_.set_pasid_entry(bdf, pasid, setup);
   if (!s.ok()) return s;
   as->attached.emplace_back(bdf, pasid);
+  return Status::success();
+}
+
+Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length) {
+  const bool second_level = as.options.translation == IoasTranslation::SecondLevel;
+  for (const auto& [bdf, pasid] : as.attached) {
+    if (Status s = driver_.flush_range(as.did, pasid, iova, length, second_level); !s.ok()) {
+      return s;
+    }
+  }
+  // Nested translations through this second level are cached under their
+  // own domain IDs, with guest IOVAs: flush those domains whole.
+  for (IoasId child : as.children) {
+    const AddressSpace& c = *spaces_.at(child);
+    for (const auto& [bdf, pasid] : c.attached) {
+      if (Status s = driver_.flush_range(c.did, pasid, 0, 1ull << 62, true); !s.ok()) return s;
+    }
+  }
   return Status::success();
 }
 
 std::optional<std::uint64_t> IoasidManager::physical(IoasId ioas, std::uint64_t iova) {
   AddressSpace* as = find(ioas);
   if (as == nullptr) return std::nullopt;
-  auto m = as->table.lookup(iova);
+  auto m = as->table->lookup(iova);
   if (!m) return std::nullopt;
-  return m->physical;
+  if (as->options.translation != IoasTranslation::Nested) return m->physical;
+  return physical(as->options.parent, m->physical);
 }
 
 }  // namespace iommu_sim

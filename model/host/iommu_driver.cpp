@@ -94,8 +94,7 @@ std::uint64_t IommuDriver::pasid_table(std::uint64_t dir, std::uint32_t pasid) {
   return entry.pasid_table_ptr;
 }
 
-Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t did,
-                                    std::uint64_t fl_root, bool supervisor_requests) {
+Status IommuDriver::set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSetup& setup) {
   if (pasid >= (64ull << (params_.pasid_dir_size_bits + 7))) {
     return Status::error(EINVAL,
                          "PASID " + std::to_string(pasid) +
@@ -108,12 +107,14 @@ Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t 
   const bool was_present = vtd::PasidEntry::decode(raw).present;
   vtd::PasidEntry pe{};
   pe.present = true;
-  pe.pgtt = static_cast<std::uint8_t>(vtd::Pgtt::FirstLevel);
-  pe.did = did;
-  pe.flptptr = fl_root;
-  pe.flpm = 0;  // 4-level
-  pe.sre = supervisor_requests;
-  pe.aw = 2;  // 48-bit (4-level) address width
+  pe.pgtt = static_cast<std::uint8_t>(setup.pgtt);
+  pe.did = setup.did;
+  pe.flptptr = setup.fl_root;
+  pe.flpm = setup.fl_levels == 5 ? 1 : 0;
+  pe.slptptr = setup.sl_root;
+  pe.aw = static_cast<std::uint8_t>(setup.sl_levels - 2);  // 3-level: 1, 4: 2, 5: 3
+  pe.sre = setup.supervisor_requests;
+  const std::uint16_t did = setup.did;
   raw = pe.encode();
   // Linux writes the upper qwords before the one holding P (pasid.c
   // pasid_set_present after the rest), so the IOMMU never sees half an entry.
@@ -137,7 +138,7 @@ Status IommuDriver::set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t 
 }
 
 Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
-                                std::uint64_t length) {
+                                std::uint64_t length, bool second_level_only) {
   // Smallest naturally aligned power-of-two region covering the range
   // (VT-d spec 6.5.2.4: ADDR with address mask AM); beyond CAP.MAMV the
   // whole PASID is invalidated instead.
@@ -148,6 +149,19 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
     const std::uint64_t base = iova & ~(size - 1);
     if (base + size >= iova + length) break;
     ++am;
+  }
+  if (second_level_only) {
+    vtd::IotlbInvDesc d{};
+    d.did = did;
+    if (am <= mamv) {
+      d.granularity = vtd::IotlbGranularity::Page;
+      d.addr = iova & ~((1ull << (12 + am)) - 1);
+      d.am = static_cast<std::uint8_t>(am);
+    } else {
+      d.granularity = vtd::IotlbGranularity::Domain;
+    }
+    const std::array<std::array<std::uint64_t, 2>, 1> descs{d.encode()};
+    return submit_and_wait(descs);
   }
   vtd::PasidIotlbInvDesc d{};
   d.did = did;

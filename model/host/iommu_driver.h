@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "iommu/formats/vtd_fault.h"
+#include "iommu/formats/vtd_pasid.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
 #include "model/host/host_params.h"
@@ -18,6 +19,17 @@
 #include "model/pcie_attrs.h"
 
 namespace iommu_sim {
+
+// What a PASID-table entry should hold (VT-d spec 9.6).
+struct PasidSetup {
+  iommu::vtd::Pgtt pgtt = iommu::vtd::Pgtt::FirstLevel;
+  std::uint16_t did = 0;
+  std::uint64_t fl_root = 0;  // FLPTPTR (guest-physical when nested)
+  unsigned fl_levels = 4;     // 4 or 5
+  std::uint64_t sl_root = 0;  // SLPTPTR
+  unsigned sl_levels = 4;     // 3, 4 or 5
+  bool supervisor_requests = false;
+};
 
 class IommuDriver {
  public:
@@ -28,15 +40,18 @@ class IommuDriver {
   // and turns translation on.
   Status init();
 
-  // Points (bdf, pasid) at a first-level table for domain `did`: fills the
-  // root, context, directory and PASID entries on the way as needed.
-  Status set_first_level(Bdf bdf, std::uint32_t pasid, std::uint16_t did, std::uint64_t fl_root,
-                         bool supervisor_requests);
+  // Points (bdf, pasid) at a translation: fills the root, context,
+  // directory and PASID entries on the way as needed; a PASID entry that
+  // was present is flushed from the PASID cache and IOTLB afterwards.
+  Status set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSetup& setup);
 
-  // PASID-based IOTLB invalidation of [iova, iova+length) for (did, pasid),
-  // then an invalidation wait; returns once the wait's status write landed.
+  // Invalidates [iova, iova+length) of `did` then waits for it; returns once
+  // the wait's status write landed. First-level and nested translations use
+  // a PASID-based IOTLB invalidation for `pasid`; second-level-only ones an
+  // IOTLB invalidation of the domain (VT-d spec 6.5.2.3 / 6.5.2.4, as
+  // Linux's qi_flush_piotlb / qi_flush_iotlb split them).
   Status flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
-                     std::uint64_t length);
+                     std::uint64_t length, bool second_level_only = false);
 
   // Posts raw 128-bit descriptors followed by a wait descriptor and polls
   // the status word until the IOMMU wrote it (VT-d spec 6.5.2.8).

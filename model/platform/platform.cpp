@@ -1,5 +1,6 @@
 #include "model/platform/platform.h"
 
+#include <bit>
 #include <stdexcept>
 
 #include "tlm_utils/tlm_quantumkeeper.h"
@@ -65,7 +66,16 @@ void Platform::set_up_host() {
   };
   check(driver_->init(), "IOMMU driver init");
   for (const auto& as : config_.address_spaces) {
-    const IoasId id = manager_->create_ioas();
+    IoasOptions options;
+    options.translation = as.translation == "second_level" ? IoasTranslation::SecondLevel
+                          : as.translation == "nested"     ? IoasTranslation::Nested
+                                                           : IoasTranslation::FirstLevel;
+    options.levels = as.levels;
+    options.max_page_shift = static_cast<std::uint8_t>(std::countr_zero(as.page_size));
+    if (options.translation == IoasTranslation::Nested) options.parent = ioas_.at(as.parent);
+    const auto created = manager_->create_ioas(options);
+    check(created.status, "create " + as.name);
+    const IoasId id = created.id;
     ioas_.emplace(as.name, id);
     for (const auto& m : as.mappings) {
       check(manager_->map(id, m.iova, m.size, m.writable), "map in " + as.name);

@@ -1,5 +1,7 @@
 #include "model/platform/platform_config.h"
 
+#include <algorithm>
+#include <bit>
 #include <map>
 #include <set>
 
@@ -29,19 +31,60 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
     if (!devices.insert(name).second) fail(path, "duplicate endpoint name \"" + name + "\"");
   }
   std::set<std::string> spaces;
+  std::map<std::string, std::uint64_t> guest_use;  // nested bytes per parent
   for (std::size_t i = 0; i < c.address_spaces.size(); ++i) {
     const auto& as = c.address_spaces[i];
     const std::string path = "address_spaces[" + std::to_string(i) + "]";
     if (as.name.empty()) fail(path + ".name", "is required");
     if (!spaces.insert(as.name).second) fail(path + ".name", "duplicate name \"" + as.name + "\"");
+    const bool second_level = as.translation == "second_level";
+    const bool nested = as.translation == "nested";
+    if (second_level ? as.levels < 3 : as.levels < 4) {
+      fail(path + ".levels", second_level ? "second_level tables have 3, 4 or 5 levels"
+                                          : "first-level tables have 4 or 5 levels");
+    }
+    const std::uint32_t width = 12 + 9 * as.levels;
+    if (width > c.iommu.address_width) {
+      fail(path + ".levels", std::to_string(as.levels) + " levels need a " + std::to_string(width) +
+                                 "-bit input; iommu.address_width is " +
+                                 std::to_string(c.iommu.address_width));
+    }
+    if (as.page_size != 4096 && as.page_size != (2ull << 20) && as.page_size != (1ull << 30)) {
+      fail(path + ".page_size", "must be 4KiB, 2MiB or 1GiB");
+    }
+    if (nested) {
+      const auto parent = std::find_if(c.address_spaces.begin(), c.address_spaces.begin() + i,
+                                       [&](const auto& p) { return p.name == as.parent; });
+      if (parent == c.address_spaces.begin() + i) {
+        fail(path + ".parent", "\"" + as.parent + "\" is not an address space defined before");
+      } else if (parent->translation != "second_level") {
+        fail(path + ".parent", "\"" + as.parent + "\" is not second_level");
+      } else if (parent->mappings.empty()) {
+        fail(path + ".parent", "\"" + as.parent + "\" maps no guest memory");
+      } else {
+        guest_use[as.parent] += 4096;  // the guest's root table
+        for (const auto& m : as.mappings) {
+          // The mapped pages, their alignment, and every table down to them.
+          std::uint64_t tables = 0;
+          for (unsigned k = 1; k < as.levels; ++k) tables += (m.size >> (12 + 9 * k)) + 2;
+          guest_use[as.parent] +=
+              m.size + (m.size >= as.page_size ? as.page_size : 0) + tables * 4096;
+        }
+      }
+    } else if (!as.parent.empty()) {
+      fail(path + ".parent", "is for nested address spaces only");
+    }
+    // First-level input is canonical: mappings live in the lower half.
+    const std::uint64_t limit = 1ull << (second_level ? width : width - 1);
     std::map<std::uint64_t, std::uint64_t> ranges;
     for (std::size_t m = 0; m < as.mappings.size(); ++m) {
       const auto& map = as.mappings[m];
       const std::string mp = path + ".mappings[" + std::to_string(m) + "]";
       if (map.iova % 4096 != 0) fail(mp + ".iova", "must be 4 KiB aligned");
       if (map.size % 4096 != 0) fail(mp + ".size", "must be a multiple of 4 KiB");
-      if (map.iova + map.size > (1ull << 47) || map.iova + map.size < map.iova) {
-        fail(mp, "ends beyond the 47-bit IOVA space of 4-level first-level paging");
+      if (map.iova + map.size > limit || map.iova + map.size < map.iova) {
+        fail(mp, "ends beyond the " + std::to_string(std::bit_width(limit) - 1) +
+                     "-bit IOVA space of the IOAS's " + std::to_string(as.levels) + "-level table");
         continue;
       }
       auto next = ranges.lower_bound(map.iova);
@@ -51,13 +94,27 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       ranges.emplace(map.iova, map.iova + map.size);
     }
   }
+  for (const auto& [parent, bytes] : guest_use) {
+    const auto it = std::find_if(c.address_spaces.begin(), c.address_spaces.end(),
+                                 [&](const auto& p) { return p.name == parent; });
+    if (bytes > it->mappings.front().size) {
+      fail("address_spaces[" + std::to_string(it - c.address_spaces.begin()) + "].mappings[0].size",
+           "guest memory of " + std::to_string(it->mappings.front().size) +
+               " bytes is too small for the nested address spaces on it (need " +
+               std::to_string(bytes) + ")");
+    }
+  }
   // The host allocates tables and mapped memory from two regions of
   // physical memory: both must exist and must not overlap.
   const std::uint64_t memory_end = 1ull << c.memory.address_bits;
   constexpr std::uint64_t kTableBudget = 1ull << 30;
   std::uint64_t mapped = 0;
   for (const auto& as : c.address_spaces) {
-    for (const auto& m : as.mappings) mapped += m.size;
+    if (as.translation == "nested") continue;  // taken from guest memory
+    // Memory for a mapping is aligned to the page size when it is that big.
+    for (const auto& m : as.mappings) {
+      mapped += m.size + (as.page_size > 4096 && m.size >= as.page_size ? as.page_size : 0);
+    }
   }
   const bool tables_fit =
       c.host.table_region < memory_end && memory_end - c.host.table_region >= kTableBudget;

@@ -25,22 +25,49 @@ struct MappingParams {
   template <class V>
   void visit(V& v) {
     v(iova, {"iova", "bytes", "0x100000", "First IOVA of the mapping; 4 KiB aligned."});
-    v(size,
-      {"size", "bytes", "1 MiB",
-       "Length of the mapping; a multiple of 4 KiB. Mapped with 4 KiB pages, one PTE write "
-       "each at start-up, hence the 64 GiB bound.",
-       4096, 64ull << 30});
-    v(writable, {"writable", "", "true", "Whether DMA writes are allowed (first-level R/W bit)."});
+    v(size, {"size", "bytes", "1 MiB",
+             "Length of the mapping; a multiple of 4 KiB. Mapped with pages of up to the IOAS's "
+             "page_size, one leaf write each at start-up, hence the 64 GiB bound.",
+             4096, 64ull << 30});
+    v(writable, {"writable", "", "true",
+                 "Whether DMA writes are allowed (first-level R/W, second-level W bit)."});
   }
 };
 
 struct AddressSpaceParams {
   std::string name;
+  std::string translation = "first_level";
+  std::uint32_t levels = 4;
+  std::uint64_t page_size = 4096;
+  std::string parent;
   std::vector<MappingParams> mappings;
 
   template <class V>
   void visit(V& v) {
     v(name, {"name", "", "required", "Unique name of the I/O address space (IOAS)."});
+    v(translation,
+      {"translation",
+       "",
+       "first_level: what Linux uses for DMA API domains on scalable-mode VT-d",
+       "Page-table format of the IOAS, and so the PGTT of every PASID entry attached to it "
+       "(VT-d spec 9.6): first_level, second_level, or nested (a guest's first-level table "
+       "whose table pointers and outputs are guest-physical addresses translated by the "
+       "second-level IOAS named in `parent`).",
+       0,
+       0,
+       false,
+       {"first_level", "second_level", "nested"}});
+    v(levels, {"levels", "levels", "4: 48-bit input, what Linux uses unless 5-level is needed",
+               "Paging levels of the table: first_level and nested 4 or 5 (5 needs "
+               "iommu.address_width 57); second_level 3, 4 or 5 (input width 39, 48, 57).",
+               3, 5});
+    v(page_size, {"page_size", "bytes", "4 KiB: Linux maps with the largest size alignment allows",
+                  "Largest page the mappings use: 4KiB, 2MiB or 1GiB. A mapping is split into the "
+                  "largest pages its alignment allows; its memory is aligned to this size.",
+                  4096, 1ull << 30});
+    v(parent, {"parent", "", "none",
+               "Nested only: a second_level IOAS defined earlier. Its first mapping is the "
+               "guest's memory, from which the guest's tables and mapped pages are taken."});
     v.list(mappings, {"mappings", "ranges mapped at start-up, each backed by fresh memory"});
   }
 };
@@ -69,7 +96,8 @@ struct PlatformConfig {
   PcieParams pcie;
   IommuParams iommu;
   HostParams host;
-  std::vector<AddressSpaceParams> address_spaces{AddressSpaceParams{"as0", {MappingParams{}}}};
+  std::vector<AddressSpaceParams> address_spaces{
+      AddressSpaceParams{.name = "as0", .mappings = {MappingParams{}}}};
   std::vector<AttachParams> attach{AttachParams{"nic0", 1, "as0"}};
   std::vector<WorkloadParams> workloads{WorkloadParams{.name = "", .device = "nic0"}};
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "iommu/formats/vtd_fault.h"
+#include "iommu/formats/vtd_paging.h"
+#include "iommu/formats/vtd_pasid.h"
 #include "iommu/formats/vtd_registers.h"
 #include "iommu/formats/vtd_root_context.h"
 #include "tests/support/dma_probe.h"
@@ -64,6 +66,52 @@ std::uint64_t context_entry_address(Platform& p, Bdf bdf) {
   const std::uint64_t re = vtd::root_entry_address(p.driver().root_table(), bdf.bus);
   const auto root = vtd::ScalableRootEntry::decode({bus.read64(re), bus.read64(re + 8)});
   return vtd::scalable_context_entry_address(root.lower_context_table, bdf.devfn());
+}
+
+// The PASID-table entry of (bdf, pasid), found the way the IOMMU finds it.
+std::uint64_t pasid_entry_address(Platform& p, Bdf bdf, std::uint32_t pasid) {
+  auto& bus = p.host_bus();
+  const std::uint64_t ce = context_entry_address(p, bdf);
+  const auto ctx = vtd::ScalableContextEntry::decode(
+      {bus.read64(ce), bus.read64(ce + 8), bus.read64(ce + 16), bus.read64(ce + 24)});
+  const auto dir = vtd::PasidDirEntry::decode(
+      bus.read64(ctx.pasid_dir_ptr + vtd::pasid_dir_index(pasid) * vtd::kPasidDirEntrySize));
+  return dir.pasid_table_ptr + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
+}
+
+// The address of the paging entry of `iova` at `level`, reading the table
+// through `to_host` (identity, or the guest-physical to host-physical map).
+std::uint64_t entry_at(Platform& p, std::uint64_t root, std::uint64_t iova, unsigned from_level,
+                       unsigned level, const std::function<std::uint64_t(std::uint64_t)>& to_host) {
+  std::uint64_t table = root;
+  for (unsigned l = from_level;; --l) {
+    const std::uint64_t at = table + vtd::first_level_index(iova, l) * 8;
+    if (l == level) return at;
+    table = p.host_bus().read64(to_host(at)) & 0x000ffffffffff000ull;
+  }
+}
+
+PlatformConfig second_level_config(unsigned levels = 4) {
+  PlatformConfig c = default_config_without_workloads();
+  c.address_spaces[0].translation = "second_level";
+  c.address_spaces[0].levels = levels;
+  return c;
+}
+
+// A guest IOAS ("guest", nested 4-level) on "gpa" (second-level 4-level),
+// whose 64 MiB at GPA 0 is the guest's memory.
+PlatformConfig nested_config() {
+  PlatformConfig c = default_config_without_workloads();
+  c.address_spaces.clear();
+  c.address_spaces.push_back({.name = "gpa",
+                              .translation = "second_level",
+                              .mappings = {{.iova = 0, .size = 64ull << 20}}});
+  c.address_spaces.push_back({.name = "guest",
+                              .translation = "nested",
+                              .parent = "gpa",
+                              .mappings = {{.iova = 0x100000, .size = 1ull << 20}}});
+  c.attach = {{"nic0", 1, "guest"}};
+  return c;
 }
 
 TEST(Faults, RootEntryNotPresent) {
@@ -183,6 +231,107 @@ TEST(Faults, RecordsFillInOrderAndOverflowSetsPfo) {
   const auto after = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
   EXPECT_FALSE(after & (vtd::kFstsPfo | vtd::kFstsPpf));
   EXPECT_TRUE(tb.platform().driver().drain_faults().empty());
+}
+
+TEST(Faults, InvalidPgtt) {
+  // PGTT 5 is reserved (VT-d spec 9.6): an invalid PASID entry, 0x5B.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t pe = pasid_entry_address(p, Bdf{1, 0, 0}, 1);
+    const std::uint64_t q0 = p.host_bus().read64(pe);
+    p.host_bus().write64(pe, (q0 & ~(7ull << 6)) | (5ull << 6));
+  });
+  expect_fault(o, FR::kSmInvalidPasidEntry, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 4u);
+}
+
+TEST(Faults, FiveLevelPagingTheIommuDoesNotOffer) {
+  // FLPM=1 with CAP.FL5LP=0 (address width 48) is an invalid PASID entry.
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t pe = pasid_entry_address(p, Bdf{1, 0, 0}, 1);
+    p.host_bus().write64(pe + 16, p.host_bus().read64(pe + 16) | (1ull << 2));
+  });
+  expect_fault(o, FR::kSmInvalidPasidEntry, 0x100000, true);
+}
+
+TEST(Faults, NonCanonicalAddressUnderFiveLevelPaging) {
+  // 5-level: bits 63:56 must equal bit 56; 2^56 is not canonical, though
+  // it would be fine for a 64-bit register.
+  PlatformConfig c = default_config_without_workloads();
+  c.iommu.address_width = 57;
+  c.address_spaces[0].levels = 5;
+  auto o = run_one(c, {.address = 1ull << 56});
+  expect_fault(o, FR::kSmNonCanonical, 1ull << 56, true);
+  EXPECT_EQ(o.walk_reads, 4u);
+}
+
+TEST(Faults, SecondLevelEntryNotPresent) {
+  // R=W=0 in the SL-PDE of the second 2 MiB region (VT-d spec 9.8).
+  auto o = run_one(second_level_config(), {.address = 0x300000});
+  expect_fault(o, FR::kSmSecondLevelPermission, 0x300000, true);
+  EXPECT_EQ(o.walk_reads, 7u);
+}
+
+TEST(Faults, SecondLevelWriteToReadOnlyPage) {
+  PlatformConfig c = second_level_config();
+  c.address_spaces[0].mappings[0].writable = false;
+  auto o = run_one(c, {.address = 0x100080, .write = true});
+  expect_fault(o, FR::kSmWriteDenied, 0x100080, false);
+  EXPECT_EQ(o.walk_reads, 8u);
+}
+
+TEST(Faults, SecondLevelReadOfWriteOnlyPage) {
+  // Second-level entries may grant W without R; a read is then denied.
+  auto o = run_one(second_level_config(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t root = p.manager().page_table_root(p.ioas("as0"));
+    const std::uint64_t pte = entry_at(p, root, 0x100000, 4, 1, [](auto a) { return a; });
+    p.host_bus().write64(pte, p.host_bus().read64(pte) & ~1ull);
+  });
+  expect_fault(o, FR::kSmReadDenied, 0x100000, true);
+}
+
+TEST(Faults, SecondLevelReservedBit) {
+  // PS is reserved in an SL-PML4E (VT-d spec 9.8).
+  auto o = run_one(second_level_config(), {.address = 0x100000}, [](Platform& p) {
+    const std::uint64_t root = p.manager().page_table_root(p.ioas("as0"));
+    p.host_bus().write64(root, p.host_bus().read64(root) | 0x80);
+  });
+  expect_fault(o, FR::kSmSecondLevelEntryReserved, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 5u);
+}
+
+TEST(Faults, AddressBeyondAThreeLevelSecondLevelTable) {
+  // A 3-level table translates 39 bits; 2^39 has no translation.
+  auto o = run_one(second_level_config(3), {.address = 1ull << 39});
+  expect_fault(o, FR::kSmSecondLevelAddressBeyondMax, 1ull << 39, true);
+  EXPECT_EQ(o.walk_reads, 4u);
+}
+
+TEST(Faults, NestedFirstLevelTableOutsideGuestMemory) {
+  // The guest's PML4E points at GPA 128 MiB, which the second level does
+  // not map: the walker may not read the next table (0x76).
+  auto o = run_one(nested_config(), {.address = 0x100000}, [](Platform& p) {
+    auto& m = p.manager();
+    const auto to_host = [&](std::uint64_t gpa) { return *m.physical(p.ioas("gpa"), gpa); };
+    const std::uint64_t pml4e = to_host(m.page_table_root(p.ioas("guest")));
+    p.host_bus().write64(pml4e, (p.host_bus().read64(pml4e) & 0xfff) | (128ull << 20));
+  });
+  expect_fault(o, FR::kSmNestedFirstLevelReadDenied, 0x100000, true);
+  // Context (4), PML4E's GPA (4 SL) + PML4E, then the SL walk of 128 MiB
+  // stops at its absent SL-PDE (3).
+  EXPECT_EQ(o.walk_reads, 4u + 5u + 3u);
+}
+
+TEST(Faults, NestedOutputOutsideGuestMemory) {
+  // The guest's PTE names GPA 128 MiB: the second level refuses the access.
+  auto o = run_one(nested_config(), {.address = 0x100000}, [](Platform& p) {
+    auto& m = p.manager();
+    const auto to_host = [&](std::uint64_t gpa) { return *m.physical(p.ioas("gpa"), gpa); };
+    const std::uint64_t pte =
+        to_host(entry_at(p, m.page_table_root(p.ioas("guest")), 0x100000, 4, 1, to_host));
+    p.host_bus().write64(pte, (p.host_bus().read64(pte) & 0xfff) | (128ull << 20));
+  });
+  expect_fault(o, FR::kSmSecondLevelPermission, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 4u + 4u * 5u + 3u);
 }
 
 }  // namespace

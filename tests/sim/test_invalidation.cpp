@@ -50,7 +50,7 @@ TEST(Invalidation, PasidWideAndDomainWideDescriptorsRemoveOnlyTheirEntries) {
   // nic0 PASID 1 -> as0 (domain A), nic0 PASID 2 -> as1 (domain B), two
   // pages each in the IOTLB.
   PlatformConfig c = default_config_without_workloads();
-  c.address_spaces.push_back({"as1", {MappingParams{}}});
+  c.address_spaces.push_back({.name = "as1", .mappings = {MappingParams{}}});
   c.attach.push_back({"nic0", 2, "as1"});
   TestBench tb(c);
   auto& p = tb.platform();

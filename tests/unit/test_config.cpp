@@ -118,6 +118,45 @@ TEST(Config, HostRegionsMustFitInMemoryAndNotOverlap) {
                "address_spaces[0].mappings[0].size", "between 4096 and");
 }
 
+TEST(Config, TranslationModesAreCheckedAgainstTheIommu) {
+  const json none = json::array();
+  expect_error(
+      json{{"address_spaces", {{{"name", "a"}, {"translation", "third_level"}}}}, {"attach", none}},
+      "address_spaces[0].translation", "one of");
+  expect_error(json{{"address_spaces", {{{"name", "a"}, {"levels", 5}}}}},
+               "address_spaces[0].levels", "iommu.address_width is 48");
+  expect_error(json{{"address_spaces", {{{"name", "a"}, {"levels", 3}}}}},
+               "address_spaces[0].levels", "first-level tables have 4 or 5 levels");
+  expect_error(json{{"address_spaces", {{{"name", "a"}, {"page_size", "8KiB"}}}}},
+               "address_spaces[0].page_size", "4KiB, 2MiB or 1GiB");
+  expect_error(json{{"address_spaces", {{{"name", "a"}, {"parent", "b"}}}}},
+               "address_spaces[0].parent", "nested address spaces only");
+  expect_error(
+      json{{"address_spaces", {{{"name", "a"}, {"translation", "nested"}, {"parent", "b"}}}},
+           {"attach", none}},
+      "address_spaces[0].parent", "not an address space defined before");
+  expect_error(
+      json{{"address_spaces",
+            {{{"name", "g"}}, {{"name", "a"}, {"translation", "nested"}, {"parent", "g"}}}},
+           {"attach", none}},
+      "address_spaces[1].parent", "is not second_level");
+  expect_error(
+      json{{"address_spaces",
+            {{{"name", "g"}, {"translation", "second_level"}, {"mappings", {{{"size", "1MiB"}}}}},
+             {{"name", "a"},
+              {"translation", "nested"},
+              {"parent", "g"},
+              {"mappings", {{{"size", "1MiB"}}}}}}},
+           {"attach", none}},
+      "address_spaces[0].mappings[0].size", "too small for the nested address spaces");
+  expect_error(json{{"address_spaces",
+                     {{{"name", "a"},
+                       {"translation", "second_level"},
+                       {"levels", 3},
+                       {"mappings", {{{"iova", "0x8000000000"}}}}}}}},
+               "address_spaces[0].mappings[0]", "39-bit IOVA space");
+}
+
 TEST(Config, SizeStringsParse) {
   EXPECT_EQ(parse_u64("4KiB"), 4096u);
   EXPECT_EQ(parse_u64("0x10"), 16u);

@@ -1,0 +1,69 @@
+// A host-software page table kept where the hardware reads it: in simulated
+// memory. The same class writes VT-d first-level (IA-32e, 4- or 5-level)
+// and second-level (3-, 4- or 5-level) tables; there is no shadow copy, so
+// every lookup reads the entries themselves.
+//
+// Tables are addressed in the table space of their owner: host-physical for
+// a host table, guest-physical for a guest's first-level table under nested
+// translation. `TableMemory` says where such an address is in host memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "model/host/frame_allocator.h"
+#include "model/host/host_bus.h"
+
+namespace iommu_sim {
+
+enum class PageTableFormat : std::uint8_t { FirstLevel, SecondLevel };
+
+struct PageMapping {
+  std::uint64_t physical = 0;  // output address (of the byte looked up)
+  bool writable = false;
+  std::uint8_t page_shift = 12;  // 12, 21 or 30
+};
+
+class PageTable {
+ public:
+  // Maps a table-space address to the host-physical address software writes.
+  using TableMemory = std::function<std::uint64_t(std::uint64_t)>;
+
+  PageTable(HostBus& bus, FrameAllocator& frames, PageTableFormat format, unsigned levels,
+            TableMemory memory = {});
+
+  PageTableFormat format() const { return format_; }
+  unsigned levels() const { return levels_; }
+  std::uint64_t root() const { return root_; }
+  // Maps one page of 2^page_shift bytes at `iova` (both aligned to it).
+  // Intermediate tables are allocated as needed and grant everything, so the
+  // leaf alone decides. Entries are written as Linux's intel-iommu driver
+  // writes them: first-level entries with A set, and D set in writable
+  // leaves, so the IOMMU never has to update them (drivers/iommu/intel/
+  // iommu.c, __domain_mapping: DMA_FL_PTE_ACCESS / DMA_FL_PTE_DIRTY).
+  void map(std::uint64_t iova, std::uint64_t physical, std::uint8_t page_shift, bool writable);
+  // Clears the leaf covering `iova`; returns its size in bytes, 0 if none.
+  std::uint64_t unmap(std::uint64_t iova);
+  // Software walk of the table as it is in memory.
+  std::optional<PageMapping> lookup(std::uint64_t iova);
+
+ private:
+  std::uint64_t entry_address(std::uint64_t table, std::uint64_t iova, unsigned level) const;
+  std::uint64_t read_entry(std::uint64_t at) { return bus_.read64(memory_(at)); }
+  void write_entry(std::uint64_t at, std::uint64_t value) { bus_.write64(memory_(at), value); }
+  bool present(std::uint64_t raw) const;
+  bool leaf(std::uint64_t raw, unsigned level) const;
+  std::uint64_t next_table(std::uint64_t raw) const;
+  std::uint64_t table_entry(std::uint64_t table) const;
+  std::uint64_t leaf_entry(std::uint64_t physical, unsigned level, bool writable) const;
+
+  HostBus& bus_;
+  FrameAllocator& frames_;
+  PageTableFormat format_;
+  unsigned levels_;
+  TableMemory memory_;
+  std::uint64_t root_;
+};
+
+}  // namespace iommu_sim

@@ -1,0 +1,115 @@
+// The manager's address-space formats: each bad request is refused with the
+// errno iommufd would give and changes nothing; large pages and nested
+// guest memory behave as their tables say.
+#include <gtest/gtest.h>
+
+#include "tests/support/dma_probe.h"
+
+namespace iommu_sim::test {
+namespace {
+
+PlatformConfig nested_config() {
+  PlatformConfig c = default_config_without_workloads();
+  c.address_spaces.clear();
+  c.address_spaces.push_back({.name = "gpa",
+                              .translation = "second_level",
+                              .mappings = {{.iova = 0, .size = 64ull << 20}}});
+  c.address_spaces.push_back({.name = "guest",
+                              .translation = "nested",
+                              .parent = "gpa",
+                              .mappings = {{.iova = 0x100000, .size = 1ull << 20}}});
+  c.attach = {{"nic0", 1, "guest"}};
+  return c;
+}
+
+TEST(IoasidManagerModes, OptionsTheIommuOrTheFormatLacksAreRefused) {
+  TestBench tb(default_config_without_workloads());
+  auto& m = tb.platform().manager();
+  std::vector<IoasCreated> results;
+  tb.run([&] {
+    // Address width 48: no 5-level first-level paging (CAP.FL5LP=0), no
+    // 5-level second-level tables (SAGAW bit 3 clear).
+    results.push_back(m.create_ioas({.levels = 5}));
+    results.push_back(m.create_ioas({.translation = IoasTranslation::SecondLevel, .levels = 5}));
+    results.push_back(m.create_ioas({.levels = 3}));
+    results.push_back(m.create_ioas({.max_page_shift = 13}));
+    results.push_back(m.create_ioas({.translation = IoasTranslation::Nested, .parent = 99}));
+    // The default IOAS (id 1) is first-level: no parent for a guest.
+    results.push_back(m.create_ioas({.translation = IoasTranslation::Nested, .parent = 1}));
+    results.push_back(m.create_ioas({.translation = IoasTranslation::SecondLevel, .levels = 3}));
+  });
+  ASSERT_EQ(results.size(), 7u);
+  EXPECT_EQ(results[0].status.code, ENODEV) << results[0].status.message;
+  EXPECT_EQ(results[1].status.code, ENODEV);
+  EXPECT_EQ(results[2].status.code, EINVAL);
+  EXPECT_EQ(results[3].status.code, EINVAL);
+  EXPECT_EQ(results[4].status.code, ENOENT);
+  EXPECT_EQ(results[5].status.code, ENOENT);
+  // Refused calls used no IOAS id or domain ID: the next one gets id 2.
+  ASSERT_TRUE(results[6].status.ok());
+  EXPECT_EQ(results[6].id, 2u);
+  EXPECT_EQ(m.domain_id(results[6].id), 2u);
+}
+
+TEST(IoasidManagerModes, MapBeyondAThreeLevelTableIsRefusedAndMapsNothing) {
+  TestBench tb(default_config_without_workloads());
+  auto& m = tb.platform().manager();
+  Status beyond, inside;
+  IoasId id = 0;
+  tb.run([&] {
+    id = m.create_ioas({.translation = IoasTranslation::SecondLevel, .levels = 3}).id;
+    beyond = m.map(id, (1ull << 39) - 0x1000, 0x2000, true);
+    inside = m.map(id, (1ull << 39) - 0x1000, 0x1000, true);
+  });
+  EXPECT_EQ(beyond.code, EINVAL);
+  EXPECT_NE(beyond.message.find("3-level"), std::string::npos) << beyond.message;
+  ASSERT_TRUE(inside.ok()) << inside.message;
+  EXPECT_TRUE(m.physical(id, (1ull << 39) - 0x1000).has_value());
+}
+
+TEST(IoasidManagerModes, LargePagesAreUsedWhereAlignmentAllows) {
+  TestBench tb(default_config_without_workloads());
+  auto& m = tb.platform().manager();
+  IoasId id = 0;
+  std::uint64_t unmapped = 0;
+  Status st;
+  std::optional<std::uint64_t> head, tail, after;
+  tb.run([&] {
+    id = m.create_ioas({.max_page_shift = 21}).id;
+    // 4 MiB + 4 KiB at a 2 MiB boundary: two 2 MiB leaves and one 4 KiB one.
+    ASSERT_TRUE(m.map(id, 0x40000000, (4ull << 20) + 0x1000, true).ok());
+    head = m.physical(id, 0x40000000);
+    tail = m.physical(id, 0x40000000 + (4ull << 20));
+    st = m.unmap(id, 0x40000000, (4ull << 20) + 0x1000, &unmapped);
+    after = m.physical(id, 0x40000000 + 0x1ff000);
+  });
+  ASSERT_TRUE(head && tail);
+  EXPECT_EQ(*head % (2ull << 20), 0u);  // memory aligned to the page size
+  EXPECT_EQ(*tail, *head + (4ull << 20));
+  ASSERT_TRUE(st.ok()) << st.message;
+  EXPECT_EQ(unmapped, (4ull << 20) + 0x1000);
+  EXPECT_FALSE(after.has_value());
+}
+
+TEST(IoasidManagerModes, GuestMemoryCannotBeUnmappedUnderANestedIoas) {
+  TestBench tb(nested_config());
+  auto& p = tb.platform();
+  Status st;
+  tb.run([&] { st = p.manager().unmap(p.ioas("gpa"), 0, 64ull << 20); });
+  EXPECT_EQ(st.code, EBUSY) << st.message;
+  // Nothing changed: the guest's pages still reach host memory.
+  EXPECT_TRUE(p.manager().physical(p.ioas("guest"), 0x100000).has_value());
+  EXPECT_TRUE(p.manager().physical(p.ioas("gpa"), 0).has_value());
+}
+
+TEST(IoasidManagerModes, NestedGuestExhaustingItsMemoryGetsEnomem) {
+  TestBench tb(nested_config());
+  auto& p = tb.platform();
+  Status st;
+  tb.run([&] { st = p.manager().map(p.ioas("guest"), 0x10000000, 64ull << 20, true); });
+  EXPECT_EQ(st.code, ENOMEM) << st.message;
+  EXPECT_FALSE(p.manager().physical(p.ioas("guest"), 0x10000000).has_value());
+}
+
+}  // namespace
+}  // namespace iommu_sim::test
