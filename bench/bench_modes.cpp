@@ -1,6 +1,8 @@
-// Simulated translation latency per translation type and page size (hit,
-// IOTLB miss with warm context and PASID caches, cold walk with every cache
-// off), and the simulator's speed on the cold-walk stream of each, which is
+// Simulated translation latency per translation type and page size: an
+// IOTLB hit; an IOTLB miss that resumes the walk from a paging-structure
+// cache hit at the PDE, PDPTE or PML4E level (the caches below that level
+// off, so that level is the lowest hit); and a cold walk with every cache
+// off. Also the simulator's speed on the cold-walk stream of each, which is
 // where the types differ (a hit costs the same in all). Run:
 // build/bench/iommu_sim_bench --benchmark_filter=BM_Mode
 #include <benchmark/benchmark.h>
@@ -14,8 +16,13 @@
 namespace iommu_sim {
 namespace {
 
-enum class Caches { All, NoIotlb, None };
-
+// Which caches a stream runs with. `psc_from` is the lowest paging-structure
+// cache level left on (2 = PDE ... 5 = PML5E; 6 = none).
+struct Caches {
+  bool iotlb = true;
+  bool context = true;
+  unsigned psc_from = 2;
+};
 struct PageCase {
   const char* name;
   std::uint64_t size;   // page size the tables use
@@ -48,9 +55,15 @@ PlatformConfig mode_config(const std::string& translation, const PageCase& page,
                                 .page_size = page.size,
                                 .mappings = {{.iova = kIova, .size = page.span}}});
   }
-  c.iommu.iotlb.enabled = caches == Caches::All;
-  c.iommu.context_cache.enabled = caches != Caches::None;
-  c.iommu.pasid_cache.enabled = caches != Caches::None;
+  c.iommu.iotlb.enabled = caches.iotlb;
+  c.iommu.context_cache.enabled = caches.context;
+  c.iommu.pasid_cache.enabled = caches.context;
+  for (PscParams* psc : {&c.iommu.fl_psc, &c.iommu.sl_psc}) {
+    psc->pd.enabled = caches.psc_from <= 2;
+    psc->pdpt.enabled = caches.psc_from <= 3;
+    psc->pml4.enabled = caches.psc_from <= 4;
+    psc->pml5.enabled = caches.psc_from <= 5;
+  }
   auto& w = c.workloads[0];
   w.pattern = "random";
   w.base = kIova;
@@ -69,14 +82,22 @@ double p50_ns(const PlatformConfig& c) {
 
 void BM_Mode(benchmark::State& state, const std::string& translation, const PageCase& page) {
   const std::uint64_t count = 50000;
-  const double hit = p50_ns(mode_config(translation, page, Caches::All, 64, 4096));
-  const double miss = p50_ns(mode_config(translation, page, Caches::NoIotlb, 64, page.span));
+  const double hit = p50_ns(mode_config(translation, page, {}, 64, 4096));
+  // The walk can resume below level L only if L is above the leaf level.
+  const unsigned leaf_level = page.size == 4096 ? 1 : page.size == (2ull << 20) ? 2 : 3;
+  for (unsigned level = 2; level <= 4; ++level) {
+    const char* names[] = {"pde_hit_ns", "pdpte_hit_ns", "pml4e_hit_ns"};
+    state.counters[names[level - 2]] =
+        level > leaf_level
+            ? p50_ns(mode_config(translation, page, {false, true, level}, 2000, page.span))
+            : 0.0;
+  }
   double cold = 0, reads = 0;
   for (auto _ : state) {
     state.PauseTiming();
     start_fresh_kernel();
-    auto platform =
-        std::make_unique<Platform>(mode_config(translation, page, Caches::None, count, page.span));
+    auto platform = std::make_unique<Platform>(
+        mode_config(translation, page, {false, false, 6}, count, page.span));
     state.ResumeTiming();
     platform->run();
     state.PauseTiming();
@@ -88,7 +109,6 @@ void BM_Mode(benchmark::State& state, const std::string& translation, const Page
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * count));
   state.counters["hit_ns"] = hit;
-  state.counters["iotlb_miss_ns"] = miss;
   state.counters["cold_walk_ns"] = cold;
   state.counters["cold_reads"] = reads;
 }

@@ -124,15 +124,30 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
     case vtd::kDescIotlb: {
       const auto d = vtd::IotlbInvDesc::decode({qw0, qw1});
       auto& tlb = translator_.iotlb();
+      auto& fl_psc = translator_.fl_psc();
+      auto& sl_psc = translator_.sl_psc();
+      // VT-d spec 6.5.2.3: the IOTLB descriptor covers second-level and
+      // nested translations and the paging-structure caches behind them.
+      // First-level caches of a nested domain hold host-physical table
+      // addresses the second level produced, so they go with the domain.
       switch (d.granularity) {
         case vtd::IotlbGranularity::Global:
           tlb.invalidate_all();
+          fl_psc.invalidate_all();
+          sl_psc.invalidate_all();
           return true;
         case vtd::IotlbGranularity::Domain:
           tlb.invalidate_domain(d.did);
+          fl_psc.invalidate_domain(d.did);
+          sl_psc.invalidate_domain(d.did);
           return true;
         case vtd::IotlbGranularity::Page:
           tlb.invalidate_range(d.did, std::nullopt, d.addr, d.am);
+          // IH=1: only leaf entries changed; the paging-structure caches stay.
+          if (!d.ih) {
+            sl_psc.invalidate_range(d.did, std::nullopt, d.addr, d.am);
+            fl_psc.invalidate_domain(d.did);
+          }
           return true;
         default:
           return false;
@@ -141,12 +156,19 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
     case vtd::kDescPasidIotlb: {
       const auto d = vtd::PasidIotlbInvDesc::decode({qw0, qw1});
       auto& tlb = translator_.iotlb();
+      auto& fl_psc = translator_.fl_psc();
+      // VT-d spec 6.5.2.4: first-level and nested translations of the
+      // PASID, and its first-level paging-structure caches (all of them for
+      // the PASID-selective form, those covering the range unless IH=1 for
+      // the page-selective one).
       switch (d.granularity) {
         case vtd::PasidIotlbGranularity::Pasid:
           tlb.invalidate_pasid(d.did, d.pasid);
+          fl_psc.invalidate_pasid(d.did, d.pasid);
           return true;
         case vtd::PasidIotlbGranularity::Page:
           tlb.invalidate_range(d.did, d.pasid, d.addr, d.am);
+          if (!d.ih) fl_psc.invalidate_range(d.did, d.pasid, d.addr, d.am);
           return true;
         default:
           return false;

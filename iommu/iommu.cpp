@@ -53,7 +53,7 @@ constexpr std::uint64_t kFrcdOffset = 0x400;
 }  // namespace
 
 Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
-             StatsRegistry& stats, const std::string& prefix)
+             std::uint64_t seed, StatsRegistry& stats, const std::string& prefix)
     : sc_module(name),
       upstream("upstream"),
       dma_out("dma_out"),
@@ -66,7 +66,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
       cap_(make_cap(params, kFrcdOffset)),
       ecap_(make_ecap()),
       table_port_(table_mem, mode),
-      translator_(params, table_port_, mode, stats, prefix),
+      translator_(params, table_port_, mode, seed, stats, prefix),
       faults_(params.fault_records, stats, prefix),
       invalidation_(translator_, table_port_, faults_, mode, ns(params.descriptor_latency_ns),
                     stats, prefix),

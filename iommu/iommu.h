@@ -31,8 +31,9 @@ class Iommu : public sc_core::sc_module {
   tlm::tlm_initiator_socket<> table_mem;
   tlm_utils::simple_target_socket<Iommu> regs;
 
+  // `seed` drives random cache replacement (the run's seed).
   Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
-        StatsRegistry& stats, const std::string& stats_prefix = "iommu");
+        std::uint64_t seed, StatsRegistry& stats, const std::string& stats_prefix = "iommu");
 
   Translator& translator() { return translator_; }
   const Histogram& translation_latency() const { return translation_latency_; }

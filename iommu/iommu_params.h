@@ -1,6 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "iommu/set_associative_cache.h"
 #include "model/param.h"
@@ -12,7 +16,17 @@ template <class V>
 void visit_cache(V& v, CacheParams& c, std::string_view source) {
   v(c.enabled, {"enabled", "", "on, as in hardware", "Whether this cache is used at all."});
   v(c.sets, {"sets", "sets", source, "Number of sets; entries = sets x ways.", 1, 1 << 20, true});
-  v(c.ways, {"ways", "ways", source, "Associativity; replacement within a set is LRU.", 1, 64});
+  v(c.ways, {"ways", "ways", source, "Associativity.", 1, 64});
+  v(c.replacement,
+    {"replacement",
+     "",
+     "lru: the usual assumption in IOMMU studies; Intel does not publish the policy",
+     "Victim choice within a full set: lru (least recently used), tree_plru (tree "
+     "pseudo-LRU, ways must be a power of two) or random (seeded from the run's seed).",
+     0,
+     0,
+     false,
+     {"lru", "tree_plru", "random"}});
 }
 
 struct IotlbCacheParams : CacheParams {
@@ -39,6 +53,32 @@ struct PasidCacheParams : CacheParams {
   }
 };
 
+// One paging-structure cache level.
+struct PscLevelParams : CacheParams {
+  PscLevelParams(std::uint32_t s, std::uint32_t w) { sets = s, ways = w; }
+  template <class V>
+  void visit(V& v) {
+    visit_cache(v, *this,
+                "assumed: Intel does not publish the sizes of the IOMMU's paging-structure caches");
+  }
+};
+
+// The paging-structure caches of one table format, one per non-leaf level.
+struct PscParams {
+  PscLevelParams pml5{1, 2};
+  PscLevelParams pml4{1, 2};
+  PscLevelParams pdpt{1, 4};
+  PscLevelParams pd{4, 8};
+  std::array<const CacheParams*, 4> by_level() const { return {&pd, &pdpt, &pml4, &pml5}; }
+  template <class V>
+  void visit(V& v) {
+    v.group("pd", pd, "PDE cache (2 MiB regions): the walk resumes at the page table");
+    v.group("pdpt", pdpt, "PDPTE cache (1 GiB regions): resumes at the page directory");
+    v.group("pml4", pml4, "PML4E cache (512 GiB regions): resumes at the PDPT");
+    v.group("pml5", pml5, "PML5E cache (256 TiB regions, 5-level tables): resumes at the PML4");
+  }
+};
+
 struct IommuParams {
   double lookup_latency_ns = 3.0;
   double descriptor_latency_ns = 10.0;
@@ -50,6 +90,25 @@ struct IommuParams {
   IotlbCacheParams iotlb;
   ContextCacheParams context_cache;
   PasidCacheParams pasid_cache;
+  double psc_lookup_latency_ns = 1.0;
+  PscParams fl_psc;
+  PscParams sl_psc;
+
+  // Every cache with its config path, for checks across fields.
+  std::vector<std::pair<std::string, const CacheParams*>> caches() const {
+    std::vector<std::pair<std::string, const CacheParams*>> out{
+        {"iommu.iotlb", &iotlb},
+        {"iommu.context_cache", &context_cache},
+        {"iommu.pasid_cache", &pasid_cache}};
+    for (const auto& [name, psc] : {std::pair{"fl_psc", &fl_psc}, std::pair{"sl_psc", &sl_psc}}) {
+      const std::string base = std::string("iommu.") + name;
+      out.emplace_back(base + ".pd", &psc->pd);
+      out.emplace_back(base + ".pdpt", &psc->pdpt);
+      out.emplace_back(base + ".pml4", &psc->pml4);
+      out.emplace_back(base + ".pml5", &psc->pml5);
+    }
+    return out;
+  }
 
   template <class V>
   void visit(V& v) {
@@ -91,6 +150,18 @@ struct IommuParams {
     v.group("iotlb", iotlb, "IOTLB: leaf translations (64 entries by default)");
     v.group("context_cache", context_cache, "context cache, tagged by source ID");
     v.group("pasid_cache", pasid_cache, "PASID cache, tagged by PASID directory and PASID");
+    v(psc_lookup_latency_ns,
+      {"psc_lookup_latency_ns", "ns",
+       "assumed: one cycle of a 1 GHz clock, after the IOTLB miss is known",
+       "Time to probe the paging-structure caches of one walk (first- or second-level; a "
+       "nested walk probes the second-level ones once per second-level walk). Not paid when "
+       "every cache of that format is disabled.",
+       0.0, 1e6});
+    v.group("fl_psc", fl_psc,
+            "first-level paging-structure caches (VT-d spec 6.2.4), tagged by domain ID and "
+            "PASID; nested, they hold the host-physical address of the next table");
+    v.group("sl_psc", sl_psc,
+            "second-level paging-structure caches (VT-d spec 6.2.4), tagged by domain ID");
   }
 };
 

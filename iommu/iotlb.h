@@ -40,8 +40,9 @@ struct IotlbEntry {
 
 class Iotlb {
  public:
-  Iotlb(const CacheParams& params, StatsRegistry& stats, const std::string& prefix)
-      : cache_(params, stats, prefix) {}
+  Iotlb(const CacheParams& params, StatsRegistry& stats, const std::string& prefix,
+        std::uint64_t seed = 0)
+      : cache_(params, stats, prefix, seed) {}
 
   // Looks up and counts a hit or a miss.
   const IotlbEntry* lookup(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova) {

@@ -12,16 +12,19 @@ namespace vtd = iommu::vtd;
 using FR = iommu::vtd::FaultReason;
 
 Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mode,
-                       StatsRegistry& stats, const std::string& prefix)
+                       std::uint64_t seed, StatsRegistry& stats, const std::string& prefix)
     : port_(port),
       mode_(mode),
       address_width_(params.address_width),
       merge_misses_(params.merge_misses),
       free_engines_(params.walk_engines),
+      psc_latency_(ns(params.psc_lookup_latency_ns)),
       walk_done_("walk_done"),
-      context_cache_(params.context_cache, stats, prefix + ".context_cache"),
-      pasid_cache_(params.pasid_cache, stats, prefix + ".pasid_cache"),
-      iotlb_(params.iotlb, stats, prefix + ".iotlb") {
+      context_cache_(params.context_cache, stats, prefix + ".context_cache", seed),
+      pasid_cache_(params.pasid_cache, stats, prefix + ".pasid_cache", seed),
+      iotlb_(params.iotlb, stats, prefix + ".iotlb", seed),
+      fl_psc_(params.fl_psc.by_level(), stats, prefix + ".fl_psc", seed),
+      sl_psc_(params.sl_psc.by_level(), stats, prefix + ".sl_psc", seed) {
   stats.counter(prefix + ".walk.count", &walks_,
                 "page walks started (IOTLB misses, and writes through an entry not yet dirty)");
   stats.counter(prefix + ".walk.ad_updates", &ad_updates_,
@@ -162,7 +165,18 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
   }
   std::uint64_t table = pe.sl_table;
   SecondLevelLeaf out{0, 12, true, true, true, true};
-  for (unsigned level = pe.sl_levels; level >= 1; --level) {
+  unsigned level = pe.sl_levels;
+  if (sl_psc_.enabled()) {
+    delay += psc_latency_;
+    if (auto hit = sl_psc_.lookup(pe.did, 0, gpa, pe.sl_levels)) {
+      level = hit->level - 1;
+      table = hit->entry.table;
+      out.r = hit->entry.r;
+      out.w = hit->entry.w;
+      out.x = hit->entry.x;
+    }
+  }
+  for (; level >= 1; --level) {
     const std::uint64_t at = table + vtd::first_level_index(gpa, level) * 8;
     std::array<std::uint64_t, 1> raw{};
     ++walk_reads_;
@@ -207,6 +221,12 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
       return out;
     }
     table = e.address;
+    PscEntry cached;
+    cached.table = table;
+    cached.r = out.r;
+    cached.w = out.w;
+    cached.x = out.x;
+    sl_psc_.insert(level, pe.did, 0, gpa, cached);
   }
   return std::nullopt;  // unreachable: level 1 is always a leaf
 }
@@ -244,14 +264,43 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
   // and XD ORed over the levels, so the IOTLB caches the effective rights.
   std::uint64_t table = pe.fl_table;
   IotlbEntry out{};
-  for (unsigned level = pe.fl_levels; level >= 1; --level) {
+  unsigned level = pe.fl_levels;
+  // Nested, `table` is guest-physical until a paging-structure cache hit
+  // gives the host-physical address of the table to resume at.
+  bool table_is_host = !nested;
+  bool table_writable = true;
+  if (fl_psc_.enabled()) {
+    delay += psc_latency_;
+    if (auto hit = fl_psc_.lookup(pe.did, res.pasid, r.iova, pe.fl_levels)) {
+      level = hit->level - 1;
+      table = hit->entry.table;
+      table_is_host = true;
+      table_writable = hit->entry.table_writable;
+      out.writable = hit->entry.writable;
+      out.user = hit->entry.user;
+      out.execute_disable = hit->entry.execute_disable;
+    }
+  }
+  // The level whose entry points at `table`, to cache once its host-physical
+  // address is known (nested: after the second level translated it).
+  unsigned pending = 0;
+  for (; level >= 1; --level) {
     std::uint64_t at = table + vtd::first_level_index(r.iova, level) * 8;
-    bool entry_writable = true;
-    if (nested) {
+    bool entry_writable = table_writable;
+    if (!table_is_host) {
       auto t = nested_table_address(pe, at, level == pe.fl_levels, delay, res);
       if (!t) return std::nullopt;
       at = t->address;
       entry_writable = t->writable;
+    }
+    if (pending != 0) {
+      PscEntry cached;
+      cached.table = at & ~0xfffull;
+      cached.writable = out.writable;
+      cached.user = out.user;
+      cached.execute_disable = out.execute_disable;
+      cached.table_writable = entry_writable;
+      fl_psc_.insert(pending, pe.did, res.pasid, r.iova, cached);
     }
     std::array<std::uint64_t, 1> raw{};
     ++walk_reads_;
@@ -312,6 +361,8 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
       return out;
     }
     table = e.address;
+    table_is_host = !nested;
+    pending = level;
   }
   return std::nullopt;  // unreachable: level 1 is always a leaf
 }

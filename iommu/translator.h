@@ -13,6 +13,7 @@
 
 #include "iommu/iommu_params.h"
 #include "iommu/iotlb.h"
+#include "iommu/paging_structure_cache.h"
 #include "iommu/set_associative_cache.h"
 #include "iommu/table_port.h"
 #include "iommu/translation.h"
@@ -60,8 +61,9 @@ struct PasidKey {
 
 class Translator {
  public:
-  Translator(const IommuParams& params, TablePort& port, TimingMode mode, StatsRegistry& stats,
-             const std::string& prefix);
+  // `seed` drives random cache replacement.
+  Translator(const IommuParams& params, TablePort& port, TimingMode mode, std::uint64_t seed,
+             StatsRegistry& stats, const std::string& prefix);
 
   // `root_table` is the latched RTADDR. Timed mode: enters with a zero delay
   // and waits for each memory read; Functional mode: adds to `delay`.
@@ -71,6 +73,8 @@ class Translator {
   Iotlb& iotlb() { return iotlb_; }
   SetAssociativeCache<std::uint16_t, ContextInfo>& context_cache() { return context_cache_; }
   SetAssociativeCache<PasidKey, PasidInfo>& pasid_cache() { return pasid_cache_; }
+  PagingStructureCaches& fl_psc() { return fl_psc_; }
+  PagingStructureCaches& sl_psc() { return sl_psc_; }
 
  private:
   using FaultReason = iommu::vtd::FaultReason;
@@ -115,6 +119,7 @@ class Translator {
   std::uint32_t address_width_;
   bool merge_misses_;
   std::uint32_t free_engines_;
+  sc_core::sc_time psc_latency_;
   // Pages being walked, as (DID, PASID, 4 KiB page number).
   boost::container::flat_set<std::tuple<std::uint16_t, std::uint32_t, std::uint64_t>> in_flight_;
   // Notified when a walk ends: an engine is free and in_flight_ changed.
@@ -122,6 +127,8 @@ class Translator {
   SetAssociativeCache<std::uint16_t, ContextInfo> context_cache_;
   SetAssociativeCache<PasidKey, PasidInfo> pasid_cache_;
   Iotlb iotlb_;
+  PagingStructureCaches fl_psc_;
+  PagingStructureCaches sl_psc_;
   std::uint64_t walks_ = 0;
   std::uint64_t walk_reads_ = 0;
   std::uint64_t merged_ = 0;

@@ -14,7 +14,7 @@ Platform::Platform(const PlatformConfig& config)
       data_frames_(config.host.data_region) {
   tlm_utils::tlm_quantumkeeper::set_global_quantum(ns(config.quantum_ns));
   memory_ = std::make_unique<MemoryController>("memory", config.memory, mode_, stats_);
-  iommu_ = std::make_unique<Iommu>("iommu", config.iommu, mode_, stats_);
+  iommu_ = std::make_unique<Iommu>("iommu", config.iommu, mode_, config.seed, stats_);
   root_complex_ = std::make_unique<RootComplex>("root_complex",
                                                 ns(config.pcie.root_complex_latency_ns), stats_);
   host_bus_ = std::make_unique<HostBus>("host");

@@ -30,6 +30,12 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
     if (name.empty()) fail(path, "is required");
     if (!devices.insert(name).second) fail(path, "duplicate endpoint name \"" + name + "\"");
   }
+  for (const auto& [path, cache] : c.iommu.caches()) {
+    if (cache->replacement == "tree_plru" && !std::has_single_bit(cache->ways)) {
+      fail(path + ".replacement", "tree_plru needs a power-of-two number of ways (got " +
+                                      std::to_string(cache->ways) + ")");
+    }
+  }
   std::set<std::string> spaces;
   std::map<std::string, std::uint64_t> guest_use;  // nested bytes per parent
   for (std::size_t i = 0; i < c.address_spaces.size(); ++i) {

@@ -111,6 +111,8 @@ PlatformConfig nested_config() {
                               .parent = "gpa",
                               .mappings = {{.iova = 0x100000, .size = 1ull << 20}}});
   c.attach = {{"nic0", 1, "guest"}};
+  // Read counts below assume every level is read.
+  disable_paging_structure_caches(c);
   return c;
 }
 
@@ -333,6 +335,38 @@ TEST(Faults, NestedOutputOutsideGuestMemory) {
   expect_fault(o, FR::kSmSecondLevelPermission, 0x100000, true);
   EXPECT_EQ(o.walk_reads, 4u + 4u * 5u + 3u);
 }
+
+class NotPresentAtLevel : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(NotPresentAtLevel, FirstLevelFaultsWhereTheWalkStops) {
+  // Clearing P in the entry at `level` stops the walk there: 0x71 after
+  // the context reads and the entries from the PML4E down to that one.
+  const unsigned level = GetParam();
+  PlatformConfig c = default_config_without_workloads();
+  disable_paging_structure_caches(c);
+  auto o = run_one(c, {.address = 0x100000}, [level](Platform& p) {
+    const std::uint64_t root = p.manager().page_table_root(p.ioas("as0"));
+    const std::uint64_t at = entry_at(p, root, 0x100000, 4, level, [](auto a) { return a; });
+    p.host_bus().write64(at, p.host_bus().read64(at) & ~1ull);
+  });
+  expect_fault(o, FR::kSmFirstLevelEntryNotPresent, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 4u + (5u - level));
+}
+
+TEST_P(NotPresentAtLevel, SecondLevelFaultsWhereTheWalkStops) {
+  const unsigned level = GetParam();
+  PlatformConfig c = second_level_config();
+  disable_paging_structure_caches(c);
+  auto o = run_one(c, {.address = 0x100000}, [level](Platform& p) {
+    const std::uint64_t root = p.manager().page_table_root(p.ioas("as0"));
+    const std::uint64_t at = entry_at(p, root, 0x100000, 4, level, [](auto a) { return a; });
+    p.host_bus().write64(at, p.host_bus().read64(at) & ~3ull);  // R=W=0
+  });
+  expect_fault(o, FR::kSmSecondLevelPermission, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 4u + (5u - level));
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, NotPresentAtLevel, ::testing::Values(4u, 3u, 2u, 1u));
 
 }  // namespace
 }  // namespace iommu_sim::test

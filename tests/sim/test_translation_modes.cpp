@@ -20,6 +20,9 @@ PlatformConfig timing_config() {
   c.memory.bandwidth_gbps = 16;
   c.iommu.lookup_latency_ns = 3;
   c.iommu.address_width = 57;  // every paging mode available
+  // Every level is read: no paging-structure caches (their own tests are
+  // in test_paging_structure_caches.cpp).
+  disable_paging_structure_caches(c);
   return c;
 }
 

@@ -21,6 +21,9 @@ PlatformConfig timing_config() {
   c.pcie.link_latency_ns = 100;
   c.pcie.root_complex_latency_ns = 20;
   c.iommu.lookup_latency_ns = 3;
+  // These tests pin the full walk; test_paging_structure_caches.cpp shows
+  // what the paging-structure caches save.
+  disable_paging_structure_caches(c);
   return c;
 }
 

@@ -50,4 +50,10 @@ PlatformConfig default_config_without_workloads() {
   return c;
 }
 
+void disable_paging_structure_caches(PlatformConfig& c) {
+  for (PscParams* psc : {&c.iommu.fl_psc, &c.iommu.sl_psc}) {
+    psc->pd.enabled = psc->pdpt.enabled = psc->pml4.enabled = psc->pml5.enabled = false;
+  }
+}
+
 }  // namespace iommu_sim::test

@@ -58,4 +58,8 @@ class TestBench {
 // (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
 PlatformConfig default_config_without_workloads();
 
+// Turns off every first- and second-level paging-structure cache (and so
+// their lookup latency): a walk then reads every level.
+void disable_paging_structure_caches(PlatformConfig& c);
+
 }  // namespace iommu_sim::test

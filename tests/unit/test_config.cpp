@@ -157,6 +157,13 @@ TEST(Config, TranslationModesAreCheckedAgainstTheIommu) {
                "address_spaces[0].mappings[0]", "39-bit IOVA space");
 }
 
+TEST(Config, TreePlruNeedsPowerOfTwoWays) {
+  expect_error(json{{"iommu", {{"iotlb", {{"ways", 3}, {"replacement", "tree_plru"}}}}}},
+               "iommu.iotlb.replacement", "power-of-two number of ways (got 3)");
+  expect_error(json{{"iommu", {{"sl_psc", {{"pd", {{"replacement", "fifo"}}}}}}}},
+               "iommu.sl_psc.pd.replacement", "one of");
+}
+
 TEST(Config, SizeStringsParse) {
   EXPECT_EQ(parse_u64("4KiB"), 4096u);
   EXPECT_EQ(parse_u64("0x10"), 16u);
