@@ -1,6 +1,7 @@
 // The iommu-sim command line.
 //   iommu-sim                         run the embedded default platform
 //   iommu-sim --config F --out D      run a platform from JSON, write D/stats.json
+//   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include <systemc>
 
 #include "apps/reports.h"
+#include "apps/sweep.h"
 #include "model/platform/platform.h"
 
 using namespace iommu_sim;
@@ -19,6 +21,18 @@ using namespace iommu_sim;
 namespace {
 
 constexpr int kExitConfigError = 2;
+
+bool make_out_dir(const std::string& out_dir) {
+  if (out_dir.empty()) return true;
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec || !std::filesystem::is_directory(out_dir)) {
+    std::cerr << "iommu-sim: --out: cannot create directory " << out_dir
+              << (ec ? ": " + ec.message() : std::string()) << "\n";
+    return false;
+  }
+  return true;
+}
 
 int run(const std::string& config_path, const std::string& out_dir,
         std::optional<std::uint64_t> seed, const std::string& mode, bool quiet) {
@@ -49,15 +63,7 @@ int run(const std::string& config_path, const std::string& out_dir,
   if (!mode.empty()) config.mode = mode;
 
   // Check --out before spending time on the run.
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    if (ec || !std::filesystem::is_directory(out_dir)) {
-      std::cerr << "iommu-sim: --out: cannot create directory " << out_dir
-                << (ec ? ": " + ec.message() : std::string()) << "\n";
-      return kExitConfigError;
-    }
-  }
+  if (!make_out_dir(out_dir)) return kExitConfigError;
 
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   Platform platform(config);
@@ -74,6 +80,42 @@ int run(const std::string& config_path, const std::string& out_dir,
       return 1;
     }
     out << stats.dump(2) << "\n";
+  }
+  return 0;
+}
+
+int sweep(const std::string& file, const std::string& out_dir) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "iommu-sim: sweep: cannot open " << file << "\n";
+    return kExitConfigError;
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::cerr << "iommu-sim: sweep: " << file << " is not valid JSON: " << e.what() << "\n";
+    return kExitConfigError;
+  }
+  // Every point is checked before the first runs: a bad sweep runs nothing.
+  SweepSpec spec;
+  std::vector<SweepPoint> points;
+  auto errors = parse_sweep(j, std::filesystem::path(file).parent_path(), spec);
+  if (errors.empty()) errors = expand_sweep(spec, points);
+  if (errors.empty()) errors = check_sweep_stats(spec, points.front().config);
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::cerr << "iommu-sim: sweep error: " << e.to_string() << "\n";
+    return kExitConfigError;
+  }
+  if (!make_out_dir(out_dir)) return kExitConfigError;
+  const std::string csv = run_sweep(spec, points, out_dir);
+  std::cout << csv;
+  if (!out_dir.empty()) {
+    std::ofstream out(std::filesystem::path(out_dir) / "sweep.csv");
+    if (!(out << csv)) {
+      std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/sweep.csv\n";
+      return 1;
+    }
   }
   return 0;
 }
@@ -96,6 +138,14 @@ int sc_main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "do not print the summary");
   auto* params_cmd = app.add_subcommand("params", "print the parameter reference (Markdown)");
   auto* stats_cmd = app.add_subcommand("stats", "print the statistics reference (Markdown)");
+  std::string sweep_file, sweep_out;
+  auto* sweep_cmd = app.add_subcommand(
+      "sweep", "run every combination of a sweep file's parameter values; print a CSV");
+  sweep_cmd->add_option("file", sweep_file, "sweep file (JSON: base or config, sweep, stats)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sweep_cmd->add_option("--out", sweep_out,
+                        "directory for sweep.csv and point-<n>/stats.json of every run");
   (void)config_opt;
   try {
     app.parse(argc, argv);
@@ -110,6 +160,10 @@ int sc_main(int argc, char** argv) {
   if (*stats_cmd) {
     std::cout << statistics_markdown();
     return 0;
+  }
+  if (*sweep_cmd) {
+    sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+    return sweep(sweep_file, sweep_out);
   }
   std::optional<std::uint64_t> seed;
   if (*seed_opt) seed = seed_value;

@@ -164,7 +164,7 @@ class SetAssociativeCache {
     switch (policy_) {
       case Policy::TreePlru: {
         std::uint32_t node = 1;
-        while (node < ways_) node = 2 * node + ((plru_[set] >> node) & 1);
+        while (node < ways_) node = 2 * node + static_cast<std::uint32_t>((plru_[set] >> node) & 1);
         return node - ways_;
       }
       case Policy::Random:

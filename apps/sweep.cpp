@@ -1,0 +1,217 @@
+#include "apps/sweep.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "model/kernel.h"
+#include "model/platform/platform.h"
+
+namespace iommu_sim {
+
+namespace {
+
+// Sets `value` at a dotted path with [i] list indices inside `j`. Keys that
+// do not exist are created, so that loading the result reports an unknown
+// parameter by its path; a list index beyond the list is an error here.
+std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
+                                    const nlohmann::json& value) {
+  nlohmann::json* node = &j;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    const std::size_t dot = path.find('.', pos);
+    std::string segment =
+        path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+    std::optional<std::size_t> index;
+    if (const std::size_t open = segment.find('['); open != std::string::npos) {
+      const std::size_t close = segment.find(']', open);
+      if (close != segment.size() - 1) return "malformed list index in \"" + segment + "\"";
+      const std::string digits = segment.substr(open + 1, close - open - 1);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+        return "malformed list index in \"" + segment + "\"";
+      }
+      index = std::stoul(digits);
+      segment.resize(open);
+    }
+    if (segment.empty() || !node->is_object()) return "is not a parameter path";
+    node = &(*node)[segment];
+    if (index) {
+      if (!node->is_array() || *index >= node->size()) {
+        return "list index " + std::to_string(*index) + " is beyond the list";
+      }
+      node = &(*node)[*index];
+    }
+    if (dot == std::string::npos) break;
+    pos = dot + 1;
+  }
+  *node = value;
+  return std::nullopt;
+}
+
+std::string csv_value(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// A statistic by name: an exact counter/derived name, a histogram field
+// ("name.p50"), or a top-level field of stats.json.
+std::optional<nlohmann::json> resolve_stat(const nlohmann::json& stats_json,
+                                           const std::string& name) {
+  const nlohmann::json& stats = stats_json.at("stats");
+  if (stats.contains(name)) return stats.at(name);
+  if (const std::size_t dot = name.rfind('.'); dot != std::string::npos) {
+    const std::string base = name.substr(0, dot), field = name.substr(dot + 1);
+    if (stats.contains(base) && stats.at(base).is_object() && stats.at(base).contains(field)) {
+      return stats.at(base).at(field);
+    }
+  }
+  if (name != "stats" && name != "config" && stats_json.contains(name)) return stats_json.at(name);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesystem::path& dir,
+                                     SweepSpec& out) {
+  std::vector<ConfigError> errors;
+  if (!j.is_object()) return {{"sweep file", "must be a JSON object"}};
+  for (const auto& [key, value] : j.items()) {
+    if (key != "base" && key != "config" && key != "sweep" && key != "stats") {
+      errors.push_back({key, "unknown key (expected base, config, sweep, stats)"});
+    }
+  }
+  SweepSpec spec;
+  if (j.contains("base") && j.contains("config")) {
+    errors.push_back({"base", "give either base or config, not both"});
+  } else if (j.contains("base")) {
+    if (!j["base"].is_string()) {
+      errors.push_back({"base", "must be a path to a config file"});
+    } else {
+      const auto path = dir / j["base"].get<std::string>();
+      std::ifstream in(path);
+      if (!in) {
+        errors.push_back({"base", "cannot open " + path.string()});
+      } else {
+        try {
+          spec.base = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::parse_error& e) {
+          errors.push_back({"base", path.string() + " is not valid JSON: " + e.what()});
+        }
+      }
+    }
+  } else if (j.contains("config")) {
+    if (!j["config"].is_object())
+      errors.push_back({"config", "must be an object"});
+    else
+      spec.base = j["config"];
+  }
+  if (!j.contains("sweep") || !j["sweep"].is_object() || j["sweep"].empty()) {
+    errors.push_back({"sweep", "must be an object of parameter path -> list of values"});
+  } else {
+    for (const auto& [path, values] : j["sweep"].items()) {
+      if (!values.is_array() || values.empty()) {
+        errors.push_back({"sweep." + path, "must be a non-empty list of values"});
+        continue;
+      }
+      spec.axes.emplace_back(path, std::vector<nlohmann::json>(values.begin(), values.end()));
+    }
+  }
+  if (j.contains("stats")) {
+    if (!j["stats"].is_array()) {
+      errors.push_back({"stats", "must be a list of statistic names"});
+    } else {
+      for (const auto& s : j["stats"]) {
+        if (!s.is_string())
+          errors.push_back({"stats", "names must be strings"});
+        else
+          spec.stats.push_back(s.get<std::string>());
+      }
+      if (j["stats"].empty()) errors.push_back({"stats", "must name at least one statistic"});
+    }
+  } else {
+    spec.stats = {"iommu.iotlb.hit_rate", "iommu.walk.memory_reads",
+                  "iommu.translation_latency.mean", "iommu.translation_latency.p50",
+                  "simulated_time_ns"};
+  }
+  if (errors.empty()) out = std::move(spec);
+  return errors;
+}
+
+std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPoint>& out) {
+  std::vector<ConfigError> errors;
+  PlatformConfig base;
+  for (const auto& e : load_config(spec.base, base)) {
+    errors.push_back({e.path, "in the base config: " + e.reason});
+  }
+  if (!errors.empty()) return errors;
+  // Apply values to the full effective config, so list elements the base
+  // left at their defaults (the default workload) can be addressed.
+  const nlohmann::json full = dump_config(base);
+  std::size_t total = 1;
+  for (const auto& axis : spec.axes) total *= axis.second.size();
+  std::vector<SweepPoint> points;
+  for (std::size_t n = 0; n < total; ++n) {
+    SweepPoint point;
+    nlohmann::json j = full;
+    std::string label;
+    std::size_t rest = n;
+    for (std::size_t a = spec.axes.size(); a-- > 0;) {
+      const auto& [path, values] = spec.axes[a];
+      const nlohmann::json& v = values[rest % values.size()];
+      rest /= values.size();
+      point.values.insert(point.values.begin(), v);
+      std::string part = path;
+      part += "=";
+      part += csv_value(v);
+      if (!label.empty()) part += ", ";
+      label.insert(0, part);
+      if (auto error = set_path(j, path, v)) errors.push_back({path, *error});
+    }
+    const std::string where = "point " + std::to_string(n) + " (" + label + ")";
+    for (const auto& e : load_config(j, point.config)) {
+      errors.push_back({e.path, e.reason + " [" + where + "]"});
+    }
+    points.push_back(std::move(point));
+  }
+  if (errors.empty()) out = std::move(points);
+  return errors;
+}
+
+std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const PlatformConfig& sample) {
+  start_fresh_kernel();
+  Platform platform(sample);
+  const nlohmann::json stats = platform.stats_json();
+  std::vector<ConfigError> errors;
+  for (const auto& name : spec.stats) {
+    if (!resolve_stat(stats, name)) {
+      errors.push_back({"stats", "no statistic named \"" + name + "\" (see docs/statistics.md)"});
+    }
+  }
+  return errors;
+}
+
+std::string run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                      const std::filesystem::path& out_dir) {
+  std::ostringstream csv;
+  for (const auto& axis : spec.axes) csv << axis.first << ",";
+  for (std::size_t i = 0; i < spec.stats.size(); ++i) {
+    csv << spec.stats[i] << (i + 1 < spec.stats.size() ? "," : "\n");
+  }
+  for (std::size_t n = 0; n < points.size(); ++n) {
+    start_fresh_kernel();
+    Platform platform(points[n].config);
+    platform.run();
+    const nlohmann::json stats = platform.stats_json();
+    if (!out_dir.empty()) {
+      const auto dir = out_dir / ("point-" + std::to_string(n));
+      std::filesystem::create_directories(dir);
+      std::ofstream(dir / "stats.json") << stats.dump(2) << "\n";
+    }
+    for (const auto& v : points[n].values) csv << csv_value(v) << ",";
+    for (std::size_t i = 0; i < spec.stats.size(); ++i) {
+      csv << csv_value(*resolve_stat(stats, spec.stats[i]))
+          << (i + 1 < spec.stats.size() ? "," : "\n");
+    }
+  }
+  return csv.str();
+}
+
+}  // namespace iommu_sim

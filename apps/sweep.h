@@ -1,0 +1,54 @@
+// Parameter sweeps: one base platform, one or more parameters each given a
+// list of values, every combination run on a fresh kernel, and chosen
+// statistics collected into one CSV row per run.
+//
+// A sweep file is JSON:
+//   { "base": "../pages_4kib_random_64mib.json",   // or "config": { ... }
+//     "sweep": { "iommu.iotlb.sets": [1, 2, 4, 8], "iommu.iotlb.ways": [4, 8] },
+//     "stats": ["iommu.iotlb.hit_rate", "iommu.translation_latency.p50"] }
+// Parameter paths are the dotted paths of docs/parameters.md, with [i] for
+// list elements ("workloads[0].span"). A statistic is a name of
+// docs/statistics.md, a histogram field ("iommu.translation_latency.p50"),
+// or "simulated_time_ns".
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/config_loader.h"
+#include "model/platform/platform_config.h"
+
+namespace iommu_sim {
+
+struct SweepSpec {
+  nlohmann::json base = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> axes;
+  std::vector<std::string> stats;
+};
+
+struct SweepPoint {
+  std::vector<nlohmann::json> values;  // one per axis
+  PlatformConfig config;
+};
+
+// Reads a sweep file's JSON; `dir` resolves a relative "base".
+std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesystem::path& dir,
+                                     SweepSpec& out);
+
+// Every combination of axis values as a validated config, first axis
+// slowest. Errors name the point ("point 3 (iommu.iotlb.sets=0)") and the
+// field; on any error `out` is left empty.
+std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPoint>& out);
+
+// Checks the statistic names against what a platform registers.
+std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const PlatformConfig& sample);
+
+// Runs every point; returns the CSV (header and one row per point). With
+// `out_dir`, also writes out_dir/point-<n>/stats.json for each point.
+std::string run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                      const std::filesystem::path& out_dir);
+
+}  // namespace iommu_sim

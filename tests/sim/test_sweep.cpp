@@ -1,0 +1,176 @@
+// Parameter sweeps: every combination expands to a validated config, a bad
+// value or name is reported with the point and field before anything runs,
+// and the CSV holds one row of the chosen statistics per run.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "apps/sweep.h"
+
+namespace iommu_sim {
+namespace {
+
+using nlohmann::json;
+
+SweepSpec parse(const json& j) {
+  SweepSpec spec;
+  const auto errors = parse_sweep(j, ".", spec);
+  EXPECT_TRUE(errors.empty()) << errors.front().to_string();
+  return spec;
+}
+
+const json kSmall = {{"workloads", {{{"device", "nic0"}, {"count", 2000}, {"span", "1MiB"}}}}};
+
+bool has_error(const std::vector<ConfigError>& errors, const std::string& path,
+               const std::string& part) {
+  for (const auto& e : errors) {
+    if (e.path == path && e.reason.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Sweep, ExpandsEveryCombinationFirstAxisSlowest) {
+  const auto spec =
+      parse({{"config", kSmall},
+             {"sweep", {{"iommu.iotlb.sets", {1, 4}}, {"iommu.iotlb.ways", {2, 8}}}}});
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  ASSERT_EQ(points.size(), 4u);
+  // nlohmann orders object keys, so the axes are iotlb.sets, iotlb.ways.
+  const std::vector<std::pair<int, int>> expected{{1, 2}, {1, 8}, {4, 2}, {4, 8}};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(points[i].config.iommu.iotlb.sets, expected[i].first) << i;
+    EXPECT_EQ(points[i].config.iommu.iotlb.ways, expected[i].second) << i;
+    EXPECT_EQ(points[i].config.workloads.at(0).count, 2000u);
+  }
+}
+
+TEST(Sweep, ListElementsLeftAtTheirDefaultsCanBeSwept) {
+  // The base names no workload: workloads[0] is the default one.
+  const auto spec = parse({{"sweep", {{"workloads[0].span", {"4KiB", "2MiB"}}}}});
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[1].config.workloads.at(0).span, 2u << 20);
+}
+
+TEST(Sweep, BadPointsAreNamedAndNothingIsExpanded) {
+  std::vector<SweepPoint> points;
+  auto errors =
+      expand_sweep(parse({{"config", kSmall}, {"sweep", {{"iommu.iotlb.sets", {1, 3}}}}}), points);
+  EXPECT_TRUE(has_error(errors, "iommu.iotlb.sets", "point 1 (iommu.iotlb.sets=3)"))
+      << errors.front().to_string();
+  EXPECT_TRUE(points.empty());
+  errors = expand_sweep(parse({{"sweep", {{"iommu.iotlb.setz", {1}}}}}), points);
+  EXPECT_TRUE(has_error(errors, "iommu.iotlb.setz", "unknown parameter"))
+      << errors.front().to_string();
+  errors = expand_sweep(parse({{"sweep", {{"workloads[3].span", {4096}}}}}), points);
+  EXPECT_TRUE(has_error(errors, "workloads[3].span", "beyond the list"));
+  errors = expand_sweep(parse({{"sweep", {{"workloads[x].span", {4096}}}}}), points);
+  EXPECT_TRUE(has_error(errors, "workloads[x].span", "malformed list index"));
+  EXPECT_TRUE(points.empty());
+}
+
+TEST(Sweep, MalformedSweepFilesAreRefused) {
+  SweepSpec spec;
+  EXPECT_TRUE(has_error(parse_sweep(json{{"sweep", json::object()}}, ".", spec), "sweep",
+                        "parameter path -> list"));
+  EXPECT_TRUE(has_error(parse_sweep(json{{"sweep", {{"seed", 1}}}}, ".", spec), "sweep.seed",
+                        "non-empty list"));
+  EXPECT_TRUE(
+      has_error(parse_sweep(json{{"sweep", {{"seed", {1}}}}, {"stats", json::array()}}, ".", spec),
+                "stats", "at least one"));
+  EXPECT_TRUE(has_error(parse_sweep(json{{"sweep", {{"seed", {1}}}}, {"bogus", 1}}, ".", spec),
+                        "bogus", "unknown key"));
+  EXPECT_TRUE(has_error(
+      parse_sweep(json{{"base", "no-such-file.json"}, {"sweep", {{"seed", {1}}}}}, ".", spec),
+      "base", "cannot open"));
+}
+
+TEST(Sweep, UnknownStatisticIsNamed) {
+  const auto spec = parse({{"config", kSmall},
+                           {"sweep", {{"seed", {1}}}},
+                           {"stats", {"iommu.iotlb.hit_rate", "iommu.iotlb.hitrate"}}});
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  const auto errors = check_sweep_stats(spec, points.front().config);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].reason.find("\"iommu.iotlb.hitrate\""), std::string::npos);
+}
+
+TEST(Sweep, CsvHasOneRowPerPointWithTheChosenStatistics) {
+  // 1 MiB random working set (256 pages): a 4-entry IOTLB almost never
+  // hits, a 1024-entry one holds every page after its first miss.
+  const auto spec = parse({{"config", kSmall},
+                           {"sweep", {{"iommu.iotlb.sets", {1, 256}}}},
+                           {"stats", {"iommu.iotlb.misses", "iommu.translation_latency.min"}}});
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  const std::string csv = run_sweep(spec, points, {});
+  std::istringstream lines(csv);
+  std::string header, small, big, extra;
+  std::getline(lines, header);
+  std::getline(lines, small);
+  std::getline(lines, big);
+  EXPECT_FALSE(std::getline(lines, extra));
+  EXPECT_EQ(header, "iommu.iotlb.sets,iommu.iotlb.misses,iommu.translation_latency.min");
+  // With 1024 entries each of the 256 pages misses exactly once.
+  EXPECT_EQ(big, "256,256,3.0");
+  const auto misses = std::stoul(small.substr(small.find(',') + 1));
+  EXPECT_GT(misses, 1900u);
+}
+
+TEST(Sweep, EveryShippedSweepExpandsAndNamesRealStatistics) {
+  int seen = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(IOMMU_SIM_SOURCE_DIR "/configs/sweeps")) {
+    if (entry.path().extension() != ".json") continue;
+    ++seen;
+    std::ifstream in(entry.path());
+    SweepSpec spec;
+    auto errors = parse_sweep(json::parse(in), entry.path().parent_path(), spec);
+    ASSERT_TRUE(errors.empty()) << entry.path() << ": " << errors.front().to_string();
+    std::vector<SweepPoint> points;
+    errors = expand_sweep(spec, points);
+    ASSERT_TRUE(errors.empty()) << entry.path() << ": " << errors.front().to_string();
+    errors = check_sweep_stats(spec, points.front().config);
+    EXPECT_TRUE(errors.empty()) << entry.path() << ": " << errors.front().to_string();
+  }
+  EXPECT_GE(seen, 3);
+}
+
+int run_cli(const std::string& args, std::string* output = nullptr) {
+  const std::string cmd = std::string(IOMMU_SIM_BINARY) + " " + args + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  if (output != nullptr) *output = out;
+  return WEXITSTATUS(pclose(f));
+}
+
+TEST(Sweep, CommandLineExitsTwoOnABadSweepAndWritesEveryRun) {
+  const auto dir = std::filesystem::temp_directory_path() / "iommu_sim_sweep";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "bad.json") << R"({"sweep": {"iommu.iotlb.ways": [0]}})";
+  std::string out;
+  EXPECT_EQ(run_cli("sweep " + (dir / "bad.json").string(), &out), 2);
+  EXPECT_NE(out.find("iommu.iotlb.ways"), std::string::npos) << out;
+  EXPECT_EQ(run_cli("sweep /nonexistent.json"), 2);
+  std::ofstream(dir / "good.json")
+      << R"({"config": {"workloads": [{"device": "nic0", "count": 100}]},
+             "sweep": {"seed": [1, 2]}, "stats": ["workload.wl0.completed"]})";
+  ASSERT_EQ(
+      run_cli("sweep " + (dir / "good.json").string() + " --out " + (dir / "o").string(), &out), 0)
+      << out;
+  EXPECT_NE(out.find("seed,workload.wl0.completed\n1,100\n2,100\n"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "o" / "sweep.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "o" / "point-1" / "stats.json"));
+}
+
+}  // namespace
+}  // namespace iommu_sim
