@@ -91,6 +91,8 @@ struct IommuParams {
   ContextCacheParams context_cache;
   PasidCacheParams pasid_cache;
   double psc_lookup_latency_ns = 1.0;
+  double walk_llc_hit_fraction = 0.0;
+  double walk_llc_latency_ns = 25.0;
   PscParams fl_psc;
   PscParams sl_psc;
 
@@ -156,6 +158,19 @@ struct IommuParams {
        "Time to probe the paging-structure caches of one walk (first- or second-level; a "
        "nested walk probes the second-level ones once per second-level walk). Not paid when "
        "every cache of that format is disabled.",
+       0.0, 1e6});
+    v(walk_llc_hit_fraction,
+      {"walk_llc_hit_fraction", "",
+       "0: every translation-structure read goes to memory, the pessimistic bound",
+       "Probability that a walk's read of a root, context, PASID or paging entry hits in a "
+       "cache near the IOMMU (coherent page walk, ECAP.C=1) instead of memory; drawn per "
+       "read from the run's seed (iommu.walk.llc_hits).",
+       0.0, 1.0});
+    v(walk_llc_latency_ns,
+      {"walk_llc_latency_ns", "ns",
+       "assumed: ~25 ns, the order of a last-level-cache hit on a server CPU",
+       "Latency of a translation-structure read that hits that cache; it does not occupy "
+       "the memory channel.",
        0.0, 1e6});
     v.group("fl_psc", fl_psc,
             "first-level paging-structure caches (VT-d spec 6.2.4), tagged by domain ID and "

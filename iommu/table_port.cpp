@@ -19,7 +19,6 @@ bool TablePort::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* d
   p->set_byte_enable_ptr(nullptr);
   p->set_dmi_allowed(false);
   p->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  ++(cmd == tlm::TLM_READ_COMMAND ? reads_ : writes_);
   // The access reaches memory at the current time plus `delay`; in Timed
   // mode callers enter with a synchronised (zero) delay.
   socket_->b_transport(*p, delay);
@@ -27,6 +26,20 @@ bool TablePort::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* d
   free_.push_back(std::move(p));
   sync_to(mode_, delay);
   return ok;
+}
+
+bool TablePort::read_cached(std::uint64_t addr, std::span<std::uint8_t> out,
+                            sc_core::sc_time latency, sc_core::sc_time& delay) {
+  tlm::tlm_generic_payload p;
+  p.set_command(tlm::TLM_READ_COMMAND);
+  p.set_address(addr);
+  p.set_data_ptr(out.data());
+  p.set_data_length(static_cast<unsigned>(out.size()));
+  p.set_streaming_width(static_cast<unsigned>(out.size()));
+  if (socket_->transport_dbg(p) != out.size()) return false;
+  delay += latency;
+  sync_to(mode_, delay);
+  return true;
 }
 
 bool TablePort::atomic_or(std::uint64_t addr, std::uint64_t bits, sc_core::sc_time& delay) {

@@ -29,6 +29,11 @@ class TablePort {
     return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<std::uint8_t*>(in.data()), in.size(),
                   delay);
   }
+  // Reads `out.size()` bytes at `addr` from a cache in front of memory:
+  // the data is memory's (a debug read, the cache being coherent), the time
+  // `latency`, and the memory channel is not used.
+  bool read_cached(std::uint64_t addr, std::span<std::uint8_t> out, sc_core::sc_time latency,
+                   sc_core::sc_time& delay);
   // Sets `bits` in the qword at `addr` as one locked read-modify-write:
   // the OR applies to the qword as it is when the write reaches memory, and
   // costs one timed write (the walk already paid for the read). Used for
@@ -40,10 +45,6 @@ class TablePort {
     return read(addr, std::span(reinterpret_cast<std::uint8_t*>(out.data()), N * 8), delay);
   }
 
-  std::uint64_t reads() const { return reads_; }
-  const std::uint64_t* reads_counter() const { return &reads_; }
-  const std::uint64_t* writes_counter() const { return &writes_; }
-
  private:
   bool access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, std::size_t len,
               sc_core::sc_time& delay);
@@ -52,7 +53,6 @@ class TablePort {
   TimingMode mode_;
   // Payloads are reused: constructing one allocates its extension array.
   std::vector<std::unique_ptr<tlm::tlm_generic_payload>> free_;
-  std::uint64_t reads_ = 0, writes_ = 0;
 };
 
 }  // namespace iommu_sim

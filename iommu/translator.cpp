@@ -19,6 +19,10 @@ Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mo
       merge_misses_(params.merge_misses),
       free_engines_(params.walk_engines),
       psc_latency_(ns(params.psc_lookup_latency_ns)),
+      llc_fraction_(params.walk_llc_hit_fraction),
+      llc_latency_(ns(params.walk_llc_latency_ns)),
+      llc_rng_(cache_seed(seed, prefix + ".walk.llc")),
+      llc_draw_(params.walk_llc_hit_fraction),
       walk_done_("walk_done"),
       context_cache_(params.context_cache, stats, prefix + ".context_cache", seed),
       pasid_cache_(params.pasid_cache, stats, prefix + ".pasid_cache", seed),
@@ -27,11 +31,14 @@ Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mo
       sl_psc_(params.sl_psc.by_level(), stats, prefix + ".sl_psc", seed) {
   stats.counter(prefix + ".walk.count", &walks_,
                 "page walks started (IOTLB misses, and writes through an entry not yet dirty)");
+  stats.counter(prefix + ".walk.llc_hits", &llc_hits_,
+                "translation-structure reads served by the cache near the IOMMU "
+                "(iommu.walk_llc_hit_fraction) instead of memory");
   stats.counter(prefix + ".walk.ad_updates", &ad_updates_,
                 "Accessed/Dirty flag updates: one locked read-modify-write of a paging entry each");
   stats.counter(prefix + ".walk.memory_reads", &walk_reads_,
-                "memory reads for translation structures: root, context, PASID directory, PASID "
-                "table and paging entries");
+                "reads of translation structures (root, context, PASID directory, PASID table "
+                "and paging entries), from memory or from the cache near the IOMMU (llc_hits)");
   stats.counter(prefix + ".walk.merged", &merged_,
                 "misses that waited for a walk of the same page in flight instead of walking");
   stats.counter(prefix + ".walk.engine_wait", &engine_waits_,
@@ -59,6 +66,21 @@ void Translator::release_walk_engine() {
   walk_done_.notify();
 }
 
+template <std::size_t N>
+bool Translator::read_structure(std::uint64_t addr, std::array<std::uint64_t, N>& out,
+                                sc_core::sc_time& delay) {
+  ++walk_reads_;
+  // A coherent page walk may find the line in a cache near the IOMMU
+  // (ECAP.C=1: walks snoop the CPU caches): it costs the cache's latency and
+  // never occupies the memory channel.
+  if (llc_fraction_ > 0.0 && llc_draw_(llc_rng_)) {
+    ++llc_hits_;
+    return port_.read_cached(addr, std::span(reinterpret_cast<std::uint8_t*>(out.data()), N * 8),
+                             llc_latency_, delay);
+  }
+  return port_.read_qwords(addr, out, delay);
+}
+
 std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uint64_t root_table,
                                                      sc_core::sc_time& delay,
                                                      TranslationResult& res) {
@@ -67,8 +89,7 @@ std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uin
   // VT-d spec 9.2: a scalable-mode root entry holds the lower (devfn 0-127)
   // and upper (devfn 128-255) context-table pointers.
   std::array<std::uint64_t, 2> root_raw{};
-  ++walk_reads_;
-  if (!port_.read_qwords(vtd::root_entry_address(root_table, bdf_bus), root_raw, delay)) {
+  if (!read_structure(vtd::root_entry_address(root_table, bdf_bus), root_raw, delay)) {
     fail(res, FR::kSmRootEntryAccess, false);
     return std::nullopt;
   }
@@ -81,8 +102,7 @@ std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uin
   const std::uint64_t table = upper ? root.upper_context_table : root.lower_context_table;
   // VT-d spec 9.4: 256-bit scalable-mode context entries, 128 per table.
   std::array<std::uint64_t, 4> ctx_raw{};
-  ++walk_reads_;
-  if (!port_.read_qwords(vtd::scalable_context_entry_address(table, devfn), ctx_raw, delay)) {
+  if (!read_structure(vtd::scalable_context_entry_address(table, devfn), ctx_raw, delay)) {
     fail(res, FR::kSmContextEntryAccess, false);
     return std::nullopt;
   }
@@ -98,9 +118,8 @@ std::optional<PasidInfo> Translator::fetch_pasid(const ContextInfo& ctx, std::ui
                                                  sc_core::sc_time& delay, TranslationResult& res) {
   // VT-d spec 9.5: directory entries are 8 bytes, indexed by PASID[19:6].
   std::array<std::uint64_t, 1> dir_raw{};
-  ++walk_reads_;
-  if (!port_.read_qwords(ctx.pasid_dir + vtd::pasid_dir_index(pasid) * vtd::kPasidDirEntrySize,
-                         dir_raw, delay)) {
+  if (!read_structure(ctx.pasid_dir + vtd::pasid_dir_index(pasid) * vtd::kPasidDirEntrySize,
+                      dir_raw, delay)) {
     fail(res, FR::kSmPasidDirAccess, ctx.fpd);
     return std::nullopt;
   }
@@ -111,9 +130,8 @@ std::optional<PasidInfo> Translator::fetch_pasid(const ContextInfo& ctx, std::ui
   }
   // VT-d spec 9.6: 512-bit PASID table entries, 64 per table, indexed by PASID[5:0].
   std::array<std::uint64_t, 8> pe_raw{};
-  ++walk_reads_;
-  if (!port_.read_qwords(dir.pasid_table_ptr + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize,
-                         pe_raw, delay)) {
+  if (!read_structure(dir.pasid_table_ptr + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize,
+                      pe_raw, delay)) {
     fail(res, FR::kSmPasidEntryAccess, ctx.fpd || dir.fpd);
     return std::nullopt;
   }
@@ -179,8 +197,7 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
   for (; level >= 1; --level) {
     const std::uint64_t at = table + vtd::first_level_index(gpa, level) * 8;
     std::array<std::uint64_t, 1> raw{};
-    ++walk_reads_;
-    if (!port_.read_qwords(at, raw, delay)) {
+    if (!read_structure(at, raw, delay)) {
       fail(res, FR::kSmSecondLevelEntryAccess, pe.fpd);
       return std::nullopt;
     }
@@ -303,8 +320,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
       fl_psc_.insert(pending, pe.did, res.pasid, r.iova, cached);
     }
     std::array<std::uint64_t, 1> raw{};
-    ++walk_reads_;
-    if (!port_.read_qwords(at, raw, delay)) {
+    if (!read_structure(at, raw, delay)) {
       fail(res, FR::kSmFirstLevelEntryAccess, pe.fpd);
       return std::nullopt;
     }

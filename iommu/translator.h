@@ -8,6 +8,7 @@
 #include <boost/container/flat_set.hpp>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <systemc>
 #include <tuple>
 
@@ -105,6 +106,11 @@ class Translator {
   // and returns the IOTLB entry that walk left, if any.
   const IotlbEntry* wait_for_walk_in_flight(std::uint16_t did, std::uint32_t pasid,
                                             std::uint64_t iova);
+  // Reads a translation structure: from memory, or with probability
+  // iommu.walk_llc_hit_fraction from the cache near the IOMMU.
+  template <std::size_t N>
+  bool read_structure(std::uint64_t addr, std::array<std::uint64_t, N>& out,
+                      sc_core::sc_time& delay);
   void acquire_walk_engine();
   void release_walk_engine();
   static void fail(TranslationResult& res, FaultReason reason, bool fpd) {
@@ -120,6 +126,10 @@ class Translator {
   bool merge_misses_;
   std::uint32_t free_engines_;
   sc_core::sc_time psc_latency_;
+  double llc_fraction_;
+  sc_core::sc_time llc_latency_;
+  std::mt19937_64 llc_rng_;
+  std::bernoulli_distribution llc_draw_;
   // Pages being walked, as (DID, PASID, 4 KiB page number).
   boost::container::flat_set<std::tuple<std::uint16_t, std::uint32_t, std::uint64_t>> in_flight_;
   // Notified when a walk ends: an engine is free and in_flight_ changed.
@@ -134,6 +144,7 @@ class Translator {
   std::uint64_t merged_ = 0;
   std::uint64_t engine_waits_ = 0;
   std::uint64_t ad_updates_ = 0;
+  std::uint64_t llc_hits_ = 0;
 };
 
 }  // namespace iommu_sim

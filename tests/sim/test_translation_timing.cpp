@@ -232,5 +232,43 @@ TEST(TranslationTiming, FunctionalModeGivesTheSameTranslationsAndCounters) {
   EXPECT_EQ(timed["workload.wl0.completed"], 3000);
 }
 
+TEST(WalkCache, EveryStructureReadHitsTheCacheNearTheIommuAtFractionOne) {
+  // A cold walk's eight reads each cost the cache latency (25 ns) and none
+  // reaches memory: the one memory read is the DMA's data.
+  PlatformConfig c = timing_config();
+  c.iommu.walk_llc_hit_fraction = 1.0;
+  c.iommu.walk_llc_latency_ns = 25;
+  TestBench tb(c);
+  DmaResult r;
+  tb.run([&] { r = tb.probe("nic0").issue({.address = 0x100040}); });
+  ASSERT_TRUE(r.ok);
+  auto& s = tb.platform().stats();
+  EXPECT_EQ(tb.platform().iommu().translation_latency().max(),
+            (sc_time(3, SC_NS) + 8 * sc_time(25, SC_NS)).value());
+  EXPECT_EQ(s.counter_value("iommu.walk.llc_hits"), 8u);
+  EXPECT_EQ(s.counter_value("iommu.walk.memory_reads"), 8u);
+  EXPECT_EQ(s.counter_value("memory.reads"), 1u);
+}
+
+TEST(WalkCache, APartialFractionSplitsReadsReproducibly) {
+  auto run = [](std::uint64_t seed) {
+    PlatformConfig c = PlatformConfig{};
+    c.seed = seed;
+    c.iommu.walk_llc_hit_fraction = 0.5;
+    c.workloads[0].count = 4000;
+    start_fresh_kernel();
+    Platform p(c);
+    p.run();
+    return std::pair{p.stats().counter_value("iommu.walk.llc_hits"),
+                     p.stats().counter_value("iommu.walk.memory_reads")};
+  };
+  const auto [hits, reads] = run(3);
+  EXPECT_EQ(run(3), std::pair(hits, reads));
+  // About half of the structure reads hit (binomial: far inside 40-60 %),
+  // and exactly the others went to memory.
+  EXPECT_GT(hits * 10, reads * 4);
+  EXPECT_LT(hits * 10, reads * 6);
+}
+
 }  // namespace
 }  // namespace iommu_sim::test
