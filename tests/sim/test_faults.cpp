@@ -98,19 +98,10 @@ PlatformConfig second_level_config(unsigned levels = 4) {
   return c;
 }
 
-// A guest IOAS ("guest", nested 4-level) on "gpa" (second-level 4-level),
-// whose 64 MiB at GPA 0 is the guest's memory.
+// The guest of make_nested (4 x 4 levels).
 PlatformConfig nested_config() {
   PlatformConfig c = default_config_without_workloads();
-  c.address_spaces.clear();
-  c.address_spaces.push_back({.name = "gpa",
-                              .translation = "second_level",
-                              .mappings = {{.iova = 0, .size = 64ull << 20}}});
-  c.address_spaces.push_back({.name = "guest",
-                              .translation = "nested",
-                              .parent = "gpa",
-                              .mappings = {{.iova = 0x100000, .size = 1ull << 20}}});
-  c.attach = {{"nic0", 1, "guest"}};
+  make_nested(c);
   // Read counts below assume every level is read.
   disable_paging_structure_caches(c);
   return c;

@@ -10,15 +10,7 @@ namespace {
 
 PlatformConfig nested_config() {
   PlatformConfig c = default_config_without_workloads();
-  c.address_spaces.clear();
-  c.address_spaces.push_back({.name = "gpa",
-                              .translation = "second_level",
-                              .mappings = {{.iova = 0, .size = 64ull << 20}}});
-  c.address_spaces.push_back({.name = "guest",
-                              .translation = "nested",
-                              .parent = "gpa",
-                              .mappings = {{.iova = 0x100000, .size = 1ull << 20}}});
-  c.attach = {{"nic0", 1, "guest"}};
+  make_nested(c);
   return c;
 }
 

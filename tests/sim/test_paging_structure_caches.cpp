@@ -91,14 +91,7 @@ TEST(PagingStructureCaches, NestedWalkReusesSecondLevelEntriesWithinOneWalk) {
   // paging reads instead of 24, and one first-level plus five second-level
   // cache probes.
   PlatformConfig c = psc_config();
-  c.address_spaces = {{.name = "gpa",
-                       .translation = "second_level",
-                       .mappings = {{.iova = 0, .size = 64ull << 20}}},
-                      {.name = "guest",
-                       .translation = "nested",
-                       .parent = "gpa",
-                       .mappings = {{.iova = 0x100000, .size = 1ull << 20}}}};
-  c.attach = {{"nic0", 1, "guest"}};
+  make_nested(c);
   TestBench tb(c);
   const Sequence r = run_sequence(tb, {0x100000});
   EXPECT_EQ(r.walk_reads[0], 4u + 12u);

@@ -35,21 +35,10 @@ sc_time context_reads() {
   return read_time(16) + read_time(32) + read_time(8) + read_time(64);
 }
 
-// A guest ("guest", nested, `fl` levels) on a second-level IOAS ("gpa",
-// `sl` levels) whose first mapping, 64 MiB at GPA 0, is the guest's memory.
+// The guest of make_nested with `fl` x `sl` levels, on the timing platform.
 PlatformConfig nested_config(unsigned fl, unsigned sl) {
   PlatformConfig c = timing_config();
-  c.address_spaces.clear();
-  c.address_spaces.push_back({.name = "gpa",
-                              .translation = "second_level",
-                              .levels = sl,
-                              .mappings = {{.iova = 0, .size = 64ull << 20}}});
-  c.address_spaces.push_back({.name = "guest",
-                              .translation = "nested",
-                              .levels = fl,
-                              .parent = "gpa",
-                              .mappings = {{.iova = 0x100000, .size = 1ull << 20}}});
-  c.attach = {{"nic0", 1, "guest"}};
+  make_nested(c, fl, sl);
   return c;
 }
 

@@ -50,6 +50,19 @@ PlatformConfig default_config_without_workloads() {
   return c;
 }
 
+void make_nested(PlatformConfig& c, unsigned fl, unsigned sl) {
+  c.address_spaces = {{.name = "gpa",
+                       .translation = "second_level",
+                       .levels = sl,
+                       .mappings = {{.iova = 0, .size = 64ull << 20}}},
+                      {.name = "guest",
+                       .translation = "nested",
+                       .levels = fl,
+                       .parent = "gpa",
+                       .mappings = {{.iova = 0x100000, .size = 1ull << 20}}}};
+  c.attach = {{"nic0", 1, "guest"}};
+}
+
 void disable_paging_structure_caches(PlatformConfig& c) {
   for (PscParams* psc : {&c.iommu.fl_psc, &c.iommu.sl_psc}) {
     psc->pd.enabled = psc->pdpt.enabled = psc->pml4.enabled = psc->pml5.enabled = false;

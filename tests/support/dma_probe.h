@@ -58,6 +58,12 @@ class TestBench {
 // (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
 PlatformConfig default_config_without_workloads();
 
+// Replaces the address spaces with a guest: "gpa", a second-level IOAS
+// (`sl` levels) whose 64 MiB at GPA 0 is the guest's memory, and "guest", a
+// nested `fl`-level IOAS on it mapping 1 MiB at 0x100000, attached to nic0
+// as PASID 1.
+void make_nested(PlatformConfig& c, unsigned fl = 4, unsigned sl = 4);
+
 // Turns off every first- and second-level paging-structure cache (and so
 // their lookup latency): a walk then reads every level.
 void disable_paging_structure_caches(PlatformConfig& c);
