@@ -55,8 +55,8 @@ std::string parameters_markdown() {
         "functions of each block's `*_params.h`); a test checks this file is current.\n"
         "Every field is a key of the JSON config at the dotted path shown; `[]` marks the "
         "elements of a list.\n\n"
-        "| parameter | unit | default | range | default's source | meaning |\n"
-        "|---|---|---|---|---|---|\n";
+        "| parameter | unit | default | range | default's source | meaning | moves |\n"
+        "|---|---|---|---|---|---|---|\n";
   auto cell = [](std::string s) {
     for (std::size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2)
       s.replace(i, 1, "\\|");
@@ -64,7 +64,8 @@ std::string parameters_markdown() {
   };
   for (const auto& r : rows) {
     os << "| `" << r.path << "` | " << cell(r.unit) << " | `" << cell(r.default_value) << "` | "
-       << cell(r.range) << " | " << cell(r.source) << " | " << cell(r.doc) << " |\n";
+       << cell(r.range) << " | " << cell(r.source) << " | " << cell(r.doc) << " | " << cell(r.moves)
+       << " |\n";
   }
   return os.str();
 }

@@ -14,9 +14,12 @@ namespace iommu_sim {
 // Visits the fields of a CacheParams under a cache-specific name and default source.
 template <class V>
 void visit_cache(V& v, CacheParams& c, std::string_view source) {
-  v(c.enabled, {"enabled", "", "on, as in hardware", "Whether this cache is used at all."});
-  v(c.sets, {"sets", "sets", source, "Number of sets; entries = sets x ways.", 1, 1 << 20, true});
-  v(c.ways, {"ways", "ways", source, "Associativity.", 1, 64});
+  v(c.enabled, {"enabled", "", "on, as in hardware", "Whether this cache is used at all."},
+    "this cache's counters (lookups, hits, misses, fills, evictions, occupancy), iommu.walk.*");
+  v(c.sets, {"sets", "sets", source, "Number of sets; entries = sets x ways.", 1, 1 << 20, true},
+    "this cache's hits, misses, evictions");
+  v(c.ways, {"ways", "ways", source, "Associativity.", 1, 64},
+    "this cache's hits, misses, evictions");
   v(c.replacement,
     {"replacement",
      "",
@@ -26,7 +29,8 @@ void visit_cache(V& v, CacheParams& c, std::string_view source) {
      0,
      0,
      false,
-     {"lru", "tree_plru", "random"}});
+     {"lru", "tree_plru", "random"}},
+    "this cache's hits, misses, evictions");
 }
 
 struct IotlbCacheParams : CacheParams {
@@ -119,36 +123,43 @@ struct IommuParams {
        "assumed: 3 cycles of a 1 GHz IOMMU clock for parallel SRAM tag lookups",
        "Time to look up the context cache, PASID cache and IOTLB (in parallel). A hit costs "
        "exactly this; a miss costs this plus the walk.",
-       0.0, 1e6});
+       0.0, 1e6},
+      "iommu.translation_latency, workload.*.latency");
     v(descriptor_latency_ns,
       {"descriptor_latency_ns", "ns", "assumed: 10 cycles of a 1 GHz clock per descriptor",
-       "Time the invalidation engine spends executing one descriptor after fetching it.", 0.0,
-       1e9});
+       "Time the invalidation engine spends executing one descriptor after fetching it.", 0.0, 1e9},
+      "simulated time of invalidations (strict unmap duration)");
     v(register_latency_ns,
       {"register_latency_ns", "ns", "assumed: an uncached MMIO access of ~50 ns",
-       "Latency of a host read or write of an IOMMU register.", 0.0, 1e9});
+       "Latency of a host read or write of an IOMMU register.", 0.0, 1e9},
+      "simulated time of host set-up and unmap");
     v(fault_records,
       {"fault_records", "records",
        "8: CAP.NFR+1 on common Intel server IOMMUs (Linux reads it as cap_num_fault_regs)",
        "Number of primary fault recording registers (CAP.NFR + 1). Faults "
        "beyond them set FSTS.PFO and are lost (iommu.faults.overflow).",
-       1, 256});
+       1, 256},
+      "iommu.faults.recorded, iommu.faults.overflow");
     v(address_width,
       {"address_width", "bits", "48: first-level 4-level paging input width (VT-d spec 3.6)",
        "Maximum guest address width (CAP.MGAW + 1) advertised to software. It also "
        "decides the paging modes offered: 4-level second-level tables (CAP.SAGAW bit 2) "
        "from 48, 5-level first- and second-level tables (CAP.FL5LP, SAGAW bit 3) at 57. "
        "A PASID entry asking for more is invalid (fault 0x5b).",
-       39, 57});
+       39, 57},
+      "iommu.faults.reason.0x5b, 0x83");
     v(walk_engines,
       {"walk_engines", "walks", "assumed: 4 concurrent page walks; Intel does not publish it",
        "Timed mode: page walks that may be in progress at once. A miss that "
        "finds them all busy waits for one (iommu.walk.engine_wait).",
-       1, 1024});
-    v(merge_misses, {"merge_misses", "", "on: hardware walkers merge misses to one page",
-                     "Timed mode: a miss to a 4 KiB page already being walked for the same "
-                     "domain and PASID waits for that walk instead of starting another "
-                     "(iommu.walk.merged)."});
+       1, 1024},
+      "iommu.walk.engine_wait, iommu.translation_latency");
+    v(merge_misses,
+      {"merge_misses", "", "on: hardware walkers merge misses to one page",
+       "Timed mode: a miss to a 4 KiB page already being walked for the same "
+       "domain and PASID waits for that walk instead of starting another "
+       "(iommu.walk.merged)."},
+      "iommu.walk.merged, iommu.walk.count");
     v.group("iotlb", iotlb, "IOTLB: leaf translations (64 entries by default)");
     v.group("context_cache", context_cache, "context cache, tagged by source ID");
     v.group("pasid_cache", pasid_cache, "PASID cache, tagged by PASID directory and PASID");
@@ -158,20 +169,23 @@ struct IommuParams {
        "Time to probe the paging-structure caches of one walk (first- or second-level; a "
        "nested walk probes the second-level ones once per second-level walk). Not paid when "
        "every cache of that format is disabled.",
-       0.0, 1e6});
+       0.0, 1e6},
+      "iommu.translation_latency");
     v(walk_llc_hit_fraction,
       {"walk_llc_hit_fraction", "",
        "0: every translation-structure read goes to memory, the pessimistic bound",
        "Probability that a walk's read of a root, context, PASID or paging entry hits in a "
        "cache near the IOMMU (coherent page walk, ECAP.C=1) instead of memory; drawn per "
        "read from the run's seed (iommu.walk.llc_hits).",
-       0.0, 1.0});
+       0.0, 1.0},
+      "iommu.walk.llc_hits, memory.reads, iommu.translation_latency");
     v(walk_llc_latency_ns,
       {"walk_llc_latency_ns", "ns",
        "assumed: ~25 ns, the order of a last-level-cache hit on a server CPU",
        "Latency of a translation-structure read that hits that cache; it does not occupy "
        "the memory channel.",
-       0.0, 1e6});
+       0.0, 1e6},
+      "iommu.translation_latency");
     v.group("fl_psc", fl_psc,
             "first-level paging-structure caches (VT-d spec 6.2.4), tagged by domain ID and "
             "PASID; nested, they hold the host-physical address of the next table");

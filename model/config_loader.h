@@ -42,7 +42,7 @@ class ConfigLoader {
   }
 
   template <class T>
-  void operator()(T& value, const ParamSpec& spec) {
+  void operator()(T& value, const ParamSpec& spec, std::string_view /*moves*/ = {}) {
     const std::string key(spec.name);
     seen_.insert(key);
     auto it = json_.find(key);
@@ -116,7 +116,7 @@ class ConfigDumper {
  public:
   explicit ConfigDumper(nlohmann::json& out) : out_(out) { out_ = nlohmann::json::object(); }
   template <class T>
-  void operator()(T& value, const ParamSpec& spec) {
+  void operator()(T& value, const ParamSpec& spec, std::string_view /*moves*/ = {}) {
     out_[std::string(spec.name)] = value;
   }
   template <class S>

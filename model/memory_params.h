@@ -13,23 +13,28 @@ struct MemoryParams {
 
   template <class V>
   void visit(V& v) {
-    v(latency_ns, {"latency_ns", "ns",
-                   "DDR4 loaded-latency order of magnitude (~80 ns idle DRAM access from the "
-                   "uncore); Intel MLC idle latency on Xeon servers is 70-90 ns",
-                   "Fixed access latency of every read or write, after any queueing. Moves "
-                   "memory.queue_delay (no), every translation and DMA latency (yes).",
-                   0.0, 1e6});
-    v(bandwidth_gbps, {"bandwidth_gbps", "GB/s (1e9 bytes/s)",
-                       "one DDR4-3200 channel: 3200 MT/s x 8 bytes = 25.6 GB/s",
-                       "Transfer rate of the single memory channel; a request occupies the "
-                       "channel for bytes/bandwidth and later requests queue behind it "
-                       "(memory.queue_delay).",
-                       0.001, 1e6});
+    v(latency_ns,
+      {"latency_ns", "ns",
+       "DDR4 loaded-latency order of magnitude (~80 ns idle DRAM access from the "
+       "uncore); Intel MLC idle latency on Xeon servers is 70-90 ns",
+       "Fixed access latency of every read or write, after any queueing. Moves "
+       "memory.queue_delay (no), every translation and DMA latency (yes).",
+       0.0, 1e6},
+      "iommu.translation_latency, workload.*.latency");
+    v(bandwidth_gbps,
+      {"bandwidth_gbps", "GB/s (1e9 bytes/s)",
+       "one DDR4-3200 channel: 3200 MT/s x 8 bytes = 25.6 GB/s",
+       "Transfer rate of the single memory channel; a request occupies the "
+       "channel for bytes/bandwidth and later requests queue behind it "
+       "(memory.queue_delay).",
+       0.001, 1e6},
+      "memory.queue_delay, iommu.translation_latency, workload.*.latency");
     v(address_bits,
       {"address_bits", "bits", "VT-d host address width (HAW) of 46 bits on recent Xeon platforms",
        "Physical address width; an access beyond it gets an address-error "
        "response (memory.address_errors).",
-       32, 52});
+       32, 52},
+      "memory.address_errors");
   }
 };
 

@@ -18,7 +18,7 @@ struct ParamSpec {
   std::string_view name;    // JSON key, e.g. "hit_latency_ns"
   std::string_view unit;    // "ns", "entries", "bytes", "GB/s", "" ...
   std::string_view source;  // where the default comes from
-  std::string_view doc;     // what it does and which counters it moves
+  std::string_view doc;     // what it does
   double min = 0;           // inclusive lower bound (numbers only)
   double max = 1e18;        // inclusive upper bound (numbers only)
   bool power_of_two = false;
@@ -35,7 +35,10 @@ struct ListSpec {
 
 // A visitor is any type with these members (see model/config_loader.h and
 // model/param_doc.h):
-//   void operator()(T& value, const ParamSpec&)       for scalar fields
+//   void operator()(T& value, const ParamSpec&, std::string_view moves = {})
+//                                                     for scalar fields; `moves`
+//                                                     names the statistics the
+//                                                     field changes
 //   template <class S> void group(std::string_view name, S& sub, std::string_view doc)
 //   template <class E> void list(std::vector<E>& items, const ListSpec&)
 // Scalars are bool, std::uint32_t, std::uint64_t, double and std::string.

@@ -13,7 +13,7 @@
 namespace iommu_sim {
 
 struct ParamDocRow {
-  std::string path, unit, default_value, range, source, doc;
+  std::string path, unit, default_value, range, source, doc, moves;
 };
 
 class ParamDocCollector {
@@ -22,7 +22,7 @@ class ParamDocCollector {
       : prefix_(std::move(prefix)), rows_(rows) {}
 
   template <class T>
-  void operator()(T& value, const ParamSpec& spec) {
+  void operator()(T& value, const ParamSpec& spec, std::string_view moves = {}) {
     ParamDocRow row;
     row.path = join(spec.name);
     row.unit = std::string(spec.unit);
@@ -30,6 +30,7 @@ class ParamDocCollector {
     row.range = range_of<T>(spec);
     row.source = std::string(spec.source);
     row.doc = std::string(spec.doc);
+    row.moves = std::string(moves);
     rows_.push_back(std::move(row));
   }
   template <class S>

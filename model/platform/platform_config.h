@@ -24,13 +24,18 @@ struct MappingParams {
 
   template <class V>
   void visit(V& v) {
-    v(iova, {"iova", "bytes", "0x100000", "First IOVA of the mapping; 4 KiB aligned."});
-    v(size, {"size", "bytes", "1 MiB",
-             "Length of the mapping; a multiple of 4 KiB. Mapped with pages of up to the IOAS's "
-             "page_size, one leaf write each at start-up, hence the 64 GiB bound.",
-             4096, 64ull << 30});
-    v(writable, {"writable", "", "true",
-                 "Whether DMA writes are allowed (first-level R/W, second-level W bit)."});
+    v(iova, {"iova", "bytes", "0x100000", "First IOVA of the mapping; 4 KiB aligned."},
+      "which DMAs translate and which fault (iommu.faults.reason.0x71)");
+    v(size,
+      {"size", "bytes", "1 MiB",
+       "Length of the mapping; a multiple of 4 KiB. Mapped with pages of up to the IOAS's "
+       "page_size, one leaf write each at start-up, hence the 64 GiB bound.",
+       4096, 64ull << 30},
+      "iommu.walk.*, the paging-structure cache counters, memory.frames_touched");
+    v(writable,
+      {"writable", "", "true",
+       "Whether DMA writes are allowed (first-level R/W, second-level W bit)."},
+      "iommu.faults.reason.0x85 for writes");
   }
 };
 
@@ -44,7 +49,8 @@ struct AddressSpaceParams {
 
   template <class V>
   void visit(V& v) {
-    v(name, {"name", "", "required", "Unique name of the I/O address space (IOAS)."});
+    v(name, {"name", "", "required", "Unique name of the I/O address space (IOAS)."},
+      "the IOAS named in attach[] and parent");
     v(translation,
       {"translation",
        "",
@@ -56,18 +62,25 @@ struct AddressSpaceParams {
        0,
        0,
        false,
-       {"first_level", "second_level", "nested"}});
-    v(levels, {"levels", "levels", "4: 48-bit input, what Linux uses unless 5-level is needed",
-               "Paging levels of the table: first_level and nested 4 or 5 (5 needs "
-               "iommu.address_width 57); second_level 3, 4 or 5 (input width 39, 48, 57).",
-               3, 5});
-    v(page_size, {"page_size", "bytes", "4 KiB: Linux maps with the largest size alignment allows",
-                  "Largest page the mappings use: 4KiB, 2MiB or 1GiB. A mapping is split into the "
-                  "largest pages its alignment allows; its memory is aligned to this size.",
-                  4096, 1ull << 30});
-    v(parent, {"parent", "", "none",
-               "Nested only: a second_level IOAS defined earlier. Its first mapping is the "
-               "guest's memory, from which the guest's tables and mapped pages are taken."});
+       {"first_level", "second_level", "nested"}},
+      "iommu.walk.memory_reads, iommu.translation_latency, iommu.fl_psc.* / iommu.sl_psc.*");
+    v(levels,
+      {"levels", "levels", "4: 48-bit input, what Linux uses unless 5-level is needed",
+       "Paging levels of the table: first_level and nested 4 or 5 (5 needs "
+       "iommu.address_width 57); second_level 3, 4 or 5 (input width 39, 48, 57).",
+       3, 5},
+      "iommu.walk.memory_reads, iommu.translation_latency");
+    v(page_size,
+      {"page_size", "bytes", "4 KiB: Linux maps with the largest size alignment allows",
+       "Largest page the mappings use: 4KiB, 2MiB or 1GiB. A mapping is split into the "
+       "largest pages its alignment allows; its memory is aligned to this size.",
+       4096, 1ull << 30},
+      "iommu.iotlb.hit_rate, iommu.walk.memory_reads, iommu.translation_latency");
+    v(parent,
+      {"parent", "", "none",
+       "Nested only: a second_level IOAS defined earlier. Its first mapping is the "
+       "guest's memory, from which the guest's tables and mapped pages are taken."},
+      "iommu.walk.memory_reads (second-level reads of the nested walk)");
     v.list(mappings, {"mappings", "ranges mapped at start-up, each backed by fresh memory"});
   }
 };
@@ -79,12 +92,16 @@ struct AttachParams {
 
   template <class V>
   void visit(V& v) {
-    v(device, {"device", "", "required", "PCIe function to attach (pcie.endpoints[].name)."});
-    v(pasid, {"pasid", "", "1",
-              "PASID whose PASID-table entry points at the IOAS's table; 0 "
-              "is RID_PASID (requests without PASID).",
-              0, (1u << 20) - 1});
-    v(ioas, {"ioas", "", "required", "Address space to attach to (address_spaces[].name)."});
+    v(device, {"device", "", "required", "PCIe function to attach (pcie.endpoints[].name)."},
+      "which function's DMAs translate (pcie.<name>.unsupported_request when none)");
+    v(pasid,
+      {"pasid", "", "1",
+       "PASID whose PASID-table entry points at the IOAS's table; 0 "
+       "is RID_PASID (requests without PASID).",
+       0, (1u << 20) - 1},
+      "which PASID's DMAs translate (iommu.faults.reason.0x59 otherwise)");
+    v(ioas, {"ioas", "", "required", "Address space to attach to (address_spaces[].name)."},
+      "iommu.translated, iommu.faults.*");
   }
 };
 
@@ -103,24 +120,31 @@ struct PlatformConfig {
 
   template <class V>
   void visit(V& v) {
-    v(seed, {"seed", "", "1",
-             "The one seed every random choice is derived from; the same "
-             "config and seed give a byte-identical stats.json."});
-    v(mode, {"mode",
-             "",
-             "timed",
-             "timed: every block waits where hardware would, contention is modelled; "
-             "functional: no waits, unloaded latencies, same translations and cache counters.",
-             0,
-             0,
-             false,
-             {"timed", "functional"}});
-    v(quantum_ns, {"quantum_ns", "ns",
-                   "100 us: TLM-2.0 loosely-timed practice of a quantum far above one "
-                   "transaction (~300 unloaded DMAs here), so that synchronisation is rare",
-                   "Functional mode only: how far an initiator may run ahead of simulated "
-                   "time before it yields to other processes (host actions, other devices).",
-                   1.0, 1e12});
+    v(seed,
+      {"seed", "", "1",
+       "The one seed every random choice is derived from; the same "
+       "config and seed give a byte-identical stats.json."},
+      "every seeded draw: workload addresses and read/write mix, random replacement, "
+      "iommu.walk.llc_hits");
+    v(mode,
+      {"mode",
+       "",
+       "timed",
+       "timed: every block waits where hardware would, contention is modelled; "
+       "functional: no waits, unloaded latencies, same translations and cache counters.",
+       0,
+       0,
+       false,
+       {"timed", "functional"}},
+      "latency histograms (functional: unloaded); no counter");
+    v(quantum_ns,
+      {"quantum_ns", "ns",
+       "100 us: TLM-2.0 loosely-timed practice of a quantum far above one "
+       "transaction (~300 unloaded DMAs here), so that synchronisation is rare",
+       "Functional mode only: how far an initiator may run ahead of simulated "
+       "time before it yields to other processes (host actions, other devices).",
+       1.0, 1e12},
+      "none: functional-mode simulation speed only");
     v.group("memory", memory, "memory channel");
     v.group("pcie", pcie, "PCIe topology and link timing");
     v.group("iommu", iommu, "the VT-d remapping unit");

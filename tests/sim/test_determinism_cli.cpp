@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "apps/reports.h"
+#include "model/param_doc.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 
@@ -45,6 +46,19 @@ std::string read_file(const std::string& path) {
 TEST(Docs, ParametersReferenceIsCurrent) {
   EXPECT_EQ(read_file(IOMMU_SIM_SOURCE_DIR "/docs/parameters.md"), parameters_markdown())
       << "regenerate with: build/apps/iommu-sim params > docs/parameters.md";
+}
+
+TEST(Docs, EveryParameterHasAUnitSourceMeaningAndTheStatisticsItMoves) {
+  PlatformConfig config;
+  std::vector<ParamDocRow> rows;
+  ParamDocCollector collector("", rows);
+  config.visit(collector);
+  ASSERT_GT(rows.size(), 80u);
+  for (const auto& r : rows) {
+    EXPECT_FALSE(r.source.empty()) << r.path;
+    EXPECT_FALSE(r.doc.empty()) << r.path;
+    EXPECT_FALSE(r.moves.empty()) << r.path;
+  }
 }
 
 TEST(Docs, StatisticsReferenceIsCurrent) {
