@@ -2,6 +2,7 @@
 //   iommu-sim                         run the embedded default platform
 //   iommu-sim --config F --out D      run a platform from JSON, write D/stats.json
 //   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
+//   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
 #include <CLI/CLI.hpp>
@@ -15,12 +16,36 @@
 #include "apps/reports.h"
 #include "apps/sweep.h"
 #include "model/platform/platform.h"
+#include "pcie/topology_report.h"
 
 using namespace iommu_sim;
 
 namespace {
 
 constexpr int kExitConfigError = 2;
+
+std::optional<PlatformConfig> load(const std::string& config_path) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!config_path.empty()) {
+    std::ifstream in(config_path);
+    if (!in) {
+      std::cerr << "iommu-sim: --config: cannot open " << config_path << "\n";
+      return std::nullopt;
+    }
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      std::cerr << "iommu-sim: --config: " << config_path << " is not valid JSON: " << e.what()
+                << "\n";
+      return std::nullopt;
+    }
+  }
+  PlatformConfig config;
+  const auto errors = load_config(j, config);
+  for (const auto& e : errors) std::cerr << "iommu-sim: config error: " << e.to_string() << "\n";
+  if (!errors.empty()) return std::nullopt;
+  return config;
+}
 
 bool make_out_dir(const std::string& out_dir) {
   if (out_dir.empty()) return true;
@@ -36,29 +61,9 @@ bool make_out_dir(const std::string& out_dir) {
 
 int run(const std::string& config_path, const std::string& out_dir,
         std::optional<std::uint64_t> seed, const std::string& mode, bool quiet) {
-  nlohmann::json j = nlohmann::json::object();
-  if (!config_path.empty()) {
-    std::ifstream in(config_path);
-    if (!in) {
-      std::cerr << "iommu-sim: --config: cannot open " << config_path << "\n";
-      return kExitConfigError;
-    }
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      std::cerr << "iommu-sim: --config: " << config_path << " is not valid JSON: " << e.what()
-                << "\n";
-      return kExitConfigError;
-    }
-  }
-  PlatformConfig config;
-  auto errors = load_config(j, config);
-  if (!errors.empty()) {
-    for (const auto& e : errors) {
-      std::cerr << "iommu-sim: config error: " << e.to_string() << "\n";
-    }
-    return kExitConfigError;
-  }
+  auto loaded = load(config_path);
+  if (!loaded) return kExitConfigError;
+  PlatformConfig config = std::move(*loaded);
   if (seed) config.seed = *seed;
   if (!mode.empty()) config.mode = mode;
 
@@ -81,6 +86,15 @@ int run(const std::string& config_path, const std::string& out_dir,
     }
     out << stats.dump(2) << "\n";
   }
+  return 0;
+}
+
+int topo(const std::string& config_path) {
+  const auto config = load(config_path);
+  if (!config) return kExitConfigError;
+  Topology t;
+  build_topology(config->pcie, t);  // load_config validated it
+  std::cout << topology_tree(t) << "\nIOMMU groups:\n" << iommu_groups_listing(t);
   return 0;
 }
 
@@ -138,6 +152,10 @@ int sc_main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "do not print the summary");
   auto* params_cmd = app.add_subcommand("params", "print the parameter reference (Markdown)");
   auto* stats_cmd = app.add_subcommand("stats", "print the statistics reference (Markdown)");
+  std::string topo_config;
+  auto* topo_cmd = app.add_subcommand(
+      "topo", "print the enumerated PCI hierarchy (lspci -tv style) and the IOMMU groups");
+  topo_cmd->add_option("--config", topo_config, "platform JSON file")->check(CLI::ExistingFile);
   std::string sweep_file, sweep_out;
   auto* sweep_cmd = app.add_subcommand(
       "sweep", "run every combination of a sweep file's parameter values; print a CSV");
@@ -161,6 +179,7 @@ int sc_main(int argc, char** argv) {
     std::cout << statistics_markdown();
     return 0;
   }
+  if (*topo_cmd) return topo(topo_config);
   if (*sweep_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     return sweep(sweep_file, sweep_out);

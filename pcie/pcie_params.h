@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -7,24 +8,121 @@
 
 namespace iommu_sim {
 
+// Where a port's or function's ACS capability lives in the config: the
+// controls it implements and those enabled, as "sv,tb,rr,cr,uf,ec,dt" lists.
+template <class V>
+void visit_acs(V& v, std::string& capability, std::string& control) {
+  v(capability,
+    {"acs_capability", "", "none: no ACS extended capability (PCIe Base spec 7.7.8)",
+     "ACS controls the device implements, a comma list of sv, tb, rr, cr, uf, ec, dt; empty "
+     "means it has no ACS capability at all."},
+    "the IOMMU groups (pcie topology report, stats.json topology)");
+  v(control,
+    {"acs_control", "", "none enabled",
+     "ACS controls enabled, from those in acs_capability (same names)."},
+    "the IOMMU groups; which peer requests reach the IOMMU");
+}
+
+// A root port, switch port or PCIe-to-PCI bridge (PCIe Base spec 1.3).
+struct PortParams {
+  std::string name;
+  std::string kind = "root_port";
+  std::string parent;
+  std::string acs_capability;
+  std::string acs_control;
+  std::uint32_t egress_vector = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v(name, {"name", "", "required", "Unique name of the port or bridge."}, "the topology report");
+    v(kind,
+      {"kind",
+       "",
+       "root_port",
+       "root_port (on the root complex), switch_upstream (a switch's upstream port, below a "
+       "root or downstream port), downstream_port (below a switch_upstream), pci_bridge "
+       "(PCIe-to-PCI bridge, below a root or downstream port, with conventional PCI devices "
+       "behind it).",
+       0,
+       0,
+       false,
+       {"root_port", "switch_upstream", "downstream_port", "pci_bridge"}},
+      "bus numbering and the IOMMU groups");
+    v(parent,
+      {"parent", "", "empty for a root port", "The port this one hangs below (pcie.ports[].name)."},
+      "bus numbering and the IOMMU groups");
+    visit_acs(v, acs_capability, acs_control);
+    v(egress_vector,
+      {"egress_vector", "bitmask", "0: no target blocked",
+       "ACS P2P Egress Control vector of a downstream port: bit i set blocks peer requests "
+       "to the downstream port with device number i of the same switch (needs ec enabled).",
+       0, 4294967295.0},
+      "which peer requests are blocked");
+  }
+};
+
 struct EndpointParams {
   std::string name;
+  std::string kind = "pcie";
+  std::string parent;
+  std::uint32_t functions = 1;
+  std::uint32_t device = 0;
+  std::uint64_t bar_size = 1ull << 20;
+  std::string acs_capability;
+  std::string acs_control;
 
   template <class V>
   void visit(V& v) {
     v(name,
       {"name", "", "required",
-       "Unique name of the PCIe function; workloads and attachments refer to it. "
-       "Endpoint i sits alone behind root port i and is enumerated as bus i+1, "
-       "device 0, function 0."},
-      "the pcie.<name>.* counter names");
+       "Unique name of the device. A single-function device's function has this name; "
+       "the functions of a multi-function one are <name>.0 to <name>.<n-1>. Workloads and "
+       "attachments name functions."},
+      "the pcie.<function>.* counter names");
+    v(kind,
+      {"kind",
+       "",
+       "pcie: an endpoint on a PCIe link",
+       "pcie (below a root or downstream port; without parent it gets a root port of its "
+       "own), rc_integrated (a root-complex integrated endpoint on bus 0, no parent), pci "
+       "(a conventional PCI device behind a pci_bridge).",
+       0,
+       0,
+       false,
+       {"pcie", "rc_integrated", "pci"}},
+      "bus numbering, requester IDs and the IOMMU groups");
+    v(parent,
+      {"parent", "", "none: a root port of its own", "The port it sits below (pcie.ports[].name)."},
+      "bus numbering and the IOMMU groups");
+    v(functions,
+      {"functions", "functions", "1",
+       "Functions of the device (PCIe Base spec 7.5.1.1.9: a multi-function device has up "
+       "to 8).",
+       1, 8},
+      "one requester ID and IOMMU group member each");
+    v(device,
+      {"device", "", "0: the next free device number",
+       "Device number on a conventional PCI bus (pci kind) or on bus 0 (rc_integrated); "
+       "PCIe endpoints are always device 0 of their link.",
+       0, 31},
+      "bus numbering");
+    v(bar_size,
+      {"bar_size", "bytes", "1 MiB: a typical device register BAR",
+       "Size of the function's one memory BAR, a power of two of at least 4 KiB (0: none). "
+       "Enumeration places it in the MMIO window; peer DMA targets it.",
+       0, 1ull << 40},
+      "the MMIO window assignment (topology report)");
+    visit_acs(v, acs_capability, acs_control);
   }
 };
 
 struct PcieParams {
   double link_latency_ns = 100.0;
   double root_complex_latency_ns = 20.0;
-  std::vector<EndpointParams> endpoints{EndpointParams{"nic0"}};
+  std::uint64_t mmio_base = 0xC0000000ull;
+  std::uint64_t mmio_size = 0x3EC00000ull;
+  std::vector<PortParams> ports;
+  std::vector<EndpointParams> endpoints{EndpointParams{.name = "nic0"}};
 
   template <class V>
   void visit(V& v) {
@@ -45,7 +143,18 @@ struct PcieParams {
        "it reaches the IOMMU; added once per request.",
        0.0, 1e6},
       "workload.*.latency");
-    v.list(endpoints, {"endpoints", "PCIe functions, one per root port", 1, 255});
+    v(mmio_base,
+      {"mmio_base", "bytes (physical address)",
+       "3 GiB: the 32-bit PCI hole of a PC, below the 0xFEC00000 I/O APIC window",
+       "Start of the window enumeration assigns BARs and bridge windows from (1 MiB "
+       "aligned)."},
+      "the BAR addresses (topology report)");
+    v(mmio_size,
+      {"mmio_size", "bytes", "0x3EC00000: up to 0xFEC00000",
+       "Size of that window; BARs that do not fit are a config error."},
+      "the BAR addresses (topology report)");
+    v.list(ports, {"ports", "root ports, switch ports and PCIe-to-PCI bridges", 0, 4096});
+    v.list(endpoints, {"endpoints", "devices (endpoints and conventional PCI devices)", 1, 255});
   }
 };
 

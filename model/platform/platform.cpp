@@ -1,6 +1,10 @@
 #include "model/platform/platform.h"
 
+#include "pcie/topology_report.h"
+
+#include <algorithm>
 #include <bit>
+#include <set>
 #include <stdexcept>
 
 #include "tlm_utils/tlm_quantumkeeper.h"
@@ -25,14 +29,19 @@ Platform::Platform(const PlatformConfig& config)
   host_bus_->mem.bind(memory_->socket);
   host_bus_->mmio.bind(iommu_->regs);
 
-  // Endpoint i behind root port i: bus i+1, device 0, function 0.
-  for (std::size_t i = 0; i < config.pcie.endpoints.size(); ++i) {
-    const auto& name = config.pcie.endpoints[i].name;
-    const Bdf bdf{static_cast<std::uint8_t>(i + 1), 0, 0};
-    auto ep =
-        std::make_unique<Endpoint>(name.c_str(), bdf, ns(config.pcie.link_latency_ns), stats_);
+  // One Endpoint module per function, at the BDF enumeration gave it.
+  // validate() built the same topology, so this cannot fail.
+  if (!build_topology(config.pcie, topology_).empty()) {
+    throw std::logic_error("platform built from an unvalidated config");
+  }
+  for (const TopoNode& n : topology_.nodes) {
+    if (is_bridge(n.kind)) continue;
+    std::string module = n.name;
+    std::replace(module.begin(), module.end(), '.', '_');  // '.' separates SystemC names
+    auto ep = std::make_unique<Endpoint>(module.c_str(), n.name, n.bdf, n.requester_id,
+                                         ns(config.pcie.link_latency_ns), stats_);
     ep->link.bind(root_complex_->root_ports);
-    endpoints_.emplace(name, std::move(ep));
+    endpoints_.emplace(n.name, std::move(ep));
   }
   // Each generator's stream is seeded from the one seed and its index.
   std::seed_seq seq{config.seed};
@@ -81,9 +90,15 @@ void Platform::set_up_host() {
       check(manager_->map(id, m.iova, m.size, m.writable), "map in " + as.name);
     }
   }
+  // The IOMMU sees the requester ID on the wire: functions that share one
+  // (conventional devices behind one bridge) share its context entry, so
+  // the first attachment of that (requester ID, PASID) serves them all
+  // (validate() refused attaching them to different address spaces).
+  std::set<std::pair<std::uint16_t, std::uint32_t>> attached;
   for (const auto& a : config_.attach) {
-    check(manager_->attach(endpoints_.at(a.device)->bdf(), a.pasid, ioas_.at(a.ioas)),
-          "attach " + a.device);
+    const Bdf rid = endpoints_.at(a.device)->requester_id();
+    if (!attached.emplace(rid.rid(), a.pasid).second) continue;
+    check(manager_->attach(rid, a.pasid, ioas_.at(a.ioas)), "attach " + a.device);
   }
 }
 
@@ -99,6 +114,7 @@ nlohmann::json Platform::stats_json() const {
   out["config"] = dump_config(copy);
   out["simulated_time_ns"] = sc_core::sc_time_stamp().to_seconds() * 1e9;
   out["stats"] = stats_.to_json();
+  out["topology"] = topology_json(topology_);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include "model/stats.h"
 #include "pcie/endpoint.h"
 #include "pcie/root_complex.h"
+#include "pcie/topology.h"
 #include "workloads/dma_generator.h"
 
 namespace iommu_sim {
@@ -46,6 +47,7 @@ class Platform {
   IommuDriver& driver() { return *driver_; }
   IoasidManager& manager() { return *manager_; }
   Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
+  const Topology& topology() const { return topology_; }
   DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
@@ -56,6 +58,7 @@ class Platform {
 
   PlatformConfig config_;
   TimingMode mode_;
+  Topology topology_;
   StatsRegistry stats_;
   std::unique_ptr<MemoryController> memory_;
   std::unique_ptr<Iommu> iommu_;

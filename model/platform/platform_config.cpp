@@ -1,5 +1,7 @@
 #include "model/platform/platform_config.h"
 
+#include "pcie/topology.h"
+
 #include <algorithm>
 #include <bit>
 #include <map>
@@ -23,12 +25,14 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   auto fail = [&](std::string path, std::string reason) {
     errors.push_back({std::move(path), std::move(reason)});
   };
-  std::set<std::string> devices;
-  for (std::size_t i = 0; i < c.pcie.endpoints.size(); ++i) {
-    const auto& name = c.pcie.endpoints[i].name;
-    const std::string path = "pcie.endpoints[" + std::to_string(i) + "].name";
-    if (name.empty()) fail(path, "is required");
-    if (!devices.insert(name).second) fail(path, "duplicate endpoint name \"" + name + "\"");
+  // The PCI hierarchy: names, parents, ACS, bus numbers, BARs.
+  Topology topology;
+  for (auto& e : build_topology(c.pcie, topology)) errors.push_back(std::move(e));
+  std::map<std::string, Bdf> devices;  // function -> requester ID on the wire
+  for (std::size_t i = 0; i < topology.nodes.size(); ++i) {
+    if (topology.is_function(static_cast<int>(i))) {
+      devices.emplace(topology.nodes[i].name, topology.nodes[i].requester_id);
+    }
   }
   for (const auto& [path, cache] : c.iommu.caches()) {
     if (cache->replacement == "tree_plru" && !std::has_single_bit(cache->ways)) {
@@ -141,6 +145,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   }
 
   std::set<std::pair<std::string, std::uint32_t>> attached;
+  std::map<std::pair<std::uint16_t, std::uint32_t>, std::pair<std::string, std::string>> by_rid;
   for (std::size_t i = 0; i < c.attach.size(); ++i) {
     const auto& a = c.attach[i];
     const std::string path = "attach[" + std::to_string(i) + "]";
@@ -153,6 +158,18 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
     if (!attached.emplace(a.device, a.pasid).second) {
       fail(path,
            "device \"" + a.device + "\" PASID " + std::to_string(a.pasid) + " is attached twice");
+    }
+    // Functions behind one PCIe-to-PCI bridge share a requester ID, so the
+    // IOMMU cannot tell them apart: one (requester ID, PASID), one IOAS.
+    if (const auto d = devices.find(a.device); d != devices.end()) {
+      const auto key = std::pair(d->second.rid(), a.pasid);
+      const auto [it, fresh] = by_rid.emplace(key, std::pair(a.device, a.ioas));
+      if (!fresh && it->second.second != a.ioas) {
+        fail(path + ".ioas", a.device + " and " + it->second.first + " share requester ID " +
+                                 d->second.to_string() +
+                                 " (a PCIe-to-PCI bridge's alias); "
+                                 "they cannot be attached to different address spaces");
+      }
     }
   }
   std::set<std::string> names;

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "apps/reports.h"
-#include "model/param_doc.h"
 #include "model/kernel.h"
+#include "model/param_doc.h"
 #include "model/platform/platform.h"
 
 namespace iommu_sim {
@@ -128,7 +128,8 @@ namespace {
 
 TEST(Configs, EveryExampleLoadsAndRuns) {
   int seen = 0;
-  for (const char* dir : {IOMMU_SIM_SOURCE_DIR "/configs", IOMMU_SIM_SOURCE_DIR "/bench/configs"}) {
+  for (const char* dir : {IOMMU_SIM_SOURCE_DIR "/configs", IOMMU_SIM_SOURCE_DIR "/configs/topology",
+                          IOMMU_SIM_SOURCE_DIR "/bench/configs"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() != ".json") continue;
       ++seen;
@@ -147,7 +148,36 @@ TEST(Configs, EveryExampleLoadsAndRuns) {
       EXPECT_GT(issued, 0u);
     }
   }
-  EXPECT_GE(seen, 4);
+  EXPECT_GE(seen, 13);
+}
+
+TEST(Cli, TopoPrintsTheTreeAndGroupsAndStatsJsonCarriesThem) {
+  const std::string config =
+      IOMMU_SIM_SOURCE_DIR "/configs/topology/desktop_switch_without_acs.json";
+  const auto r = run_command("topo --config " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\\-03:00.0 gpu (endpoint) BAR c0000000+10000000 group 2"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("group 2: 0000:01:00.0 (sw0) 0000:02:00.0 (sw0.d0) 0000:02:01.0 "
+                          "(sw0.d1) 0000:03:00.0 (gpu) 0000:04:00.0 (nic)"),
+            std::string::npos)
+      << r.output;
+  const auto bad = write_temp("iommu_sim_bad_topo.json",
+                              R"({"pcie": {"ports": [{"name": "d", "kind": "downstream_port"}]}})");
+  const auto rb = run_command("topo --config " + bad);
+  EXPECT_EQ(rb.exit_code, 2);
+  EXPECT_NE(rb.output.find("pcie.ports[0].parent"), std::string::npos) << rb.output;
+
+  PlatformConfig c;
+  ASSERT_TRUE(load_config(nlohmann::json::parse(std::ifstream(config)), c).empty());
+  c.workloads[0].count = 10;
+  start_fresh_kernel();
+  Platform p(c);
+  p.run();
+  const auto topo = p.stats_json()["topology"];
+  EXPECT_EQ(topo["groups"][2], nlohmann::json({"sw0", "sw0.d0", "sw0.d1", "gpu", "nic"}));
+  EXPECT_EQ(topo["devices"]["nic"]["requester_id"], "04:00.0");
 }
 
 }  // namespace

@@ -1,0 +1,35 @@
+// IOMMU groups as Linux forms them for PCI devices: pci_device_group() in
+// drivers/iommu/iommu.c with pci_bus_isolated() in drivers/pci/search.c, as
+// reworked in 2025 to decide isolation bus by bus. A bus on which a
+// downstream-originated request can complete anywhere but at the IOMMU is
+// non-isolated, and everything below it shares one group; multi-function
+// devices whose functions lack ACS share one; conventional PCI never
+// isolates. (The older upward walk checked only the ports above a device,
+// so two devices behind ACS-less downstream ports of one switch landed in
+// different groups although they reach each other peer to peer; the
+// simulation's routing would show that breach.)
+#pragma once
+
+#include "pcie/topology.h"
+
+namespace iommu_sim {
+
+// How a bus isolates the devices on it (Linux enum pci_bus_isolation).
+enum class BusIsolation : std::uint8_t {
+  PcieIsolated,              // no peer-to-peer on this bus
+  PcieSwitchDspNonIsolated,  // a switch's DSPs reach each other, not the USP
+  PcieNonIsolated,           // the bridge and all devices below share
+  PciBusNonIsolated,         // conventional bus; the bridge is apart
+  PciBridgeNonIsolated,      // conventional bus including the bridge
+};
+
+// pci_acs_enabled(dev, flags) for a node (drivers/pci/pci.c).
+bool acs_enabled(const TopoNode& n, std::uint8_t flags);
+
+// pci_bus_isolated() of the bus below node `bridge` (-1: bus 0).
+BusIsolation bus_isolation(const Topology& t, int bridge);
+
+// Assigns every node's group, in probe order, and fills t.groups.
+void compute_iommu_groups(Topology& t);
+
+}  // namespace iommu_sim

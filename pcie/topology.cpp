@@ -1,0 +1,398 @@
+#include "pcie/topology.h"
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <set>
+
+#include "pcie/acs.h"
+#include "pcie/iommu_groups.h"
+
+namespace iommu_sim {
+
+std::string_view kind_name(NodeKind k) {
+  switch (k) {
+    case NodeKind::RootPort:
+      return "root port";
+    case NodeKind::SwitchUpstream:
+      return "switch upstream port";
+    case NodeKind::SwitchDownstream:
+      return "switch downstream port";
+    case NodeKind::PciBridge:
+      return "PCIe-to-PCI bridge";
+    case NodeKind::Endpoint:
+      return "endpoint";
+    case NodeKind::RcIntegrated:
+      return "RC integrated endpoint";
+    case NodeKind::ConventionalPci:
+      return "PCI device";
+  }
+  return "?";
+}
+
+int Topology::find(const std::string& name) const {
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
+constexpr std::uint64_t kWindowAlign = 1ull << 20;  // bridge memory windows: 1 MiB
+
+std::uint64_t align_up(std::uint64_t v, std::uint64_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
+
+// One PCI device (a port, or all functions of an endpoint) while building.
+struct Item {
+  std::string name;
+  std::string path;  // config path, for errors
+  NodeKind kind;
+  int parent = -1;            // item index of the bridge above; -1: root complex
+  std::vector<int> children;  // items on this bridge's secondary bus
+  int device = -1;
+  std::uint32_t functions = 1;
+  std::uint64_t bar_size = 0;
+  bool has_acs = false;
+  std::uint8_t acs_capability = 0, acs_control = 0;
+  std::uint32_t egress_vector = 0;
+  // Filled by enumeration.
+  std::uint8_t bus = 0, secondary = 0, subordinate = 0;
+  std::uint64_t window_base = 0, window_size = 0;
+  std::vector<std::uint64_t> bar_base;  // per function
+};
+
+class Builder {
+ public:
+  explicit Builder(const PcieParams& p) : p_(p) {}
+
+  std::vector<ConfigError> run(Topology& out) {
+    declare();
+    if (!errors_.empty()) return errors_;
+    link();
+    if (!errors_.empty()) return errors_;
+    number_devices();
+    if (!errors_.empty()) return errors_;
+    std::uint8_t last_bus = 0;
+    for (int root : bus0_) {
+      if (is_bridge(items_[root].kind)) assign_buses(root, last_bus);
+    }
+    if (!errors_.empty()) return errors_;
+    std::uint64_t cursor = p_.mmio_base;
+    for (int i : bus0_) place(i, cursor);
+    if (!errors_.empty()) return errors_;
+    Topology t;
+    emit_bus(bus0_, -1, t);
+    compute_iommu_groups(t);
+    out = std::move(t);
+    return {};
+  }
+
+ private:
+  void fail(std::string path, std::string reason) {
+    errors_.push_back({std::move(path), std::move(reason)});
+  }
+
+  void parse_acs(Item& it, const std::string& cap, const std::string& ctl) {
+    const auto c = acs::parse(cap);
+    const auto e = acs::parse(ctl);
+    if (!c) fail(it.path + ".acs_capability", "unknown ACS control in \"" + cap + "\"");
+    if (!e) fail(it.path + ".acs_control", "unknown ACS control in \"" + ctl + "\"");
+    if (!c || !e) return;
+    it.has_acs = !cap.empty();
+    it.acs_capability = *c;
+    it.acs_control = *e;
+    if (const std::uint8_t missing = *e & ~*c; missing != 0) {
+      fail(it.path + ".acs_control",
+           acs::to_string(missing) + " enabled on " + it.name +
+               (it.has_acs ? ", which does not implement it" : ", which has no ACS capability"));
+    }
+  }
+
+  void claim_name(const std::string& name, const std::string& path) {
+    if (name.empty()) {
+      fail(path, "is required");
+    } else if (!names_.insert(name).second) {
+      fail(path, "duplicate name \"" + name + "\"");
+    }
+  }
+
+  void declare() {
+    for (std::size_t i = 0; i < p_.ports.size(); ++i) {
+      const auto& port = p_.ports[i];
+      Item it;
+      it.name = port.name;
+      it.path = "pcie.ports[" + std::to_string(i) + "]";
+      it.kind = port.kind == "switch_upstream"   ? NodeKind::SwitchUpstream
+                : port.kind == "downstream_port" ? NodeKind::SwitchDownstream
+                : port.kind == "pci_bridge"      ? NodeKind::PciBridge
+                                                 : NodeKind::RootPort;
+      claim_name(it.name, it.path + ".name");
+      parse_acs(it, port.acs_capability, port.acs_control);
+      it.egress_vector = port.egress_vector;
+      if (it.egress_vector != 0 && (it.acs_control & acs::kEc) == 0) {
+        fail(it.path + ".egress_vector", "is set but egress control (ec) is not enabled");
+      }
+      items_.push_back(std::move(it));
+      parents_.push_back(port.parent);
+    }
+    for (std::size_t i = 0; i < p_.endpoints.size(); ++i) {
+      const auto& ep = p_.endpoints[i];
+      Item it;
+      it.name = ep.name;
+      it.path = "pcie.endpoints[" + std::to_string(i) + "]";
+      it.kind = ep.kind == "rc_integrated" ? NodeKind::RcIntegrated
+                : ep.kind == "pci"         ? NodeKind::ConventionalPci
+                                           : NodeKind::Endpoint;
+      it.functions = ep.functions;
+      it.device = ep.kind == "pcie" ? 0 : static_cast<int>(ep.device);
+      it.bar_size = ep.bar_size;
+      claim_name(it.name, it.path + ".name");
+      if (ep.functions > 1) {
+        for (std::uint32_t f = 0; f < ep.functions; ++f) {
+          claim_name(ep.name + "." + std::to_string(f), it.path + ".name");
+        }
+      }
+      if (ep.bar_size != 0 && (!std::has_single_bit(ep.bar_size) || ep.bar_size < 4096)) {
+        fail(it.path + ".bar_size", "must be 0 or a power of two of at least 4 KiB");
+      }
+      parse_acs(it, ep.acs_capability, ep.acs_control);
+      items_.push_back(std::move(it));
+      parents_.push_back(ep.parent);
+    }
+  }
+
+  // Resolves parents, adds a root port for each parentless PCIe endpoint,
+  // and checks that every element hangs where its kind may.
+  void link() {
+    std::map<std::string, int> by_name;
+    for (std::size_t i = 0; i < items_.size(); ++i) by_name[items_[i].name] = static_cast<int>(i);
+    const std::size_t declared = items_.size();
+    for (std::size_t i = 0; i < declared; ++i) {
+      Item& it = items_[i];
+      const std::string& parent = parents_[i];
+      if (parent.empty()) {
+        if (it.kind == NodeKind::Endpoint) {
+          // A root port of its own, as a single endpoint per slot has.
+          Item rp;
+          rp.name = it.name + ".rp";
+          rp.path = it.path;
+          rp.kind = NodeKind::RootPort;
+          items_.push_back(rp);
+          const int rp_index = static_cast<int>(items_.size()) - 1;
+          items_[i].parent = rp_index;
+          items_[rp_index].children.push_back(static_cast<int>(i));
+          bus0_.push_back(rp_index);
+          continue;
+        }
+        if (it.kind == NodeKind::RootPort || it.kind == NodeKind::RcIntegrated) {
+          bus0_.push_back(static_cast<int>(i));
+          continue;
+        }
+        fail(it.path + ".parent", "a " + std::string(kind_name(it.kind)) + " needs a parent port");
+        continue;
+      }
+      const auto found = by_name.find(parent);
+      if (found == by_name.end() || found->second >= static_cast<int>(p_.ports.size())) {
+        fail(it.path + ".parent", "no port named \"" + parent + "\"");
+        continue;
+      }
+      const int pi = found->second;
+      const NodeKind pk = items_[pi].kind;
+      bool allowed = false;
+      switch (it.kind) {
+        case NodeKind::RootPort:
+        case NodeKind::RcIntegrated:
+          break;  // on the root complex: no parent
+        case NodeKind::SwitchUpstream:
+        case NodeKind::PciBridge:
+        case NodeKind::Endpoint:
+          allowed = pk == NodeKind::RootPort || pk == NodeKind::SwitchDownstream;
+          break;
+        case NodeKind::SwitchDownstream:
+          allowed = pk == NodeKind::SwitchUpstream;
+          break;
+        case NodeKind::ConventionalPci:
+          allowed = pk == NodeKind::PciBridge;
+          break;
+      }
+      if (!allowed) {
+        fail(it.path + ".parent", "a " + std::string(kind_name(it.kind)) + " cannot sit below " +
+                                      parent + " (a " + std::string(kind_name(pk)) + ")");
+        continue;
+      }
+      // PCIe Base spec 1.3: a link connects one port to one device.
+      if ((pk == NodeKind::RootPort || pk == NodeKind::SwitchDownstream) &&
+          !items_[pi].children.empty()) {
+        fail(it.path + ".parent",
+             parent + "'s link already carries " + items_[items_[pi].children.front()].name);
+        continue;
+      }
+      it.parent = pi;
+      items_[pi].children.push_back(static_cast<int>(i));
+    }
+  }
+
+  // Device numbers: root ports 1.. on bus 0 (0 is the host bridge),
+  // downstream ports 0.. on a switch's internal bus, the one device of a
+  // link 0, conventional devices where configured or the next free slot.
+  void number_devices() {
+    std::set<int> used{0};
+    int next_root = 1;
+    for (int i : bus0_) {
+      if (items_[i].kind != NodeKind::RootPort) continue;
+      while (used.contains(next_root)) ++next_root;
+      items_[i].device = next_root;
+      used.insert(next_root);
+    }
+    for (int i : bus0_) {
+      Item& it = items_[i];
+      if (it.kind != NodeKind::RcIntegrated) continue;
+      if (it.device == 0) {
+        int d = 16;
+        while (used.contains(d)) ++d;
+        it.device = d;
+      } else if (used.contains(it.device)) {
+        fail(it.path + ".device", "device " + std::to_string(it.device) + " on bus 0 is taken");
+      }
+      used.insert(it.device);
+    }
+    for (int i : bus0_) {
+      if (items_[i].device > 31) fail(items_[i].path, "bus 0 has no device number left for it");
+    }
+    for (Item& bridge : items_) {
+      if (!is_bridge(bridge.kind)) continue;
+      std::set<int> taken;
+      int next = 0;
+      for (int c : bridge.children) {
+        Item& child = items_[c];
+        if (bridge.kind == NodeKind::PciBridge && child.device != 0) {
+          if (!taken.insert(child.device).second) {
+            fail(child.path + ".device", "device " + std::to_string(child.device) + " on " +
+                                             bridge.name + "'s bus is taken");
+          }
+          continue;
+        }
+        while (taken.contains(next)) ++next;
+        child.device = next;
+        taken.insert(next);
+        if (next > 31) fail(child.path, bridge.name + "'s bus has no device number left");
+      }
+      // Children in device order: the order the bus is scanned in.
+      std::sort(bridge.children.begin(), bridge.children.end(),
+                [&](int a, int b) { return items_[a].device < items_[b].device; });
+    }
+    std::sort(bus0_.begin(), bus0_.end(),
+              [&](int a, int b) { return items_[a].device < items_[b].device; });
+  }
+
+  // Depth-first bus numbers, as firmware assigns them (PCI-to-PCI Bridge
+  // spec 3.2.5.3: secondary, then the subtree, then subordinate).
+  void assign_buses(int b, std::uint8_t& last) {
+    Item& bridge = items_[b];
+    if (last == 255) {
+      fail(bridge.path, "bus numbers exhausted at " + bridge.name + " (256 buses)");
+      return;
+    }
+    bridge.secondary = ++last;
+    for (int c : bridge.children) {
+      items_[c].bus = bridge.secondary;
+      if (is_bridge(items_[c].kind)) assign_buses(c, last);
+      if (!errors_.empty()) return;
+    }
+    bridge.subordinate = last;
+  }
+
+  // BARs naturally aligned, bridge windows 1 MiB aligned and covering
+  // their subtree, all inside the MMIO window.
+  void place(int i, std::uint64_t& cursor) {
+    Item& it = items_[i];
+    const std::uint64_t limit = p_.mmio_base + p_.mmio_size;
+    if (is_bridge(it.kind)) {
+      const std::uint64_t base = align_up(cursor, kWindowAlign);
+      std::uint64_t c = base;
+      for (int child : it.children) place(child, c);
+      const std::uint64_t end = align_up(c, kWindowAlign);
+      if (end > base) {
+        it.window_base = base;
+        it.window_size = end - base;
+        cursor = end;
+      }
+      return;
+    }
+    for (std::uint32_t f = 0; f < it.functions; ++f) {
+      if (it.bar_size == 0) {
+        it.bar_base.push_back(0);
+        continue;
+      }
+      const std::uint64_t base = align_up(cursor, it.bar_size);
+      if (base + it.bar_size > limit || base < cursor) {
+        if (errors_.empty()) {
+          fail(it.path + ".bar_size",
+               it.name + "'s BAR does not fit in the MMIO window (pcie.mmio_base " +
+                   "+ pcie.mmio_size)");
+        }
+        it.bar_base.push_back(0);
+        continue;
+      }
+      it.bar_base.push_back(base);
+      cursor = base + it.bar_size;
+    }
+  }
+
+  // Emits the nodes of one bus, then of each bridge's bus in turn: the
+  // order Linux adds (and so probes) devices (pci_bus_add_devices).
+  void emit_bus(const std::vector<int>& on_bus, int bridge_node, Topology& t) {
+    std::vector<std::pair<int, int>> bridges;  // item, node
+    for (int i : on_bus) {
+      const Item& it = items_[i];
+      const bool bridge = is_bridge(it.kind);
+      for (std::uint32_t f = 0; f < (bridge ? 1u : it.functions); ++f) {
+        TopoNode n;
+        n.name = bridge || it.functions == 1 ? it.name : it.name + "." + std::to_string(f);
+        n.kind = it.kind;
+        n.bridge = bridge_node;
+        n.bdf = Bdf{it.bus, static_cast<std::uint8_t>(it.device), static_cast<std::uint8_t>(f)};
+        n.multifunction = !bridge && it.functions > 1;
+        n.has_acs = it.has_acs;
+        n.acs_capability = it.acs_capability;
+        n.acs_control = it.acs_control;
+        n.egress_vector = it.egress_vector;
+        n.secondary = it.secondary;
+        n.subordinate = it.subordinate;
+        n.window_base = it.window_base;
+        n.window_size = it.window_size;
+        if (!bridge) {
+          n.bar_size = it.bar_size;
+          n.bar_base = it.bar_base[f];
+          n.requester_id = n.bdf;
+          // A PCIe-to-PCI bridge forwards conventional requests with its
+          // secondary bus and devfn 0 (Linux pci_for_each_dma_alias).
+          if (it.kind == NodeKind::ConventionalPci) {
+            n.requester_id = Bdf{items_[it.parent].secondary, 0, 0};
+          }
+        }
+        t.nodes.push_back(std::move(n));
+        if (bridge) bridges.emplace_back(i, static_cast<int>(t.nodes.size()) - 1);
+      }
+    }
+    for (const auto& [item, node] : bridges) emit_bus(items_[item].children, node, t);
+  }
+
+  const PcieParams& p_;
+  std::vector<Item> items_;
+  std::vector<std::string> parents_;
+  std::vector<int> bus0_;
+  std::set<std::string> names_;
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace
+
+std::vector<ConfigError> build_topology(const PcieParams& p, Topology& out) {
+  return Builder(p).run(out);
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,285 @@
+// Enumeration (bus numbers, device numbers, windows, BARs, requester IDs)
+// and IOMMU groups on hand-built topologies, each group written out, one
+// per rule of Linux's pci_device_group / pci_bus_isolated; and every kind
+// of bad topology refused with the element named.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "model/config_loader.h"
+#include "model/platform/platform_config.h"
+#include "pcie/topology.h"
+
+namespace iommu_sim {
+namespace {
+
+using nlohmann::json;
+
+const std::string kIso = "sv,rr,cr,uf";
+
+PortParams port(std::string name, std::string kind, std::string parent = "", std::string cap = "",
+                std::string ctl = "") {
+  return {.name = std::move(name),
+          .kind = std::move(kind),
+          .parent = std::move(parent),
+          .acs_capability = std::move(cap),
+          .acs_control = std::move(ctl)};
+}
+EndpointParams ep(std::string name, std::string parent, std::uint32_t functions = 1) {
+  return {.name = std::move(name), .parent = std::move(parent), .functions = functions};
+}
+
+Topology build(const PcieParams& p) {
+  Topology t;
+  const auto errors = build_topology(p, t);
+  EXPECT_TRUE(errors.empty()) << errors.front().to_string();
+  return t;
+}
+
+// Groups as sorted lists of names, sorted by their first member.
+std::vector<std::vector<std::string>> groups(const Topology& t) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& g : t.groups) {
+    std::vector<std::string> names;
+    for (int i : g) names.push_back(t.nodes[i].name);
+    std::sort(names.begin(), names.end());
+    out.push_back(names);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+using Groups = std::vector<std::vector<std::string>>;
+
+// A root port with ACS on, a switch below it with two downstream ports
+// configured by `dsp_cap`/`dsp_ctl`, an endpoint on each.
+PcieParams one_switch(const std::string& dsp_cap, const std::string& dsp_ctl) {
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("sw", "switch_upstream", "rp0"),
+             port("d0", "downstream_port", "sw", dsp_cap, dsp_ctl),
+             port("d1", "downstream_port", "sw", dsp_cap, dsp_ctl)};
+  p.endpoints = {ep("gpu", "d0"), ep("nic", "d1")};
+  return p;
+}
+
+TEST(Topology, EnumeratesDepthFirstWithWindowsAroundTheirBars) {
+  PcieParams p = one_switch(kIso, kIso);
+  p.endpoints[0].bar_size = 16ull << 20;
+  p.ports.push_back(port("rp1", "root_port"));
+  p.endpoints.push_back(ep("nvme", "rp1"));
+  const Topology t = build(p);
+  auto at = [&](const char* n) { return t.nodes.at(t.find(n)); };
+  EXPECT_EQ(at("rp0").bdf.to_string(), "00:01.0");
+  EXPECT_EQ(at("rp1").bdf.to_string(), "00:02.0");
+  EXPECT_EQ(at("rp0").secondary, 1);
+  EXPECT_EQ(at("rp0").subordinate, 4);
+  EXPECT_EQ(at("sw").bdf.to_string(), "01:00.0");
+  EXPECT_EQ(at("sw").secondary, 2);
+  EXPECT_EQ(at("d0").bdf.to_string(), "02:00.0");
+  EXPECT_EQ(at("d1").bdf.to_string(), "02:01.0");
+  EXPECT_EQ(at("gpu").bdf.to_string(), "03:00.0");
+  EXPECT_EQ(at("nic").bdf.to_string(), "04:00.0");
+  EXPECT_EQ(at("rp1").secondary, 5);
+  EXPECT_EQ(at("nvme").bdf.to_string(), "05:00.0");
+  // BARs naturally aligned from 0xC0000000; windows 1 MiB granular.
+  EXPECT_EQ(at("gpu").bar_base, 0xC0000000u);
+  EXPECT_EQ(at("nic").bar_base, 0xC1000000u);
+  EXPECT_EQ(at("d0").window_base, 0xC0000000u);
+  EXPECT_EQ(at("d0").window_size, 16u << 20);
+  EXPECT_EQ(at("rp0").window_size, 17u << 20);
+  EXPECT_EQ(at("nvme").bar_base, 0xC1100000u);
+  // Probe order: bus 0's devices first, then each bridge's bus in turn.
+  EXPECT_EQ(t.nodes[0].name, "rp0");
+  EXPECT_EQ(t.nodes[1].name, "rp1");
+}
+
+TEST(Groups, SwitchWhoseDownstreamPortsLackAcsIsOneGroupWithItsUpstreamPort) {
+  // pcie_switch_isolated: a DSP without the ACS capability leaves the USP
+  // unshielded too (PCIE_NON_ISOLATED): everything from the USP down.
+  EXPECT_EQ(groups(build(one_switch("", ""))), (Groups{{"d0", "d1", "gpu", "nic", "sw"}, {"rp0"}}));
+}
+
+TEST(Groups, DownstreamPortsWithAcsTurnedOffShareAGroupApartFromTheUpstreamPort) {
+  // The capability is there but not enabled: PCIE_SWITCH_DSP_NON_ISOLATED,
+  // the DSPs (and all below them) share a group, the USP keeps its own.
+  EXPECT_EQ(groups(build(one_switch(kIso, "sv"))),
+            (Groups{{"d0", "d1", "gpu", "nic"}, {"rp0"}, {"sw"}}));
+}
+
+TEST(Groups, AcsOnEveryPortGivesEveryFunctionItsOwnGroup) {
+  EXPECT_EQ(groups(build(one_switch(kIso, kIso))),
+            (Groups{{"d0"}, {"d1"}, {"gpu"}, {"nic"}, {"rp0"}, {"sw"}}));
+}
+
+TEST(Groups, ControlsADeviceDoesNotImplementCountAsOn) {
+  // pci_acs_flags_enabled masks the required controls with the capability:
+  // a DSP implementing only SV and RR, both on, isolates.
+  EXPECT_EQ(groups(build(one_switch("sv,rr", "sv,rr"))),
+            (Groups{{"d0"}, {"d1"}, {"gpu"}, {"nic"}, {"rp0"}, {"sw"}}));
+}
+
+TEST(Groups, RootPortWithAcsOffTakesItsDeviceInNoAcsCapabilityDoesNot) {
+  // A root port link is point to point; with the ACS capability present but
+  // off, requests may loop back to the port: PCIE_NON_ISOLATED.
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, ""), port("rp1", "root_port")};
+  p.endpoints = {ep("a", "rp0"), ep("b", "rp1")};
+  EXPECT_EQ(groups(build(p)), (Groups{{"a", "rp0"}, {"b"}, {"rp1"}}));
+}
+
+TEST(Groups, MultiFunctionDeviceWithoutAcsIsOneGroupWithAcsOnePerFunction) {
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("rp1", "root_port", "", kIso, kIso)};
+  p.endpoints = {ep("plain", "rp0", 3), ep("acs", "rp1", 2)};
+  p.endpoints[1].acs_capability = kIso;
+  p.endpoints[1].acs_control = kIso;
+  EXPECT_EQ(groups(build(p)),
+            (Groups{{"acs.0"}, {"acs.1"}, {"plain.0", "plain.1", "plain.2"}, {"rp0"}, {"rp1"}}));
+}
+
+TEST(Groups, ConventionalDevicesBehindABridgeShareTheBridgesAliasAndAGroup) {
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("br", "pci_bridge", "rp0")};
+  p.endpoints = {{.name = "a", .kind = "pci", .parent = "br", .device = 3},
+                 {.name = "b", .kind = "pci", .parent = "br"}};
+  const Topology t = build(p);
+  EXPECT_EQ(groups(t), (Groups{{"a", "b"}, {"br"}, {"rp0"}}));
+  // Both appear on the wire as (the bridge's secondary bus, 00.0).
+  const auto& a = t.nodes.at(t.find("a"));
+  const auto& b = t.nodes.at(t.find("b"));
+  EXPECT_EQ(a.bdf.to_string(), "02:03.0");
+  EXPECT_EQ(b.bdf.to_string(), "02:00.0");
+  EXPECT_EQ(a.requester_id.to_string(), "02:00.0");
+  EXPECT_EQ(b.requester_id.to_string(), "02:00.0");
+}
+
+TEST(Groups, EverythingBelowANonIsolatedBusJoinsItsGroup) {
+  // A second switch below a DSP of an ACS-less switch: its ports and
+  // devices, fully ACS-enabled, still join (pci_hierarchy_group).
+  PcieParams p = one_switch("", "");
+  p.endpoints.pop_back();
+  p.ports.push_back(port("sw2", "switch_upstream", "d1"));
+  p.ports.push_back(port("e0", "downstream_port", "sw2", kIso, kIso));
+  p.endpoints.push_back(ep("ssd", "e0"));
+  EXPECT_EQ(groups(build(p)), (Groups{{"d0", "d1", "e0", "gpu", "ssd", "sw", "sw2"}, {"rp0"}}));
+}
+
+TEST(Groups, RootComplexIntegratedEndpointsSitOnBusZero) {
+  PcieParams p;
+  p.endpoints = {{.name = "igpu", .kind = "rc_integrated"},
+                 {.name = "qat", .kind = "rc_integrated", .functions = 2, .device = 20},
+                 ep("nic", "")};
+  const Topology t = build(p);
+  EXPECT_EQ(t.nodes.at(t.find("igpu")).bdf.to_string(), "00:10.0");
+  EXPECT_EQ(t.nodes.at(t.find("qat.1")).bdf.to_string(), "00:14.1");
+  EXPECT_EQ(t.nodes.at(t.find("nic")).bdf.to_string(), "01:00.0");
+  // A multi-function RCiEP without ACS shares one group.
+  EXPECT_EQ(groups(t), (Groups{{"igpu"}, {"nic"}, {"nic.rp"}, {"qat.0", "qat.1"}}));
+}
+
+std::vector<ConfigError> errors_of(const PcieParams& p) {
+  Topology t;
+  t.nodes.push_back({.name = "untouched"});
+  auto errors = build_topology(p, t);
+  EXPECT_EQ(t.nodes.size(), 1u) << "a failed build changed the output";
+  return errors;
+}
+
+void expect_error(const PcieParams& p, const std::string& path, const std::string& part) {
+  const auto errors = errors_of(p);
+  ASSERT_FALSE(errors.empty());
+  bool found = false;
+  for (const auto& e : errors) {
+    found = found || (e.path == path && e.reason.find(part) != std::string::npos);
+  }
+  EXPECT_TRUE(found) << "expected " << path << ": ..." << part << "... in "
+                     << errors.front().to_string();
+}
+
+TEST(BadTopology, EachMistakeNamesTheElement) {
+  PcieParams dup = one_switch(kIso, kIso);
+  dup.endpoints[1].name = "d0";
+  expect_error(dup, "pcie.endpoints[1].name", "duplicate name \"d0\"");
+
+  PcieParams acs = one_switch("sv", "sv,rr");
+  expect_error(acs, "pcie.ports[2].acs_control", "RR enabled on d0, which does not implement it");
+  PcieParams no_cap = one_switch("", "rr");
+  expect_error(no_cap, "pcie.ports[2].acs_control", "which has no ACS capability");
+  PcieParams bad_name = one_switch("sv,xx", "");
+  expect_error(bad_name, "pcie.ports[2].acs_capability", "unknown ACS control");
+
+  PcieParams egress = one_switch(kIso, kIso);
+  egress.ports[2].egress_vector = 2;
+  expect_error(egress, "pcie.ports[2].egress_vector", "ec");
+
+  PcieParams link = one_switch(kIso, kIso);
+  link.endpoints.push_back(ep("extra", "d0"));
+  expect_error(link, "pcie.endpoints[2].parent", "d0's link already carries gpu");
+
+  PcieParams kind = one_switch(kIso, kIso);
+  kind.endpoints[0].parent = "sw";
+  expect_error(kind, "pcie.endpoints[0].parent", "cannot sit below sw");
+  PcieParams orphan = one_switch(kIso, kIso);
+  orphan.ports[2].parent = "";
+  expect_error(orphan, "pcie.ports[2].parent", "needs a parent port");
+  PcieParams unknown = one_switch(kIso, kIso);
+  unknown.endpoints[0].parent = "nowhere";
+  expect_error(unknown, "pcie.endpoints[0].parent", "no port named \"nowhere\"");
+
+  PcieParams big = one_switch(kIso, kIso);
+  big.endpoints[0].bar_size = 2ull << 30;  // the window holds 1004 MiB
+  expect_error(big, "pcie.endpoints[0].bar_size", "does not fit in the MMIO window");
+  PcieParams odd = one_switch(kIso, kIso);
+  odd.endpoints[0].bar_size = 3000;
+  expect_error(odd, "pcie.endpoints[0].bar_size", "power of two");
+}
+
+TEST(BadTopology, BusNumbersRunOutAtTheElementThatNeedsTheTwoHundredFiftySixth) {
+  // A chain of switches, two buses each (internal bus, DSP's bus) after
+  // the root port's bus 1: d126 gets bus 255, sw127 would need bus 256.
+  PcieParams p;
+  p.ports.push_back(port("rp", "root_port"));
+  std::string parent = "rp";
+  for (int i = 0; i < 130; ++i) {
+    std::string sw = "sw", d = "d";
+    sw += std::to_string(i);
+    d += std::to_string(i);
+    p.ports.push_back(port(sw, "switch_upstream", parent));
+    p.ports.push_back(port(d, "downstream_port", sw));
+    parent = d;
+  }
+  p.endpoints = {ep("leaf", parent)};
+  const auto errors = errors_of(p);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "pcie.ports[255]");
+  EXPECT_NE(errors[0].reason.find("bus numbers exhausted at sw127"), std::string::npos)
+      << errors[0].reason;
+}
+
+TEST(BadTopology, ConfigLimitsAndSharedRequesterIds) {
+  PlatformConfig c;
+  auto errors = load_config(json{{"pcie", {{"endpoints", {{{"name", "x"}, {"functions", 9}}}}}},
+                                 {"attach", json::array()},
+                                 {"workloads", json::array()}},
+                            c);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].path, "pcie.endpoints[0].functions");
+  // Two devices behind one PCIe-to-PCI bridge look the same to the IOMMU:
+  // they cannot go to different address spaces.
+  errors = load_config(
+      json{{"pcie",
+            {{"ports",
+              {{{"name", "rp"}}, {{"name", "br"}, {"kind", "pci_bridge"}, {"parent", "rp"}}}},
+             {"endpoints",
+              {{{"name", "a"}, {"kind", "pci"}, {"parent", "br"}},
+               {{"name", "b"}, {"kind", "pci"}, {"parent", "br"}}}}}},
+           {"address_spaces", {{{"name", "x"}}, {{"name", "y"}}}},
+           {"attach", {{{"device", "a"}, {"ioas", "x"}}, {{"device", "b"}, {"ioas", "y"}}}},
+           {"workloads", json::array()}},
+      c);
+  ASSERT_EQ(errors.size(), 1u) << errors.front().to_string();
+  EXPECT_EQ(errors[0].path, "attach[1].ioas");
+  EXPECT_NE(errors[0].reason.find("share requester ID 02:00.0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iommu_sim
