@@ -70,6 +70,7 @@ struct EndpointParams {
   std::uint64_t bar_size = 1ull << 20;
   std::string acs_capability;
   std::string acs_control;
+  std::string spoof_requester_id;
 
   template <class V>
   void visit(V& v) {
@@ -113,12 +114,19 @@ struct EndpointParams {
        0, 1ull << 40},
       "the MMIO window assignment (topology report)");
     visit_acs(v, acs_capability, acs_control);
+    v(spoof_requester_id,
+      {"spoof_requester_id", "", "none: the requester ID enumeration gave it",
+       "Models a malicious or broken device: its requests carry this requester ID "
+       "(\"bb:dd.f\", hex) instead of its own. ACS source validation at its port rejects "
+       "one outside the port's bus range; the host still attaches the real one."},
+      "pcie.port.*.acs_violations; which context entry the IOMMU uses");
   }
 };
 
 struct PcieParams {
   double link_latency_ns = 100.0;
   double root_complex_latency_ns = 20.0;
+  double switch_latency_ns = 110.0;
   std::uint64_t mmio_base = 0xC0000000ull;
   std::uint64_t mmio_size = 0x3EC00000ull;
   std::vector<PortParams> ports;
@@ -143,6 +151,14 @@ struct PcieParams {
        "it reaches the IOMMU; added once per request.",
        0.0, 1e6},
       "workload.*.latency");
+    v(switch_latency_ns,
+      {"switch_latency_ns", "ns",
+       "assumed: ~100-150 ns port-to-port cut-through latency that PCIe Gen4/5 switch "
+       "vendors quote; 110 ns",
+       "Time a request spends crossing a switch (ingress to egress port) or a PCIe-to-PCI "
+       "bridge; read completions cross again on the way back.",
+       0.0, 1e6},
+      "workload.*.latency of functions below switches; peer-to-peer latency");
     v(mmio_base,
       {"mmio_base", "bytes (physical address)",
        "3 GiB: the 32-bit PCI hole of a PC, below the 0xFEC00000 I/O APIC window",

@@ -3,9 +3,18 @@
 namespace iommu_sim {
 
 RootComplex::RootComplex(sc_core::sc_module_name name, sc_core::sc_time latency,
-                         StatsRegistry& stats)
-    : sc_module(name), root_ports("root_ports"), to_iommu("to_iommu"), latency_(latency) {
+                         std::uint64_t mmio_base, std::uint64_t mmio_size, StatsRegistry& stats)
+    : sc_module(name),
+      root_ports("root_ports"),
+      to_iommu("to_iommu"),
+      from_iommu("from_iommu"),
+      to_memory("to_memory"),
+      to_fabric("to_fabric"),
+      latency_(latency),
+      mmio_base_(mmio_base),
+      mmio_size_(mmio_size) {
   root_ports.register_b_transport(this, &RootComplex::b_transport);
+  from_iommu.register_b_transport(this, &RootComplex::route);
   stats.counter("pcie.root_complex.requests", &requests_,
                 "upstream requests forwarded to the IOMMU");
 }
@@ -14,6 +23,15 @@ void RootComplex::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time
   ++requests_;
   delay += latency_;
   to_iommu->b_transport(p, delay);
+}
+
+void RootComplex::route(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  const std::uint64_t a = p.get_address();
+  if (a >= mmio_base_ && a - mmio_base_ < mmio_size_) {
+    to_fabric->b_transport(p, delay);
+  } else {
+    to_memory->b_transport(p, delay);
+  }
 }
 
 }  // namespace iommu_sim

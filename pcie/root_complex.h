@@ -1,10 +1,12 @@
-// The root complex: root ports receive upstream requests from their links
-// and the host bridge hands them to the IOMMU. One root port per endpoint in
-// this first topology; switches and ACS arrive with the topology issue.
+// The root complex: root ports receive upstream requests from the fabric and
+// the host bridge hands them to the IOMMU; what the IOMMU lets through the
+// host bridge routes by address, to memory or, inside the MMIO window, back
+// down the fabric to a BAR (peer-to-peer through the root complex).
 #pragma once
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -16,13 +18,19 @@ class RootComplex : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<RootComplex> root_ports;
   tlm_utils::simple_initiator_socket<RootComplex> to_iommu;
+  tlm_utils::simple_target_socket<RootComplex> from_iommu;
+  tlm_utils::simple_initiator_socket<RootComplex> to_memory;
+  tlm_utils::simple_initiator_socket<RootComplex> to_fabric;
 
-  RootComplex(sc_core::sc_module_name name, sc_core::sc_time latency, StatsRegistry& stats);
+  RootComplex(sc_core::sc_module_name name, sc_core::sc_time latency, std::uint64_t mmio_base,
+              std::uint64_t mmio_size, StatsRegistry& stats);
 
  private:
   void b_transport(int port, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void route(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
 
   sc_core::sc_time latency_;
+  std::uint64_t mmio_base_, mmio_size_;
   std::uint64_t requests_ = 0;
 };
 

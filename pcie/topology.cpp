@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "pcie/acs.h"
@@ -62,6 +64,7 @@ struct Item {
   std::uint8_t bus = 0, secondary = 0, subordinate = 0;
   std::uint64_t window_base = 0, window_size = 0;
   std::vector<std::uint64_t> bar_base;  // per function
+  std::optional<Bdf> spoof;
 };
 
 class Builder {
@@ -159,6 +162,17 @@ class Builder {
         fail(it.path + ".bar_size", "must be 0 or a power of two of at least 4 KiB");
       }
       parse_acs(it, ep.acs_capability, ep.acs_control);
+      if (!ep.spoof_requester_id.empty()) {
+        unsigned b = 0, d = 0, f = 0;
+        char tail = 0;
+        if (std::sscanf(ep.spoof_requester_id.c_str(), "%x:%x.%x%c", &b, &d, &f, &tail) != 3 ||
+            b > 255 || d > 31 || f > 7) {
+          fail(it.path + ".spoof_requester_id", "must be a BDF \"bb:dd.f\" (hex)");
+        } else {
+          it.spoof = Bdf{static_cast<std::uint8_t>(b), static_cast<std::uint8_t>(d),
+                         static_cast<std::uint8_t>(f)};
+        }
+      }
       items_.push_back(std::move(it));
       parents_.push_back(ep.parent);
     }
@@ -373,6 +387,7 @@ class Builder {
           if (it.kind == NodeKind::ConventionalPci) {
             n.requester_id = Bdf{items_[it.parent].secondary, 0, 0};
           }
+          n.wire_id = it.spoof.value_or(n.requester_id);
         }
         t.nodes.push_back(std::move(n));
         if (bridge) bridges.emplace_back(i, static_cast<int>(t.nodes.size()) - 1);

@@ -43,10 +43,13 @@ struct TopoNode {
   // Bridges: bus range and memory window (window_size 0: none).
   std::uint8_t secondary = 0, subordinate = 0;
   std::uint64_t window_base = 0, window_size = 0;
-  // Functions: the BAR (size 0: none) and the requester ID of its DMA on
-  // the wire (a conventional device's is its PCIe-to-PCI bridge's alias).
+  // Functions: the BAR (size 0: none); the requester ID its DMA carries as
+  // far as the host knows (a conventional device's is its PCIe-to-PCI
+  // bridge's alias), and the one it really puts on the wire (different
+  // only for a device configured to spoof).
   std::uint64_t bar_base = 0, bar_size = 0;
   Bdf requester_id;
+  Bdf wire_id;
   int group = -1;
 };
 

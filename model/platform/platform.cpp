@@ -19,28 +19,38 @@ Platform::Platform(const PlatformConfig& config)
   tlm_utils::tlm_quantumkeeper::set_global_quantum(ns(config.quantum_ns));
   memory_ = std::make_unique<MemoryController>("memory", config.memory, mode_, stats_);
   iommu_ = std::make_unique<Iommu>("iommu", config.iommu, mode_, config.seed, stats_);
-  root_complex_ = std::make_unique<RootComplex>("root_complex",
-                                                ns(config.pcie.root_complex_latency_ns), stats_);
+  root_complex_ =
+      std::make_unique<RootComplex>("root_complex", ns(config.pcie.root_complex_latency_ns),
+                                    config.pcie.mmio_base, config.pcie.mmio_size, stats_);
   host_bus_ = std::make_unique<HostBus>("host");
+  // validate() built the same topology, so this cannot fail.
+  if (!build_topology(config.pcie, topology_).empty()) {
+    throw std::logic_error("platform built from an unvalidated config");
+  }
+  fabric_ = std::make_unique<PcieFabric>(
+      "fabric", topology_,
+      FabricTiming{ns(config.pcie.link_latency_ns), ns(config.pcie.switch_latency_ns)}, stats_);
 
-  iommu_->dma_out.bind(memory_->socket);
+  iommu_->dma_out.bind(root_complex_->from_iommu);
+  root_complex_->to_memory.bind(memory_->socket);
+  root_complex_->to_fabric.bind(fabric_->from_root_complex);
+  fabric_->to_root_complex.bind(root_complex_->root_ports);
   iommu_->table_mem.bind(memory_->socket);
   root_complex_->to_iommu.bind(iommu_->upstream);
   host_bus_->mem.bind(memory_->socket);
   host_bus_->mmio.bind(iommu_->regs);
 
-  // One Endpoint module per function, at the BDF enumeration gave it.
-  // validate() built the same topology, so this cannot fail.
-  if (!build_topology(config.pcie, topology_).empty()) {
-    throw std::logic_error("platform built from an unvalidated config");
-  }
-  for (const TopoNode& n : topology_.nodes) {
+  // One Endpoint module per function, at the BDF enumeration gave it, its
+  // link into the fabric.
+  for (std::size_t i = 0; i < topology_.nodes.size(); ++i) {
+    const TopoNode& n = topology_.nodes[i];
     if (is_bridge(n.kind)) continue;
     std::string module = n.name;
     std::replace(module.begin(), module.end(), '.', '_');  // '.' separates SystemC names
-    auto ep = std::make_unique<Endpoint>(module.c_str(), n.name, n.bdf, n.requester_id,
+    auto ep = std::make_unique<Endpoint>(module.c_str(), n.name, n.bdf, n.wire_id,
                                          ns(config.pcie.link_latency_ns), stats_);
-    ep->link.bind(root_complex_->root_ports);
+    fabric_->expect_function(static_cast<int>(i));
+    ep->link.bind(fabric_->from_functions);
     endpoints_.emplace(n.name, std::move(ep));
   }
   // Each generator's stream is seeded from the one seed and its index.
@@ -96,7 +106,7 @@ void Platform::set_up_host() {
   // (validate() refused attaching them to different address spaces).
   std::set<std::pair<std::uint16_t, std::uint32_t>> attached;
   for (const auto& a : config_.attach) {
-    const Bdf rid = endpoints_.at(a.device)->requester_id();
+    const Bdf rid = topology_.nodes[topology_.find(a.device)].requester_id;
     if (!attached.emplace(rid.rid(), a.pasid).second) continue;
     check(manager_->attach(rid, a.pasid, ioas_.at(a.ioas)), "attach " + a.device);
   }

@@ -22,6 +22,7 @@
 #include "model/platform/platform_config.h"
 #include "model/stats.h"
 #include "pcie/endpoint.h"
+#include "pcie/fabric.h"
 #include "pcie/root_complex.h"
 #include "pcie/topology.h"
 #include "workloads/dma_generator.h"
@@ -48,6 +49,7 @@ class Platform {
   IoasidManager& manager() { return *manager_; }
   Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
   const Topology& topology() const { return topology_; }
+  PcieFabric& fabric() { return *fabric_; }
   DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
@@ -61,6 +63,7 @@ class Platform {
   Topology topology_;
   StatsRegistry stats_;
   std::unique_ptr<MemoryController> memory_;
+  std::unique_ptr<PcieFabric> fabric_;
   std::unique_ptr<Iommu> iommu_;
   std::unique_ptr<RootComplex> root_complex_;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints_;

@@ -1,5 +1,7 @@
 #include "tests/support/dma_probe.h"
 
+#include <algorithm>
+
 namespace iommu_sim::test {
 
 DmaResult DmaProbe::issue(const DmaRequest& r) {
@@ -10,6 +12,7 @@ DmaResult DmaProbe::issue(const DmaRequest& r) {
   attrs.pasid = r.pasid;
   attrs.privileged = r.privileged;
   attrs.execute = r.execute;
+  attrs.at = r.at;
   tlm::tlm_generic_payload p;
   p.set_extension(&attrs);
   p.set_command(r.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
@@ -32,10 +35,13 @@ DmaResult DmaProbe::issue(const DmaRequest& r) {
 TestBench::TestBench(PlatformConfig config) {
   start_fresh_kernel();
   platform_ = std::make_unique<Platform>(config);
-  for (const auto& ep : config.pcie.endpoints) {
-    auto probe = std::make_unique<DmaProbe>(("probe_" + ep.name).c_str());
-    probe->socket.bind(platform_->endpoint(ep.name).dma_in);
-    probes_.emplace(ep.name, std::move(probe));
+  for (const TopoNode& n : platform_->topology().nodes) {
+    if (is_bridge(n.kind)) continue;
+    std::string module = "probe_" + n.name;
+    std::replace(module.begin(), module.end(), '.', '_');
+    auto probe = std::make_unique<DmaProbe>(module.c_str());
+    probe->socket.bind(platform_->endpoint(n.name).dma_in);
+    probes_.emplace(n.name, std::move(probe));
   }
 }
 

@@ -30,6 +30,7 @@ struct DmaRequest {
   bool privileged = false;
   bool execute = false;
   std::uint8_t fill = 0xab;  // write data
+  AddressType at = AddressType::Untranslated;
 };
 
 class DmaProbe : public sc_core::sc_module {
@@ -40,12 +41,14 @@ class DmaProbe : public sc_core::sc_module {
   DmaResult issue(const DmaRequest& r);
 };
 
-// A platform with no workloads plus one probe per endpoint.
+// A platform with no workloads plus one probe per function.
 class TestBench {
  public:
   explicit TestBench(PlatformConfig config);
   Platform& platform() { return *platform_; }
-  DmaProbe& probe(const std::string& endpoint) { return *probes_.at(endpoint); }
+  // The probe driving function `function` (an endpoint's name, or
+  // <name>.<n> for a function of a multi-function device).
+  DmaProbe& probe(const std::string& function) { return *probes_.at(function); }
   // Runs `script` in a SystemC thread, then the simulation to its end.
   void run(std::function<void()> script);
 

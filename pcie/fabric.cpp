@@ -1,0 +1,194 @@
+#include "pcie/fabric.h"
+
+#include <utility>
+
+#include "pcie/acs.h"
+
+namespace iommu_sim {
+
+using sc_core::sc_time;
+
+PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, FabricTiming timing,
+                       StatsRegistry& stats)
+    : sc_module(name),
+      from_functions("from_functions"),
+      to_root_complex("to_root_complex"),
+      from_root_complex("from_root_complex"),
+      t_(topology),
+      timing_(std::move(timing)),
+      ports_(topology.nodes.size()),
+      bar_accesses_(topology.nodes.size()) {
+  from_functions.register_b_transport(this, &PcieFabric::from_function);
+  from_root_complex.register_b_transport(this, &PcieFabric::from_host);
+  for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
+    const TopoNode& n = t_.nodes[i];
+    if (n.kind == NodeKind::RootPort || n.kind == NodeKind::SwitchDownstream) {
+      const std::string prefix = "pcie.port." + n.name;
+      stats.counter(prefix + ".p2p_direct", &ports_[i].direct,
+                    "peer requests entering here delivered straight to a peer below the switch");
+      stats.counter(prefix + ".p2p_redirected", &ports_[i].redirected,
+                    "peer requests entering here sent upstream by ACS (RR, or EC with RR)");
+      stats.counter(prefix + ".p2p_blocked", &ports_[i].blocked,
+                    "peer requests entering here blocked by ACS egress control");
+      stats.counter(prefix + ".acs_violations", &ports_[i].violations,
+                    "requests entering here rejected by ACS source validation or translation "
+                    "blocking (Completer Abort)");
+    } else if (!is_bridge(n.kind)) {
+      if (n.bar_size != 0) bar_owners_.push_back(static_cast<int>(i));
+      stats.counter("pcie." + n.name + ".bar_accesses", &bar_accesses_[i],
+                    "requests that reached this function's BAR (peer-to-peer)");
+    }
+  }
+  stats.counter("pcie.p2p.via_root_complex", &via_root_complex_,
+                "requests the root complex routed back down to a BAR after the IOMMU");
+}
+
+std::optional<int> PcieFabric::bar_owner(std::uint64_t addr) const {
+  for (int f : bar_owners_) {
+    const TopoNode& n = t_.nodes[f];
+    if (addr >= n.bar_base && addr - n.bar_base < n.bar_size) return f;
+  }
+  return std::nullopt;
+}
+
+bool PcieFabric::below(int a, int port) const {
+  for (int n = t_.nodes[a].bridge; n >= 0; n = t_.nodes[n].bridge) {
+    if (n == port) return true;
+  }
+  return false;
+}
+
+sc_time PcieFabric::down_from(int port, int function) const {
+  sc_time t;
+  for (int n = function; n != port && n >= 0; n = t_.nodes[n].bridge) {
+    const TopoNode& node = t_.nodes[n];
+    const int above = node.bridge;
+    switch (node.kind) {
+      case NodeKind::SwitchDownstream:
+        t += timing_.switch_hop;  // from the upstream port across the switch
+        break;
+      case NodeKind::PciBridge:
+        t += timing_.link + timing_.switch_hop;
+        break;
+      case NodeKind::RcIntegrated:
+        break;  // inside the root complex
+      default:
+        // A device on a link; on a conventional bus there is no link.
+        if (above < 0 || t_.nodes[above].kind != NodeKind::PciBridge) t += timing_.link;
+        break;
+    }
+  }
+  return t;
+}
+
+sc_time PcieFabric::down_from_root(int function) const {
+  int root = function;
+  while (t_.nodes[root].bridge >= 0) root = t_.nodes[root].bridge;
+  return root == function ? sc_time() : down_from(root, function);
+}
+
+void PcieFabric::deliver_to_bar(int function, tlm::tlm_generic_payload& p) {
+  ++bar_accesses_[function];
+  const std::span data(p.get_data_ptr(), p.get_data_length());
+  if (p.is_read()) {
+    bars_.read(p.get_address(), data);
+  } else {
+    bars_.write(p.get_address(), data);
+  }
+  p.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void PcieFabric::reject(tlm::tlm_generic_payload& p, CompletionStatus status) {
+  if (auto* attrs = p.get_extension<PcieAttrs>()) attrs->completion = status;
+  p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+}
+
+void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time& delay) {
+  const int f = binding_to_node_[static_cast<std::size_t>(binding)];
+  const auto* attrs = p.get_extension<PcieAttrs>();
+  const Bdf rid = Bdf::from_rid(attrs->requester_id);
+  const bool translated = attrs->at == AddressType::Translated;
+  const std::optional<int> target = bar_owner(p.get_address());
+  // One-way time spent in the fabric above the function's own link, which
+  // a read's completion spends again on the way back.
+  sc_time path;
+  const auto finish = [&](sc_time extra) {
+    delay += path + extra;
+    if (p.is_read()) delay += path + extra;
+  };
+  int at = t_.nodes[f].bridge;
+  // A conventional PCI bus is shared: a device on it claims a peer's
+  // request itself; otherwise the bridge forwards it onto its link.
+  if (t_.nodes[f].kind == NodeKind::ConventionalPci) {
+    if (target && *target != f && t_.nodes[*target].bridge == at) {
+      finish(sc_time());
+      deliver_to_bar(*target, p);
+      return;
+    }
+    path += timing_.switch_hop + timing_.link;
+    at = t_.nodes[at].bridge;
+  }
+  while (at >= 0) {
+    const TopoNode& port = t_.nodes[at];
+    const bool pcie_port =
+        port.kind == NodeKind::RootPort || port.kind == NodeKind::SwitchDownstream;
+    // PCIe Base spec 6.12.1.1: source validation checks the requester's bus
+    // against the port's bus range; translation blocking refuses
+    // translated requests. Either is an ACS violation (Completer Abort).
+    if (pcie_port && (((port.acs_control & acs::kSv) != 0 &&
+                       (rid.bus < port.secondary || rid.bus > port.subordinate)) ||
+                      ((port.acs_control & acs::kTb) != 0 && translated))) {
+      ++ports_[at].violations;
+      finish(sc_time());
+      reject(p, CompletionStatus::CompleterAbort);
+      return;
+    }
+    if (port.kind != NodeKind::SwitchDownstream) break;  // a root port: up to the root complex
+    const int usp = port.bridge;
+    if (target && !below(*target, at) && below(*target, usp)) {
+      // A peer below another downstream port of this switch.
+      int egress = *target;
+      while (t_.nodes[egress].bridge != usp) egress = t_.nodes[egress].bridge;
+      const bool rr = (port.acs_control & acs::kRr) != 0;
+      const bool egress_blocked = (port.acs_control & acs::kEc) != 0 &&
+                                  ((port.egress_vector >> t_.nodes[egress].bdf.device) & 1) != 0;
+      // Direct Translated P2P lets translated requests pass RR and EC.
+      const bool direct_translated = translated && (port.acs_control & acs::kDt) != 0;
+      if (direct_translated || (!rr && !egress_blocked)) {
+        ++ports_[at].direct;
+        finish(timing_.switch_hop + down_from(egress, *target));
+        deliver_to_bar(*target, p);
+        return;
+      }
+      if (egress_blocked && !rr) {
+        ++ports_[at].blocked;
+        finish(sc_time());
+        reject(p, CompletionStatus::CompleterAbort);
+        return;
+      }
+      ++ports_[at].redirected;
+    }
+    // Up across the switch and the upstream port's link.
+    path += timing_.switch_hop + timing_.link;
+    at = t_.nodes[usp].bridge;
+  }
+  delay += path;
+  to_root_complex->b_transport(p, delay);
+  if (p.is_read()) delay += path;
+}
+
+void PcieFabric::from_host(tlm::tlm_generic_payload& p, sc_time& delay) {
+  const std::optional<int> target = bar_owner(p.get_address());
+  if (!target) {
+    // Inside the MMIO window but claimed by no BAR.
+    reject(p, CompletionStatus::UnsupportedRequest);
+    return;
+  }
+  ++via_root_complex_;
+  const sc_time down = down_from_root(*target);
+  delay += down;
+  if (p.is_read()) delay += down;
+  deliver_to_bar(*target, p);
+}
+
+}  // namespace iommu_sim

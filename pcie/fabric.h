@@ -1,0 +1,76 @@
+// The PCIe fabric below the root complex: links, switches and
+// PCIe-to-PCI bridges, routing memory requests by address as the hardware
+// does (PCIe Base spec 2.2.4.1 address routing, 6.12 ACS). A request that
+// falls in a peer's BAR below the same switch goes straight to it unless the
+// ingress downstream port's ACS redirects it upstream (RR), blocks it
+// (egress control) or rejects its requester ID (source validation); anything
+// else goes up to the root complex and the IOMMU. The root complex sends
+// translated addresses that hit a BAR back down (P2P through the root
+// complex). BARs are device memory, held here in one sparse store.
+#pragma once
+
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <optional>
+#include <systemc>
+#include <tlm>
+#include <vector>
+
+#include "model/sparse_memory.h"
+#include "model/stats.h"
+#include "pcie/topology.h"
+
+namespace iommu_sim {
+
+struct FabricTiming {
+  sc_core::sc_time link;        // one link, one direction
+  sc_core::sc_time switch_hop;  // ingress port to egress port of a switch or bridge
+};
+
+class PcieFabric : public sc_core::sc_module {
+ public:
+  // One binding per function, in the order of bind_function calls.
+  tlm_utils::multi_passthrough_target_socket<PcieFabric, 32, tlm::tlm_base_protocol_types, 0,
+                                             sc_core::SC_ZERO_OR_MORE_BOUND>
+      from_functions;
+  tlm_utils::simple_initiator_socket<PcieFabric> to_root_complex;
+  // Requests the root complex routes down to a BAR (after translation).
+  tlm_utils::simple_target_socket<PcieFabric> from_root_complex;
+
+  PcieFabric(sc_core::sc_module_name name, const Topology& topology, FabricTiming timing,
+             StatsRegistry& stats);
+
+  // The next binding of from_functions carries node `function`'s requests.
+  void expect_function(int function) { binding_to_node_.push_back(function); }
+
+  // The function whose BAR holds `addr`, if any.
+  std::optional<int> bar_owner(std::uint64_t addr) const;
+  const SparseMemory& bar_memory() const { return bars_; }
+
+ private:
+  struct PortCounters {
+    std::uint64_t direct = 0, redirected = 0, blocked = 0, violations = 0;
+  };
+  void from_function(int binding, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void from_host(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // Time to go from the root complex down to `function`'s link (one way).
+  sc_core::sc_time down_from_root(int function) const;
+  // Time from the egress port `port` (a DSP or bridge) down to `function`.
+  sc_core::sc_time down_from(int port, int function) const;
+  // Whether node `a` lies below node `port`.
+  bool below(int a, int port) const;
+  void deliver_to_bar(int function, tlm::tlm_generic_payload& p);
+  void reject(tlm::tlm_generic_payload& p, CompletionStatus status);
+
+  const Topology& t_;
+  FabricTiming timing_;
+  std::vector<int> binding_to_node_;
+  std::vector<int> bar_owners_;  // functions with a BAR
+  SparseMemory bars_;
+  std::vector<PortCounters> ports_;          // by node index
+  std::vector<std::uint64_t> bar_accesses_;  // by node index
+  std::uint64_t via_root_complex_ = 0;
+};
+
+}  // namespace iommu_sim
