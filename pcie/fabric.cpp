@@ -30,6 +30,9 @@ PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, F
                     "peer requests entering here sent upstream by ACS (RR, or EC with RR)");
       stats.counter(prefix + ".p2p_blocked", &ports_[i].blocked,
                     "peer requests entering here blocked by ACS egress control");
+      stats.counter(prefix + ".p2p_completions_redirected", &ports_[i].completions_redirected,
+                    "read completions from a peer below this port sent up to the root complex "
+                    "by ACS completion redirect (CR)");
       stats.counter(prefix + ".acs_violations", &ports_[i].violations,
                     "requests entering here rejected by ACS source validation or translation "
                     "blocking (Completer Abort)");
@@ -156,7 +159,18 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
       const bool direct_translated = translated && (port.acs_control & acs::kDt) != 0;
       if (direct_translated || (!rr && !egress_blocked)) {
         ++ports_[at].direct;
-        finish(timing_.switch_hop + down_from(egress, *target));
+        const sc_time there = path + timing_.switch_hop + down_from(egress, *target);
+        sc_time back = there;
+        // PCIe Base spec 6.12: with P2P Completion Redirect at the port the
+        // completion enters (the completer's downstream port), a read's
+        // completion goes up to the root complex, which returns it down to
+        // the requester (whose own link the endpoint already counts).
+        if (p.is_read() && (t_.nodes[egress].acs_control & acs::kCr) != 0) {
+          ++ports_[egress].completions_redirected;
+          back = down_from_root(*target) + timing_.root_complex + down_from_root(f) - timing_.link;
+        }
+        delay += there;
+        if (p.is_read()) delay += back;
         deliver_to_bar(*target, p);
         return;
       }

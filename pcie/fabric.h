@@ -3,7 +3,9 @@
 // does (PCIe Base spec 2.2.4.1 address routing, 6.12 ACS). A request that
 // falls in a peer's BAR below the same switch goes straight to it unless the
 // ingress downstream port's ACS redirects it upstream (RR), blocks it
-// (egress control) or rejects its requester ID (source validation); anything
+// (egress control) or rejects its requester ID (source validation), and a
+// read's completion comes back through the root complex if the completer's
+// port redirects completions (CR); anything
 // else goes up to the root complex and the IOMMU. The root complex sends
 // translated addresses that hit a BAR back down (P2P through the root
 // complex). BARs are device memory, held here in one sparse store.
@@ -24,8 +26,9 @@
 namespace iommu_sim {
 
 struct FabricTiming {
-  sc_core::sc_time link;        // one link, one direction
-  sc_core::sc_time switch_hop;  // ingress port to egress port of a switch or bridge
+  sc_core::sc_time link;          // one link, one direction
+  sc_core::sc_time switch_hop;    // ingress port to egress port of a switch or bridge
+  sc_core::sc_time root_complex;  // turning a redirected completion around
 };
 
 class PcieFabric : public sc_core::sc_module {
@@ -51,6 +54,7 @@ class PcieFabric : public sc_core::sc_module {
  private:
   struct PortCounters {
     std::uint64_t direct = 0, redirected = 0, blocked = 0, violations = 0;
+    std::uint64_t completions_redirected = 0;
   };
   void from_function(int binding, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void from_host(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);

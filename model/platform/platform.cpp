@@ -29,7 +29,9 @@ Platform::Platform(const PlatformConfig& config)
   }
   fabric_ = std::make_unique<PcieFabric>(
       "fabric", topology_,
-      FabricTiming{ns(config.pcie.link_latency_ns), ns(config.pcie.switch_latency_ns)}, stats_);
+      FabricTiming{ns(config.pcie.link_latency_ns), ns(config.pcie.switch_latency_ns),
+                   ns(config.pcie.root_complex_latency_ns)},
+      stats_);
 
   iommu_->dma_out.bind(root_complex_->from_iommu);
   root_complex_->to_memory.bind(memory_->socket);

@@ -66,6 +66,23 @@ TEST(Fabric, WithoutAcsAPeerRequestGoesStraightToThePeerOnTheShortPath) {
   EXPECT_EQ(s.counter_value("pcie.nic.bar_accesses"), 2u);
 }
 
+TEST(Fabric, CompletionRedirectSendsAPeerReadsCompletionThroughTheRootComplex) {
+  // RR off, CR on: the request goes straight to nic, its completion up from
+  // d1 to the root complex and back down to gpu.
+  TestBench tb(switch_config(kIso, "sv,cr,uf"));
+  auto& p = tb.platform();
+  DmaResult r;
+  tb.run([&] { r = tb.probe("gpu").issue({.address = bar_of(p, "nic")}); });
+  ASSERT_TRUE(r.ok);
+  const sc_time link(100, SC_NS), hop(110, SC_NS), rc(20, SC_NS);
+  // Up: gpu's link, the switch, nic's link. Back: nic's link, the switch,
+  // the switch's upstream link, the root complex, then down the upstream
+  // link, the switch and gpu's link.
+  EXPECT_EQ(r.latency, (link + hop + link) + (link + hop + link + rc + link + hop + link));
+  EXPECT_EQ(p.stats().counter_value("pcie.port.d1.p2p_completions_redirected"), 1u);
+  EXPECT_EQ(p.stats().counter_value("iommu.requests"), 0u);
+}
+
 TEST(Fabric, RequestRedirectSendsPeerRequestsToTheIommuWhichFaultsThem) {
   TestBench tb(switch_config(kIso, kIso));
   auto& p = tb.platform();
