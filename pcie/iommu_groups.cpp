@@ -56,9 +56,11 @@ BusIsolation bus_isolation(const Topology& t, int bridge) {
       }
       return BusIsolation::PcieIsolated;
     case NodeKind::PciBridge:
-      // The bridge has no BAR of its own in this model, so its own requester
-      // ID is apart from the bus (Linux: PCI_BUS_NON_ISOLATED).
-      return BusIsolation::PciBusNonIsolated;
+      // Conventional PCI isolates nothing. A bridge with MMIO can be reached
+      // from the bus, so it shares the bus's group; without, its own
+      // requester ID keeps it apart (Linux: PCI_BRIDGE_NON_ISOLATED /
+      // PCI_BUS_NON_ISOLATED, pci_has_mmio).
+      return b.bar_size != 0 ? BusIsolation::PciBridgeNonIsolated : BusIsolation::PciBusNonIsolated;
     default:
       return BusIsolation::PciBridgeNonIsolated;
   }

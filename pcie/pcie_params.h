@@ -31,6 +31,7 @@ struct PortParams {
   std::string acs_capability;
   std::string acs_control;
   std::uint32_t egress_vector = 0;
+  std::uint64_t bar_size = 0;
 
   template <class V>
   void visit(V& v) {
@@ -58,6 +59,12 @@ struct PortParams {
        "to the downstream port with device number i of the same switch (needs ec enabled).",
        0, 4294967295.0},
       "which peer requests are blocked");
+    v(bar_size,
+      {"bar_size", "bytes", "0: PCIe-to-PCI bridges usually have no registers in memory space",
+       "A pci_bridge's own memory BAR (a power of two of at least 4 KiB). A bridge with MMIO "
+       "is not isolated from the conventional bus behind it, so it joins that bus's group "
+       "(Linux pci_bus_isolated: PCI_BRIDGE_NON_ISOLATED)."},
+      "the IOMMU groups");
   }
 };
 

@@ -135,6 +135,13 @@ class Builder {
       claim_name(it.name, it.path + ".name");
       parse_acs(it, port.acs_capability, port.acs_control);
       it.egress_vector = port.egress_vector;
+      it.bar_size = port.bar_size;
+      if (port.bar_size != 0 && it.kind != NodeKind::PciBridge) {
+        fail(it.path + ".bar_size", "only a pci_bridge has a BAR of its own here");
+      } else if (port.bar_size != 0 &&
+                 (!std::has_single_bit(port.bar_size) || port.bar_size < 4096)) {
+        fail(it.path + ".bar_size", "must be 0 or a power of two of at least 4 KiB");
+      }
       if (it.egress_vector != 0 && (it.acs_control & acs::kEc) == 0) {
         fail(it.path + ".egress_vector", "is set but egress control (ec) is not enabled");
       }
@@ -325,6 +332,18 @@ class Builder {
     Item& it = items_[i];
     const std::uint64_t limit = p_.mmio_base + p_.mmio_size;
     if (is_bridge(it.kind)) {
+      // The bridge's own BAR sits on its primary bus, outside its window.
+      if (it.bar_size != 0) {
+        const std::uint64_t bar = align_up(cursor, it.bar_size);
+        if (bar + it.bar_size > limit) {
+          if (errors_.empty()) {
+            fail(it.path + ".bar_size", it.name + "'s BAR does not fit in the MMIO window");
+          }
+          return;
+        }
+        it.bar_base.push_back(bar);
+        cursor = bar + it.bar_size;
+      }
       const std::uint64_t base = align_up(cursor, kWindowAlign);
       std::uint64_t c = base;
       for (int child : it.children) place(child, c);
@@ -378,6 +397,10 @@ class Builder {
         n.subordinate = it.subordinate;
         n.window_base = it.window_base;
         n.window_size = it.window_size;
+        if (bridge && it.bar_size != 0) {
+          n.bar_size = it.bar_size;
+          n.bar_base = it.bar_base.front();
+        }
         if (!bridge) {
           n.bar_size = it.bar_size;
           n.bar_base = it.bar_base[f];

@@ -29,6 +29,7 @@ std::string describe(const TopoNode& n) {
     if (n.window_size != 0) {
       os << " window " << hex(n.window_base) << "-" << hex(n.window_base + n.window_size - 1);
     }
+    if (n.bar_size != 0) os << " BAR " << hex(n.bar_base) << "+" << hex(n.bar_size);
   } else {
     if (n.bar_size != 0) os << " BAR " << hex(n.bar_base) << "+" << hex(n.bar_size);
     if (!(n.requester_id == n.bdf)) os << " RID " << n.requester_id.to_string();

@@ -152,6 +152,27 @@ TEST(Groups, ConventionalDevicesBehindABridgeShareTheBridgesAliasAndAGroup) {
   EXPECT_EQ(b.requester_id.to_string(), "02:00.0");
 }
 
+TEST(Groups, ABridgeWithMmioJoinsTheGroupOfTheDevicesBehindIt) {
+  // A bridge with a BAR can be reached from its conventional bus
+  // (PCI_BRIDGE_NON_ISOLATED): bus and bridge are one group.
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("br", "pci_bridge", "rp0")};
+  p.ports[1].bar_size = 4096;
+  p.endpoints = {{.name = "a", .kind = "pci", .parent = "br"},
+                 {.name = "b", .kind = "pci", .parent = "br"}};
+  const Topology t = build(p);
+  EXPECT_EQ(groups(t), (Groups{{"a", "b", "br"}, {"rp0"}}));
+  // Its BAR sits on the root port's bus, before the bridge's window.
+  EXPECT_EQ(t.nodes.at(t.find("br")).bar_base, 0xC0000000u);
+  EXPECT_EQ(t.nodes.at(t.find("br")).window_base, 0xC0100000u);
+  PcieParams wrong = p;
+  wrong.ports[0].bar_size = 4096;
+  Topology out;
+  const auto errors = build_topology(wrong, out);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "pcie.ports[0].bar_size");
+}
+
 TEST(Groups, EverythingBelowANonIsolatedBusJoinsItsGroup) {
   // A second switch below a DSP of an ACS-less switch: its ports and
   // devices, fully ACS-enabled, still join (pci_hierarchy_group).
