@@ -278,6 +278,13 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
   return Status::success();
 }
 
+Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId ioas) {
+  if (Status s = driver_.clear_pasid_entry(bdf, pasid); !s.ok()) return s;
+  auto& attached = spaces_.at(ioas)->attached;
+  std::erase(attached, std::pair(bdf, pasid));
+  return Status::success();
+}
+
 std::optional<std::uint64_t> IoasidManager::physical(IoasId ioas, std::uint64_t iova) {
   AddressSpace* as = find(ioas);
   if (as == nullptr) return std::nullopt;

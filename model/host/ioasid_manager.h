@@ -1,6 +1,8 @@
-// The host's ioasid manager, first cut: I/O address spaces (IOAS) with
-// map/unmap of 4 KiB-granular ranges, one page table and domain ID per IOAS,
-// and attachment of (device, PASID) to an IOAS. An IOAS's table is
+// The host's ioasid manager: contexts that bind devices (claiming their
+// IOMMU groups) and attach them to I/O address spaces (IOAS); IOAS with
+// map/unmap of 4 KiB-granular ranges, one page table and domain ID each.
+// A device is in the blocking domain (no PASID entry: its DMA faults) until
+// attached and again after detach. An IOAS's table is
 // first-level, second-level, or a guest's first-level table nested on a
 // second-level IOAS that holds the guest's memory. Unmap is strict: it
 // returns only after the IOTLB can no longer hold the old translation.
@@ -12,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "model/host/iommu_driver.h"
@@ -36,6 +40,16 @@ struct IoasOptions {
   IoasId parent = 0;
 };
 
+// A PCI function as host software knows it after enumeration: its name,
+// the requester ID its DMA reaches the IOMMU with, and its IOMMU group.
+struct HostDevice {
+  std::string name;
+  Bdf requester_id;
+  int group = 0;
+};
+
+using ContextId = std::uint32_t;
+
 struct IoasCreated {
   Status status;
   IoasId id = 0;
@@ -59,8 +73,27 @@ class IoasidManager {
   // ENOENT: nothing mapped there, or the range cuts a mapping.
   Status unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                std::uint64_t* unmapped = nullptr);
-  // Attaches (bdf, pasid) to the IOAS's page table.
-  Status attach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
+  // The devices enumeration found; set once, before any bind.
+  void set_devices(std::vector<HostDevice> devices) { devices_ = std::move(devices); }
+
+  // A context is what an open /dev/iommu file is to iommufd: the owner of
+  // device bindings and their attachments.
+  ContextId open_context();
+  // Detaches everything the context attached (each back to blocking) and
+  // releases its devices and their groups. ENOENT: no such context.
+  Status close_context(ContextId ctx);
+  // Binds `device` to the context under `label`, claiming DMA ownership of
+  // its IOMMU group. ENOENT: no such context or device; EEXIST: label in
+  // use; EBUSY: the device is bound, or its group is owned by another
+  // context (named).
+  Status bind(ContextId ctx, const std::string& device, const std::string& label);
+  // Attaches the device bound as `label`, PASID `pasid`, to `ioas`. EPERM
+  // unless every device of its group is bound to this context (the message
+  // names the others); EBUSY: that (device, PASID) is attached already.
+  Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
+  // Returns (device, PASID) to the blocking domain: when this returns, no
+  // DMA of it reaches memory. ENOENT: not attached.
+  Status detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid);
 
   // The host-physical address an IOVA maps to, read from the page tables
   // in memory (both levels when nested).
@@ -88,7 +121,17 @@ class IoasidManager {
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<IoasId> children;  // nested IOAS on this one
   };
+  struct Context {
+    std::map<std::string, int> bound;  // label -> device index
+    // (requester ID, PASID) -> IOAS and the devices using it (functions
+    // behind one bridge share a requester ID, so an attachment).
+    std::map<std::pair<std::uint16_t, std::uint32_t>, std::pair<IoasId, std::set<int>>> attached;
+  };
   AddressSpace* find(IoasId id);
+  Context* find_context(ContextId id);
+  // Points (bdf, pasid) at the IOAS's page table.
+  Status attach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
+  Status detach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
   Status check_options(const IoasOptions& o) const;
   std::uint64_t iova_limit(const AddressSpace& as) const;
   Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length);
@@ -98,6 +141,10 @@ class IoasidManager {
   FrameAllocator& tables_;
   FrameAllocator& data_;
   std::map<IoasId, std::unique_ptr<AddressSpace>> spaces_;
+  std::vector<HostDevice> devices_;
+  std::map<ContextId, Context> contexts_;
+  std::map<int, ContextId> group_owner_;
+  ContextId next_context_ = 1;
   IoasId next_id_ = 1;
   std::uint16_t next_did_ = 1;
 };

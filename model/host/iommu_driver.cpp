@@ -104,7 +104,8 @@ Status IommuDriver::set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSet
   const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
   std::array<std::uint64_t, 8> raw{};
   for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8ull * i);
-  const bool was_present = vtd::PasidEntry::decode(raw).present;
+  const auto old_entry = vtd::PasidEntry::decode(raw);
+  const bool was_present = old_entry.present;
   vtd::PasidEntry pe{};
   pe.present = true;
   pe.pgtt = static_cast<std::uint8_t>(setup.pgtt);
@@ -114,26 +115,51 @@ Status IommuDriver::set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSet
   pe.slptptr = setup.sl_root;
   pe.aw = static_cast<std::uint8_t>(setup.sl_levels - 2);  // 3-level: 1, 4: 2, 5: 3
   pe.sre = setup.supervisor_requests;
-  const std::uint16_t did = setup.did;
   raw = pe.encode();
   // Linux writes the upper qwords before the one holding P (pasid.c
   // pasid_set_present after the rest), so the IOMMU never sees half an entry.
   for (unsigned i = 1; i < 8; ++i) bus_.write64(at + 8ull * i, raw[i]);
   bus_.write64(at, raw[0]);
-  if (was_present) {
-    // A present entry may be cached: PASID-cache then PASID-based IOTLB
-    // invalidation, as Linux's pasid.c does after changing one.
-    vtd::PasidCacheInvDesc pc{};
-    pc.granularity = vtd::PasidCacheGranularity::Pasid;
-    pc.did = did;
-    pc.pasid = pasid;
-    vtd::PasidIotlbInvDesc tlb{};
-    tlb.granularity = vtd::PasidIotlbGranularity::Pasid;
-    tlb.did = did;
-    tlb.pasid = pasid;
-    const std::array<std::array<std::uint64_t, 2>, 2> descs{pc.encode(), tlb.encode()};
-    return submit_and_wait(descs);
+  // A present entry may be cached, tagged with the domain it had: flush
+  // that one (the new DID tags nothing yet).
+  if (was_present) return flush_pasid(old_entry.did, pasid);
+  return Status::success();
+}
+
+Status IommuDriver::flush_pasid(std::uint16_t did, std::uint32_t pasid) {
+  // PASID-cache then PASID-based IOTLB invalidation and a wait, the order
+  // Linux's pasid.c uses after changing or clearing an entry.
+  vtd::PasidCacheInvDesc pc{};
+  pc.granularity = vtd::PasidCacheGranularity::Pasid;
+  pc.did = did;
+  pc.pasid = pasid;
+  vtd::PasidIotlbInvDesc tlb{};
+  tlb.granularity = vtd::PasidIotlbGranularity::Pasid;
+  tlb.did = did;
+  tlb.pasid = pasid;
+  const std::array<std::array<std::uint64_t, 2>, 2> descs{pc.encode(), tlb.encode()};
+  return submit_and_wait(descs);
+}
+
+Status IommuDriver::clear_pasid_entry(Bdf bdf, std::uint32_t pasid) {
+  if (pasid >= (64ull << (params_.pasid_dir_size_bits + 7))) {
+    return Status::error(EINVAL, "PASID " + std::to_string(pasid) + " is beyond the directory");
   }
+  const std::uint64_t table = pasid_table(pasid_directory(bdf), pasid);
+  const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
+  std::array<std::uint64_t, 8> raw{};
+  for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8ull * i);
+  const auto entry = vtd::PasidEntry::decode(raw);
+  if (!entry.present) {
+    return Status::error(ENOENT, "device " + bdf.to_string() + " PASID " + std::to_string(pasid) +
+                                     " has no PASID entry");
+  }
+  // Linux intel_pasid_tear_down_entry: clear P first, flush what the IOMMU
+  // may hold, then clear the rest. From the moment P is clear the device's
+  // DMA with this PASID is blocked.
+  bus_.write64(at, raw[0] & ~1ull);
+  if (Status s = flush_pasid(entry.did, pasid); !s.ok()) return s;
+  for (unsigned i = 0; i < 8; ++i) bus_.write64(at + 8ull * i, 0);
   return Status::success();
 }
 

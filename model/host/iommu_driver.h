@@ -45,6 +45,11 @@ class IommuDriver {
   // was present is flushed from the PASID cache and IOTLB afterwards.
   Status set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSetup& setup);
 
+  // Returns (bdf, pasid) to blocking: clears the PASID entry's P bit,
+  // flushes the PASID cache and IOTLB of its domain and waits, then clears
+  // the entry. ENOENT if there was none.
+  Status clear_pasid_entry(Bdf bdf, std::uint32_t pasid);
+
   // Invalidates [iova, iova+length) of `did` then waits for it; returns once
   // the wait's status write landed. First-level and nested translations use
   // a PASID-based IOTLB invalidation for `pasid`; second-level-only ones an
@@ -71,6 +76,7 @@ class IommuDriver {
   std::uint64_t pasid_directory(Bdf bdf);
   std::uint64_t pasid_table(std::uint64_t dir, std::uint32_t pasid);
   void post(const std::array<std::uint64_t, 2>& d);
+  Status flush_pasid(std::uint16_t did, std::uint32_t pasid);
 
   HostBus& bus_;
   FrameAllocator& tables_;

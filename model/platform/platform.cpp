@@ -102,15 +102,26 @@ void Platform::set_up_host() {
       check(manager_->map(id, m.iova, m.size, m.writable), "map in " + as.name);
     }
   }
-  // The IOMMU sees the requester ID on the wire: functions that share one
-  // (conventional devices behind one bridge) share its context entry, so
-  // the first attachment of that (requester ID, PASID) serves them all
-  // (validate() refused attaching them to different address spaces).
-  std::set<std::pair<std::uint16_t, std::uint32_t>> attached;
+  // The config's attachments go through one context, as a VMM would use
+  // iommufd: bind every device of the group (labelled by its name), then
+  // attach. Functions behind one bridge share a requester ID and so an
+  // attachment (validate() refused sending them to different IOASes).
+  std::vector<HostDevice> devices;
+  for (const TopoNode& n : topology_.nodes) {
+    if (!is_bridge(n.kind)) devices.push_back({n.name, n.requester_id, n.group});
+  }
+  manager_->set_devices(devices);
+  if (config_.attach.empty()) return;
+  const ContextId ctx = manager_->open_context();
+  std::set<std::string> bound;
   for (const auto& a : config_.attach) {
-    const Bdf rid = topology_.nodes[topology_.find(a.device)].requester_id;
-    if (!attached.emplace(rid.rid(), a.pasid).second) continue;
-    check(manager_->attach(rid, a.pasid, ioas_.at(a.ioas)), "attach " + a.device);
+    const int group = topology_.nodes[topology_.find(a.device)].group;
+    for (const HostDevice& d : devices) {
+      if (d.group == group && bound.insert(d.name).second) {
+        check(manager_->bind(ctx, d.name, d.name), "bind " + d.name);
+      }
+    }
+    check(manager_->attach_device(ctx, a.device, a.pasid, ioas_.at(a.ioas)), "attach " + a.device);
   }
 }
 

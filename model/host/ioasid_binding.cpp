@@ -1,0 +1,129 @@
+// Contexts, device binding and attachment: the ownership rules of the
+// /dev/ioasid proposal that iommufd implements (a group's DMA is owned by
+// one context; a device is attached only when its whole group is bound).
+#include "model/host/ioasid_manager.h"
+
+namespace iommu_sim {
+
+IoasidManager::Context* IoasidManager::find_context(ContextId id) {
+  auto it = contexts_.find(id);
+  return it == contexts_.end() ? nullptr : &it->second;
+}
+
+ContextId IoasidManager::open_context() {
+  const ContextId id = next_context_++;
+  contexts_.emplace(id, Context{});
+  return id;
+}
+
+Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::string& label) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  int index = -1;
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    if (devices_[i].name == device) index = static_cast<int>(i);
+  }
+  if (index < 0) return Status::error(ENOENT, "no device named \"" + device + "\"");
+  if (label.empty()) return Status::error(EINVAL, "a binding needs a label");
+  if (c->bound.contains(label)) {
+    return Status::error(EEXIST, "label \"" + label + "\" is bound in this context already");
+  }
+  for (const auto& [id, other] : contexts_) {
+    for (const auto& [l, d] : other.bound) {
+      if (d == index) {
+        std::string why = device;
+        why += " is bound already (context ";
+        why += std::to_string(id);
+        why += ", label \"";
+        why += l;
+        why += "\")";
+        return Status::error(EBUSY, why);
+      }
+    }
+  }
+  const int group = devices_[index].group;
+  if (auto owner = group_owner_.find(group); owner != group_owner_.end() && owner->second != ctx) {
+    return Status::error(EBUSY, device + "'s IOMMU group " + std::to_string(group) +
+                                    " is owned by context " + std::to_string(owner->second));
+  }
+  group_owner_[group] = ctx;
+  c->bound.emplace(label, index);
+  return Status::success();
+}
+
+Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
+                                    IoasId ioas) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  const auto b = c->bound.find(label);
+  if (b == c->bound.end()) return Status::error(ENOENT, "no device bound as \"" + label + "\"");
+  if (find(ioas) == nullptr)
+    return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  const HostDevice& dev = devices_[b->second];
+  // The group is the unit of isolation: its devices can reach each other
+  // without the IOMMU, so none may be outside this context.
+  std::string unbound;
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    if (devices_[i].group != dev.group) continue;
+    bool here = false;
+    for (const auto& [l, d] : c->bound) here = here || d == static_cast<int>(i);
+    if (!here) unbound += (unbound.empty() ? "" : ", ") + devices_[i].name;
+  }
+  if (!unbound.empty()) {
+    return Status::error(EPERM, dev.name + "'s IOMMU group " + std::to_string(dev.group) +
+                                    " is not wholly bound to this context: " + unbound);
+  }
+  const auto key = std::pair(dev.requester_id.rid(), pasid);
+  if (auto a = c->attached.find(key); a != c->attached.end()) {
+    if (a->second.second.contains(b->second)) {
+      return Status::error(EBUSY, label + " PASID " + std::to_string(pasid) + " is attached");
+    }
+    // Another device with the same requester ID (a bridge alias) is
+    // attached there: the IOMMU cannot tell them apart.
+    if (a->second.first != ioas) {
+      return Status::error(EBUSY, label + " shares requester ID " + dev.requester_id.to_string() +
+                                      " with a device attached to IOAS " +
+                                      std::to_string(a->second.first));
+    }
+    a->second.second.insert(b->second);
+    return Status::success();
+  }
+  if (Status s = attach(dev.requester_id, pasid, ioas); !s.ok()) return s;
+  c->attached.emplace(key, std::pair(ioas, std::set<int>{b->second}));
+  return Status::success();
+}
+
+Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  const auto b = c->bound.find(label);
+  if (b == c->bound.end()) return Status::error(ENOENT, "no device bound as \"" + label + "\"");
+  const HostDevice& dev = devices_[b->second];
+  const auto key = std::pair(dev.requester_id.rid(), pasid);
+  auto a = c->attached.find(key);
+  if (a == c->attached.end() || !a->second.second.contains(b->second)) {
+    return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
+  }
+  if (a->second.second.size() == 1) {
+    if (Status s = detach(dev.requester_id, pasid, a->second.first); !s.ok()) return s;
+    c->attached.erase(a);
+  } else {
+    a->second.second.erase(b->second);
+  }
+  return Status::success();
+}
+
+Status IoasidManager::close_context(ContextId ctx) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  for (const auto& [key, target] : c->attached) {
+    if (Status s = detach(Bdf::from_rid(key.first), key.second, target.first); !s.ok()) return s;
+  }
+  for (auto it = group_owner_.begin(); it != group_owner_.end();) {
+    it = it->second == ctx ? group_owner_.erase(it) : std::next(it);
+  }
+  contexts_.erase(ctx);
+  return Status::success();
+}
+
+}  // namespace iommu_sim

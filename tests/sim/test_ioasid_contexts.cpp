@@ -1,0 +1,125 @@
+// The ownership rules of the ioasid manager: a context binds devices and so
+// claims their IOMMU groups; a device is attached only when its whole group
+// is bound to the same context; detach and close return devices to the
+// blocking domain, whose DMA never reaches memory; a failed call changes
+// nothing.
+#include <gtest/gtest.h>
+
+#include "tests/support/dma_probe.h"
+
+namespace iommu_sim::test {
+namespace {
+
+// nic: 2 functions without ACS (one group); ssd alone in its group.
+PlatformConfig contexts_config() {
+  PlatformConfig c = default_config_without_workloads();
+  c.pcie.ports = {{.name = "rp0", .acs_capability = "sv,rr,cr,uf", .acs_control = "sv,rr,cr,uf"}};
+  c.pcie.endpoints = {{.name = "nic", .parent = "rp0", .functions = 2}, {.name = "ssd"}};
+  c.attach.clear();
+  return c;
+}
+
+struct Dma {
+  bool ok;
+  std::uint64_t memory_reads;  // data reads that reached memory
+};
+
+Dma read_from(TestBench& tb, const std::string& function) {
+  auto& s = tb.platform().stats();
+  const auto before = s.counter_value("memory.reads") - s.counter_value("iommu.walk.memory_reads");
+  const DmaResult r = tb.probe(function).issue({.address = 0x100040});
+  const auto after = s.counter_value("memory.reads") - s.counter_value("iommu.walk.memory_reads");
+  return {r.ok, after - before};
+}
+
+TEST(IoasidContexts, AttachBeforeTheWholeGroupIsBoundFailsAndNamesTheOthers) {
+  TestBench tb(contexts_config());
+  auto& m = tb.platform().manager();
+  Status bind, early, late;
+  Dma blocked{}, allowed{};
+  tb.run([&] {
+    const IoasId as0 = tb.platform().ioas("as0");
+    const ContextId ctx = m.open_context();
+    bind = m.bind(ctx, "nic.0", "vf0");
+    early = m.attach_device(ctx, "vf0", 1, as0);
+    blocked = read_from(tb, "nic.0");  // still in the blocking domain
+    ASSERT_TRUE(m.bind(ctx, "nic.1", "vf1").ok());
+    late = m.attach_device(ctx, "vf0", 1, as0);
+    allowed = read_from(tb, "nic.0");
+  });
+  ASSERT_TRUE(bind.ok()) << bind.message;
+  EXPECT_EQ(early.code, EPERM);
+  EXPECT_NE(early.message.find("not wholly bound to this context: nic.1"), std::string::npos)
+      << early.message;
+  EXPECT_FALSE(blocked.ok);
+  EXPECT_EQ(blocked.memory_reads, 0u);
+  ASSERT_TRUE(late.ok()) << late.message;
+  EXPECT_TRUE(allowed.ok);
+  EXPECT_EQ(allowed.memory_reads, 1u);
+}
+
+TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
+  TestBench tb(contexts_config());
+  auto& m = tb.platform().manager();
+  Status other, again, dup_label, unknown_dev, unknown_ctx, after_close;
+  tb.run([&] {
+    const ContextId a = m.open_context();
+    const ContextId b = m.open_context();
+    ASSERT_TRUE(m.bind(a, "nic.0", "n0").ok());
+    other = m.bind(b, "nic.1", "n1");
+    again = m.bind(a, "nic.0", "n0bis");
+    dup_label = m.bind(a, "ssd", "n0");
+    unknown_dev = m.bind(a, "gpu", "g");
+    unknown_ctx = m.bind(99, "ssd", "s");
+    // Nothing changed: a still owns the group, b can bind the free ssd.
+    ASSERT_TRUE(m.bind(b, "ssd", "s").ok());
+    ASSERT_TRUE(m.close_context(a).ok());
+    after_close = m.bind(b, "nic.1", "n1");
+  });
+  EXPECT_EQ(other.code, EBUSY);
+  EXPECT_NE(other.message.find("owned by context 1"), std::string::npos) << other.message;
+  EXPECT_EQ(again.code, EBUSY);
+  EXPECT_EQ(dup_label.code, EEXIST);
+  EXPECT_EQ(unknown_dev.code, ENOENT);
+  EXPECT_EQ(unknown_ctx.code, ENOENT);
+  EXPECT_TRUE(after_close.ok()) << after_close.message;
+}
+
+TEST(IoasidContexts, DetachAndCloseReturnDevicesToTheBlockingDomain) {
+  TestBench tb(contexts_config());
+  auto& m = tb.platform().manager();
+  Dma attached{}, detached{}, reattached{}, closed{};
+  Status detach, detach_again, close;
+  std::uint64_t waits_before = 0, waits_after = 0;
+  tb.run([&] {
+    const IoasId as0 = tb.platform().ioas("as0");
+    const ContextId ctx = m.open_context();
+    ASSERT_TRUE(m.bind(ctx, "ssd", "disk").ok());
+    ASSERT_TRUE(m.attach_device(ctx, "disk", 1, as0).ok());
+    attached = read_from(tb, "ssd");
+    waits_before = tb.platform().driver().waits_completed();
+    detach = m.detach_device(ctx, "disk", 1);
+    waits_after = tb.platform().driver().waits_completed();
+    detached = read_from(tb, "ssd");
+    detach_again = m.detach_device(ctx, "disk", 1);
+    ASSERT_TRUE(m.attach_device(ctx, "disk", 1, as0).ok());
+    reattached = read_from(tb, "ssd");
+    close = m.close_context(ctx);
+    closed = read_from(tb, "ssd");
+  });
+  EXPECT_TRUE(attached.ok);
+  ASSERT_TRUE(detach.ok()) << detach.message;
+  // The detach returned only after its invalidation wait completed, and
+  // the translation cached by the first DMA was gone with it.
+  EXPECT_EQ(waits_after, waits_before + 1);
+  EXPECT_FALSE(detached.ok);
+  EXPECT_EQ(detached.memory_reads, 0u);
+  EXPECT_EQ(detach_again.code, ENOENT);
+  EXPECT_TRUE(reattached.ok);
+  ASSERT_TRUE(close.ok()) << close.message;
+  EXPECT_FALSE(closed.ok);
+  EXPECT_EQ(closed.memory_reads, 0u);
+}
+
+}  // namespace
+}  // namespace iommu_sim::test
