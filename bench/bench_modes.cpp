@@ -31,7 +31,7 @@ struct PageCase {
 };
 constexpr std::array<PageCase, 3> kPages{{{"4KiB", 4096, 16ull << 20, 64ull << 20},
                                           {"2MiB", 2ull << 20, 64ull << 20, 256ull << 20},
-                                          {"1GiB", 1ull << 30, 1ull << 30, 4ull << 30}}};
+                                          {"1GiB", 1ull << 30, 1ull << 30, 3ull << 30}}};
 constexpr std::array<const char*, 3> kTranslations{"first_level", "second_level", "nested"};
 constexpr std::uint64_t kIova = 1ull << 30;
 

@@ -3,6 +3,8 @@
 // one context; a device is attached only when its whole group is bound).
 #include "model/host/ioasid_manager.h"
 
+#include "iommu/formats/vtd_registers.h"
+
 namespace iommu_sim {
 
 IoasidManager::Context* IoasidManager::find_context(ContextId id) {
@@ -124,6 +126,54 @@ Status IoasidManager::close_context(ContextId ctx) {
   }
   contexts_.erase(ctx);
   return Status::success();
+}
+
+Status IoasidManager::replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
+                                     IoasId ioas) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  const auto b = c->bound.find(label);
+  if (b == c->bound.end()) return Status::error(ENOENT, "no device bound as \"" + label + "\"");
+  if (find(ioas) == nullptr)
+    return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  const HostDevice& dev = devices_[b->second];
+  auto a = c->attached.find(std::pair(dev.requester_id.rid(), pasid));
+  if (a == c->attached.end() || !a->second.second.contains(b->second)) {
+    return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
+  }
+  const IoasId old = a->second.first;
+  if (old == ioas) return Status::success();
+  // attach() rewrites the present PASID entry in place (the IOMMU reads
+  // the whole entry in one access, so it sees old or new) and then flushes
+  // the old domain's cached translations.
+  auto& old_list = spaces_.at(old)->attached;
+  std::erase(old_list, std::pair(dev.requester_id, pasid));
+  if (Status s = attach(dev.requester_id, pasid, ioas); !s.ok()) {
+    old_list.emplace_back(dev.requester_id, pasid);
+    return s;
+  }
+  a->second.first = ioas;
+  return Status::success();
+}
+
+IoasidManager::Capabilities IoasidManager::capabilities(ContextId ctx, const std::string& label) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return {Status::error(ENOENT, "no context " + std::to_string(ctx))};
+  if (!c->bound.contains(label)) {
+    return {Status::error(ENOENT, "no device bound as \"" + label + "\"")};
+  }
+  const auto cap = iommu::vtd::CapRegister::decode(driver_.cap());
+  const auto ecap = iommu::vtd::EcapRegister::decode(driver_.ecap());
+  Capabilities out;
+  // First-level pages: 4 KiB and 2 MiB always, 1 GiB with CAP.FL1GP.
+  out.page_sizes = (1ull << 12) | (1ull << 21) | (cap.fl1gp ? 1ull << 30 : 0);
+  out.address_width = cap.mgaw + 1u;
+  out.pasid_bits = ecap.pasid ? ecap.pss + 1u : 0u;
+  out.first_level_5_level = cap.fl5lp;
+  out.second_level = ecap.slts;
+  out.nesting = ecap.nest;
+  out.ats = ecap.dt;
+  return out;
 }
 
 }  // namespace iommu_sim

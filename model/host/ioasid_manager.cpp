@@ -1,5 +1,6 @@
 #include "model/host/ioasid_manager.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -11,6 +12,8 @@ namespace vtd = iommu::vtd;
 
 namespace {
 constexpr std::uint64_t kPage = 4096;
+// VT-d spec 5.1.4: requests to 0xFEEx_xxxx are interrupt requests.
+constexpr std::uint64_t kMsiWindow = 0xFEE00000, kMsiWindowSize = 0x100000;
 std::string hex(std::uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
@@ -106,6 +109,7 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
                             : PageTableFormat::FirstLevel;
     as->table = std::make_unique<PageTable>(bus_, tables_, format, options.levels);
   }
+  as->reserved.emplace(kMsiWindow, kMsiWindow + kMsiWindowSize);
   as->did = next_did_++;
   const IoasId id = next_id_++;
   spaces_.emplace(id, std::move(as));
@@ -143,6 +147,13 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
     auto prev = std::prev(next);
     if (prev->first + prev->second.length > iova) {
       return Status::error(EEXIST, "range overlaps the mapping at " + hex(prev->first));
+    }
+  }
+  for (const auto& [lo, hi] : as->reserved) {
+    if (lo < iova + length && iova < hi) {
+      return Status::error(EADDRINUSE, "range " + hex(iova) + "+" + hex(length) +
+                                           " overlaps the reserved range " + hex(lo) + "-" +
+                                           hex(hi - 1));
     }
   }
   const std::uint64_t big = 1ull << as->options.max_page_shift;
@@ -276,6 +287,64 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
     }
   }
   return Status::success();
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> IoasidManager::iova_ranges(IoasId ioas) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  AddressSpace* as = find(ioas);
+  if (as == nullptr) return out;
+  std::uint64_t cursor = 0;
+  for (const auto& [lo, hi] : as->reserved) {
+    if (lo > cursor) out.emplace_back(cursor, lo - 1);
+    cursor = std::max(cursor, hi);
+  }
+  const std::uint64_t limit = iova_limit(*as);
+  if (cursor < limit) out.emplace_back(cursor, limit - 1);
+  return out;
+}
+
+Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length) {
+  AddressSpace* as = find(ioas);
+  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (length == 0 || iova > std::numeric_limits<std::uint64_t>::max() - length) {
+    return Status::error(EINVAL, "empty or overflowing range");
+  }
+  for (const auto& [start, area] : as->areas) {
+    if (start < iova + length && iova < start + area.length) {
+      return Status::error(EADDRINUSE, "the mapping at " + hex(start) + " is in the range");
+    }
+  }
+  as->reserved.emplace(iova, iova + length);
+  return Status::success();
+}
+
+IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t length,
+                                                  bool writable) {
+  AddressSpace* as = find(ioas);
+  if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
+  if (length == 0 || length % kPage != 0) {
+    return {
+        Status::error(EINVAL, "length " + hex(length) + " must be a non-zero multiple of 4 KiB")};
+  }
+  const std::uint64_t big = 1ull << as->options.max_page_shift;
+  const std::uint64_t align = length >= big ? big : kPage;
+  // Lowest fit from 4 KiB up (IOVA 0 stays unmapped, as iommufd's
+  // allocator leaves it), skipping mappings and reserved ranges.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> busy(as->reserved.begin(),
+                                                            as->reserved.end());
+  for (const auto& [start, area] : as->areas) busy.emplace_back(start, start + area.length);
+  std::sort(busy.begin(), busy.end());
+  std::uint64_t candidate = std::max<std::uint64_t>(align, kPage);
+  for (const auto& [lo, hi] : busy) {
+    if (candidate + length <= lo) break;
+    if (hi > candidate) candidate = (hi + align - 1) & ~(align - 1);
+  }
+  if (candidate + length > iova_limit(*as) || candidate + length < candidate) {
+    return {Status::error(ENOSPC, "no free IOVA range of " + hex(length) + " bytes")};
+  }
+  Status s = map(ioas, candidate, length, writable);
+  if (!s.ok()) return {s};
+  return {Status::success(), candidate};
 }
 
 Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId ioas) {

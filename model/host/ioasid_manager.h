@@ -69,6 +69,23 @@ class IoasidManager {
   // overlap with an existing mapping; ENOENT: no such IOAS; ENOMEM: a
   // nested IOAS's guest memory is exhausted.
   Status map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable);
+  // Maps `length` bytes at an IOVA the allocator picks: the lowest one,
+  // aligned to the IOAS's largest page size when the mapping is that big,
+  // clear of mappings and reserved ranges (IOMMU_IOAS_MAP without
+  // FIXED_IOVA). ENOSPC: no room.
+  struct Mapped {
+    Status status;
+    std::uint64_t iova = 0;
+  };
+  Mapped map_anywhere(IoasId ioas, std::uint64_t length, bool writable);
+  // Forbids [iova, iova+length) for mappings (as iommufd reserves ranges a
+  // device cannot use). EADDRINUSE: something is mapped there.
+  Status reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length);
+  // The ranges mappings may use (IOMMU_IOAS_IOVA_RANGES): the table's input
+  // space minus reserved ranges, among them the interrupt window
+  // 0xFEE00000-0xFEEFFFFF (VT-d spec 5.1.4: DMA writes there are
+  // interrupt requests, never translated).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> iova_ranges(IoasId ioas);
   // Unmaps whole mappings inside [iova, iova+length) (IOMMU_IOAS_UNMAP).
   // ENOENT: nothing mapped there, or the range cuts a mapping.
   Status unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
@@ -91,6 +108,22 @@ class IoasidManager {
   // unless every device of its group is bound to this context (the message
   // names the others); EBUSY: that (device, PASID) is attached already.
   Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
+  // Moves an attached (device, PASID) to another IOAS in one step: the
+  // PASID entry is rewritten in place, so every DMA translates with the old
+  // or the new table, never neither (IOMMU_HWPT replace). ENOENT: not
+  // attached or no such IOAS.
+  Status replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
+  // What the IOMMU serving a bound device can do, read from its capability
+  // registers (IOMMU_GET_HW_INFO). ENOENT: no such binding.
+  struct Capabilities {
+    Status status;
+    std::uint64_t page_sizes = 0;  // bit n: 2^n-byte pages
+    unsigned address_width = 0;    // CAP.MGAW + 1
+    unsigned pasid_bits = 0;       // ECAP.PSS + 1
+    bool first_level_5_level = false, second_level = false, nesting = false;
+    bool ats = false;  // ECAP.DT: device TLBs
+  };
+  Capabilities capabilities(ContextId ctx, const std::string& label);
   // Returns (device, PASID) to the blocking domain: when this returns, no
   // DMA of it reaches memory. ENOENT: not attached.
   Status detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid);
@@ -117,7 +150,8 @@ class IoasidManager {
     // Nested: the parent's guest memory allocator.
     FrameAllocator* guest_memory = nullptr;
     std::unique_ptr<PageTable> table;
-    std::map<std::uint64_t, Area> areas;  // by first IOVA
+    std::map<std::uint64_t, Area> areas;              // by first IOVA
+    std::map<std::uint64_t, std::uint64_t> reserved;  // first IOVA -> end (exclusive)
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<IoasId> children;  // nested IOAS on this one
   };

@@ -97,6 +97,12 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
                      "-bit IOVA space of the IOAS's " + std::to_string(as.levels) + "-level table");
         continue;
       }
+      // VT-d spec 5.1.4: 0xFEE00000-0xFEEFFFFF carries interrupts; the
+      // manager reserves it in every IOAS.
+      if (map.iova < 0xFEF00000ull && map.iova + map.size > 0xFEE00000ull) {
+        fail(mp, "overlaps the interrupt window 0xFEE00000-0xFEEFFFFF, reserved in every IOAS");
+        continue;
+      }
       auto next = ranges.lower_bound(map.iova);
       const bool overlaps_next = next != ranges.end() && next->first < map.iova + map.size;
       const bool overlaps_prev = next != ranges.begin() && std::prev(next)->second > map.iova;

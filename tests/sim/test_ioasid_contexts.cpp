@@ -5,6 +5,8 @@
 // nothing.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "tests/support/dma_probe.h"
 
 namespace iommu_sim::test {
@@ -119,6 +121,70 @@ TEST(IoasidContexts, DetachAndCloseReturnDevicesToTheBlockingDomain) {
   ASSERT_TRUE(close.ok()) << close.message;
   EXPECT_FALSE(closed.ok);
   EXPECT_EQ(closed.memory_reads, 0u);
+}
+
+TEST(IoasidContexts, ReplaceUnderLiveDmaNeverLeavesTheDeviceWithoutATranslation) {
+  // ssd reads 0x100040 back to back while the host moves it from as0 to
+  // as1: every DMA translates (no fault), those after the replace returned
+  // read as1's memory.
+  PlatformConfig c = contexts_config();
+  c.address_spaces.push_back({.name = "as1", .mappings = {{.iova = 0x100000, .size = 1u << 20}}});
+  TestBench tb(c);
+  auto& p = tb.platform();
+  auto& m = p.manager();
+  Status replace;
+  int dmas = 0, faults = 0;
+  std::uint64_t as1_reads_after = 0;
+  bool done = false;
+  tb.run([&] {
+    const ContextId ctx = m.open_context();
+    ASSERT_TRUE(m.bind(ctx, "ssd", "disk").ok());
+    ASSERT_TRUE(m.attach_device(ctx, "disk", 1, p.ioas("as0")).ok());
+    sc_core::sc_spawn([&] {
+      while (!done) {
+        const DmaResult r = tb.probe("ssd").issue({.address = 0x100040});
+        ++dmas;
+        faults += r.ok ? 0 : 1;
+      }
+    });
+    sc_core::wait(sc_core::sc_time(5, sc_core::SC_US));
+    replace = m.replace_device(ctx, "disk", 1, p.ioas("as1"));
+    // From here on the device's DMA uses as1's table.
+    const std::uint64_t pa = *m.physical(p.ioas("as1"), 0x100040);
+    std::array<std::uint8_t, 64> marker{};
+    marker.fill(0x5a);
+    p.memory().store().write(pa, marker);
+    const DmaResult r = tb.probe("ssd").issue({.address = 0x100040});
+    as1_reads_after = r.ok && r.data == std::vector<std::uint8_t>(64, 0x5a) ? 1 : 0;
+    sc_core::wait(sc_core::sc_time(5, sc_core::SC_US));
+    done = true;
+  });
+  ASSERT_TRUE(replace.ok()) << replace.message;
+  EXPECT_GT(dmas, 20);
+  EXPECT_EQ(faults, 0);
+  EXPECT_EQ(as1_reads_after, 1u);
+}
+
+TEST(IoasidContexts, CapabilitiesAreReadFromTheIommusRegisters) {
+  PlatformConfig c = contexts_config();
+  c.iommu.address_width = 57;
+  TestBench tb(c);
+  auto& m = tb.platform().manager();
+  IoasidManager::Capabilities caps, unknown;
+  tb.run([&] {
+    const ContextId ctx = m.open_context();
+    ASSERT_TRUE(m.bind(ctx, "ssd", "disk").ok());
+    caps = m.capabilities(ctx, "disk");
+    unknown = m.capabilities(ctx, "nope");
+  });
+  ASSERT_TRUE(caps.status.ok());
+  EXPECT_EQ(caps.address_width, 57u);
+  EXPECT_EQ(caps.pasid_bits, 20u);
+  EXPECT_EQ(caps.page_sizes, (1ull << 12) | (1ull << 21) | (1ull << 30));
+  EXPECT_TRUE(caps.first_level_5_level);
+  EXPECT_TRUE(caps.nesting);
+  EXPECT_FALSE(caps.ats);
+  EXPECT_EQ(unknown.status.code, ENOENT);
 }
 
 }  // namespace

@@ -103,5 +103,37 @@ TEST(IoasidManagerModes, NestedGuestExhaustingItsMemoryGetsEnomem) {
   EXPECT_FALSE(p.manager().physical(p.ioas("guest"), 0x10000000).has_value());
 }
 
+TEST(IoasidManagerModes, TheAllocatorPicksFreeIovasAroundMappingsAndReservedRanges) {
+  TestBench tb(default_config_without_workloads());
+  auto& m = tb.platform().manager();
+  IoasidManager::Mapped a, b, big, none;
+  Status msi, reserve_busy, reserved_map;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+  tb.run([&] {
+    const IoasId id = m.create_ioas({.max_page_shift = 21}).id;
+    a = m.map_anywhere(id, 0x3000, true);
+    ASSERT_TRUE(m.reserve(id, 0x4000, 0x1000).ok());
+    b = m.map_anywhere(id, 0x2000, true);      // skips the reserved page
+    big = m.map_anywhere(id, 4u << 20, true);  // 2 MiB aligned
+    msi = m.map(id, 0xFEE00000, 0x1000, true);
+    reserve_busy = m.reserve(id, 0x2000, 0x1000);
+    reserved_map = m.map(id, 0x4000, 0x1000, true);
+    ranges = m.iova_ranges(id);
+    none = m.map_anywhere(id, 1ull << 47, true);
+  });
+  ASSERT_TRUE(a.status.ok() && b.status.ok() && big.status.ok());
+  EXPECT_EQ(a.iova, 0x1000u);
+  EXPECT_EQ(b.iova, 0x5000u);
+  EXPECT_EQ(big.iova, 0x200000u);
+  EXPECT_EQ(msi.code, EADDRINUSE) << msi.message;
+  EXPECT_EQ(reserve_busy.code, EADDRINUSE);
+  EXPECT_EQ(reserved_map.code, EADDRINUSE);
+  EXPECT_EQ(none.status.code, ENOSPC);
+  // Usable: below the reserved page, between it and the interrupt window,
+  // and above that to the end of the 47-bit lower half.
+  using R = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  EXPECT_EQ(ranges, (R{{0, 0x3fff}, {0x5000, 0xFEDFFFFF}, {0xFEF00000, (1ull << 47) - 1}}));
+}
+
 }  // namespace
 }  // namespace iommu_sim::test

@@ -157,6 +157,13 @@ TEST(Config, TranslationModesAreCheckedAgainstTheIommu) {
                "address_spaces[0].mappings[0]", "39-bit IOVA space");
 }
 
+TEST(Config, MappingsStayOutOfTheInterruptWindow) {
+  expect_error(
+      json{{"address_spaces",
+            {{{"name", "a"}, {"mappings", {{{"iova", "0xFEDFF000"}, {"size", "8KiB"}}}}}}}},
+      "address_spaces[0].mappings[0]", "interrupt window 0xFEE00000-0xFEEFFFFF");
+}
+
 TEST(Config, TreePlruNeedsPowerOfTwoWays) {
   expect_error(json{{"iommu", {{"iotlb", {{"ways", 3}, {"replacement", "tree_plru"}}}}}},
                "iommu.iotlb.replacement", "power-of-two number of ways (got 3)");
