@@ -12,6 +12,16 @@ IoasidManager::Context* IoasidManager::find_context(ContextId id) {
   return it == contexts_.end() ? nullptr : &it->second;
 }
 
+IoasidManager::Bound IoasidManager::find_bound(ContextId ctx, const std::string& label) {
+  Context* c = find_context(ctx);
+  if (c == nullptr) return {Status::error(ENOENT, "no context " + std::to_string(ctx))};
+  const auto b = c->bound.find(label);
+  if (b == c->bound.end()) {
+    return {Status::error(ENOENT, "no device bound as \"" + label + "\"")};
+  }
+  return {Status::success(), c, b->second};
+}
+
 ContextId IoasidManager::open_context() {
   const ContextId id = next_context_++;
   contexts_.emplace(id, Context{});
@@ -55,13 +65,13 @@ Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::
 
 Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                     IoasId ioas) {
-  Context* c = find_context(ctx);
-  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
-  const auto b = c->bound.find(label);
-  if (b == c->bound.end()) return Status::error(ENOENT, "no device bound as \"" + label + "\"");
+  const Bound bound = find_bound(ctx, label);
+  if (!bound.status.ok()) return bound.status;
+  Context* c = bound.context;
   if (find(ioas) == nullptr)
     return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
-  const HostDevice& dev = devices_[b->second];
+  const int index = bound.device;
+  const HostDevice& dev = devices_[index];
   // The group is the unit of isolation: its devices can reach each other
   // without the IOMMU, so none may be outside this context.
   std::string unbound;
@@ -77,7 +87,7 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
   }
   const auto key = std::pair(dev.requester_id.rid(), pasid);
   if (auto a = c->attached.find(key); a != c->attached.end()) {
-    if (a->second.second.contains(b->second)) {
+    if (a->second.second.contains(index)) {
       return Status::error(EBUSY, label + " PASID " + std::to_string(pasid) + " is attached");
     }
     // Another device with the same requester ID (a bridge alias) is
@@ -87,30 +97,30 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
                                       " with a device attached to IOAS " +
                                       std::to_string(a->second.first));
     }
-    a->second.second.insert(b->second);
+    a->second.second.insert(index);
     return Status::success();
   }
   if (Status s = attach(dev.requester_id, pasid, ioas); !s.ok()) return s;
-  c->attached.emplace(key, std::pair(ioas, std::set<int>{b->second}));
+  c->attached.emplace(key, std::pair(ioas, std::set<int>{index}));
   return Status::success();
 }
 
 Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid) {
-  Context* c = find_context(ctx);
-  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
-  const auto b = c->bound.find(label);
-  if (b == c->bound.end()) return Status::error(ENOENT, "no device bound as \"" + label + "\"");
-  const HostDevice& dev = devices_[b->second];
+  const Bound bound = find_bound(ctx, label);
+  if (!bound.status.ok()) return bound.status;
+  Context* c = bound.context;
+  const int index = bound.device;
+  const HostDevice& dev = devices_[index];
   const auto key = std::pair(dev.requester_id.rid(), pasid);
   auto a = c->attached.find(key);
-  if (a == c->attached.end() || !a->second.second.contains(b->second)) {
+  if (a == c->attached.end() || !a->second.second.contains(index)) {
     return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
   }
   if (a->second.second.size() == 1) {
     if (Status s = detach(dev.requester_id, pasid, a->second.first); !s.ok()) return s;
     c->attached.erase(a);
   } else {
-    a->second.second.erase(b->second);
+    a->second.second.erase(index);
   }
   return Status::success();
 }
@@ -130,15 +140,15 @@ Status IoasidManager::close_context(ContextId ctx) {
 
 Status IoasidManager::replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                      IoasId ioas) {
-  Context* c = find_context(ctx);
-  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
-  const auto b = c->bound.find(label);
-  if (b == c->bound.end()) return Status::error(ENOENT, "no device bound as \"" + label + "\"");
+  const Bound bound = find_bound(ctx, label);
+  if (!bound.status.ok()) return bound.status;
+  Context* c = bound.context;
   if (find(ioas) == nullptr)
     return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
-  const HostDevice& dev = devices_[b->second];
+  const int index = bound.device;
+  const HostDevice& dev = devices_[index];
   auto a = c->attached.find(std::pair(dev.requester_id.rid(), pasid));
-  if (a == c->attached.end() || !a->second.second.contains(b->second)) {
+  if (a == c->attached.end() || !a->second.second.contains(index)) {
     return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
   }
   const IoasId old = a->second.first;
@@ -157,11 +167,7 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
 }
 
 IoasidManager::Capabilities IoasidManager::capabilities(ContextId ctx, const std::string& label) {
-  Context* c = find_context(ctx);
-  if (c == nullptr) return {Status::error(ENOENT, "no context " + std::to_string(ctx))};
-  if (!c->bound.contains(label)) {
-    return {Status::error(ENOENT, "no device bound as \"" + label + "\"")};
-  }
+  if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
   const auto cap = iommu::vtd::CapRegister::decode(driver_.cap());
   const auto ecap = iommu::vtd::EcapRegister::decode(driver_.ecap());
   Capabilities out;

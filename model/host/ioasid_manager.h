@@ -163,6 +163,12 @@ class IoasidManager {
   };
   AddressSpace* find(IoasId id);
   Context* find_context(ContextId id);
+  struct Bound {
+    Status status;
+    Context* context = nullptr;
+    int device = -1;  // index into devices_
+  };
+  Bound find_bound(ContextId ctx, const std::string& label);
   // Points (bdf, pasid) at the IOAS's page table.
   Status attach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
   Status detach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
