@@ -5,6 +5,8 @@
 
 #include "iommu/formats/vtd_registers.h"
 
+#include <utility>
+
 namespace iommu_sim {
 
 IoasidManager::Context* IoasidManager::find_context(ContextId id) {
@@ -180,6 +182,21 @@ IoasidManager::Capabilities IoasidManager::capabilities(ContextId ctx, const std
   out.nesting = ecap.nest;
   out.ats = ecap.dt;
   return out;
+}
+
+std::vector<IoasidManager::LabelledFault> IoasidManager::read_faults(ContextId ctx) {
+  for (const auto& record : driver_.drain_faults()) {
+    for (auto& [id, c] : contexts_) {
+      for (const auto& [label, index] : c.bound) {
+        if (devices_[index].requester_id.rid() != record.sid) continue;
+        // FR's T bit is 1 for reads (VT-d spec 11.4.14).
+        c.faults.push_back({label, record.fr, record.fi, record.pp, record.pv, !record.t});
+      }
+    }
+  }
+  Context* c = find_context(ctx);
+  if (c == nullptr) return {};
+  return std::exchange(c->faults, {});
 }
 
 }  // namespace iommu_sim

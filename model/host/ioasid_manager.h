@@ -124,6 +124,21 @@ class IoasidManager {
     bool ats = false;  // ECAP.DT: device TLBs
   };
   Capabilities capabilities(ContextId ctx, const std::string& label);
+  // A non-recoverable fault of a bound device, as its context sees it.
+  struct LabelledFault {
+    std::string label;
+    std::uint8_t reason = 0;  // VT-d fault reason (FR)
+    std::uint64_t page = 0;   // faulting address, page aligned (FI)
+    bool pasid_present = false;
+    std::uint32_t pasid = 0;
+    bool write = false;
+  };
+  // Drains the IOMMU's fault records (as Linux's dmar_fault does), hands
+  // each to the context that binds the requester (faults of unbound
+  // devices are dropped: nobody owns them) and returns, oldest first, the
+  // faults queued for `ctx` since its last call. Devices sharing a
+  // requester ID are indistinguishable, so each of their bindings gets it.
+  std::vector<LabelledFault> read_faults(ContextId ctx);
   // Returns (device, PASID) to the blocking domain: when this returns, no
   // DMA of it reaches memory. ENOENT: not attached.
   Status detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid);
@@ -160,6 +175,7 @@ class IoasidManager {
     // (requester ID, PASID) -> IOAS and the devices using it (functions
     // behind one bridge share a requester ID, so an attachment).
     std::map<std::pair<std::uint16_t, std::uint32_t>, std::pair<IoasId, std::set<int>>> attached;
+    std::vector<LabelledFault> faults;  // not yet read
   };
   AddressSpace* find(IoasId id);
   Context* find_context(ContextId id);

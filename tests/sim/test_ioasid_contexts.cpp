@@ -187,5 +187,32 @@ TEST(IoasidContexts, CapabilitiesAreReadFromTheIommusRegisters) {
   EXPECT_EQ(unknown.status.code, ENOENT);
 }
 
+TEST(IoasidContexts, FaultsReachTheContextThatBindsTheDeviceTaggedWithItsLabel) {
+  TestBench tb(contexts_config());
+  auto& p = tb.platform();
+  auto& m = p.manager();
+  std::vector<IoasidManager::LabelledFault> mine, theirs, again;
+  tb.run([&] {
+    const ContextId a = m.open_context();
+    const ContextId b = m.open_context();
+    ASSERT_TRUE(m.bind(a, "ssd", "disk").ok());
+    ASSERT_TRUE(m.attach_device(a, "disk", 1, p.ioas("as0")).ok());
+    ASSERT_TRUE(m.bind(b, "nic.0", "n0").ok());
+    tb.probe("ssd").issue({.address = 0x300040, .write = true});  // outside as0's mapping
+    mine = m.read_faults(a);
+    theirs = m.read_faults(b);
+    again = m.read_faults(a);
+  });
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].label, "disk");
+  EXPECT_EQ(mine[0].reason, 0x71);  // first-level entry not present
+  EXPECT_EQ(mine[0].page, 0x300000u);
+  EXPECT_TRUE(mine[0].pasid_present);
+  EXPECT_EQ(mine[0].pasid, 1u);
+  EXPECT_TRUE(mine[0].write);
+  EXPECT_TRUE(theirs.empty());
+  EXPECT_TRUE(again.empty());
+}
+
 }  // namespace
 }  // namespace iommu_sim::test
