@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "model/param.h"
 
@@ -11,6 +12,9 @@ struct HostParams {
   std::uint64_t data_region = 0x200000000ull;
   double poll_interval_ns = 100.0;
   std::uint32_t pasid_dir_size_bits = 7;
+  std::string unmap = "strict";
+  std::uint32_t flush_queue_size = 256;
+  double flush_timeout_ns = 10e6;
 
   template <class V>
   void visit(V& v) {
@@ -39,6 +43,28 @@ struct HostParams {
        "allocates for the PASIDs it needs)",
        "Context-entry PDTS: the PASID directory has 2^(PDTS+7) entries.", 0, 7},
       "iommu.faults.reason.0x46 beyond it");
+    v(unmap,
+      {"unmap",
+       "",
+       "strict: what iommufd does, and Linux's DMA API with iommu.strict=1",
+       "strict: unmap returns after the IOTLB invalidation and its wait; lazy: unmap clears "
+       "the page table and queues the invalidation (Linux's flush queue, iommu.strict=0); "
+       "the queue is flushed with one invalidation per domain when it holds "
+       "flush_queue_size unmaps or flush_timeout_ns after the first, and the unmapped IOVAs "
+       "stay unusable until then.",
+       0,
+       0,
+       false,
+       {"strict", "lazy"}},
+      "invalidation waits per unmap (driver), how long a stale translation stays usable");
+    v(flush_queue_size,
+      {"flush_queue_size", "unmaps", "256: Linux IOVA_FQ_SIZE",
+       "Lazy unmap: queued unmaps that trigger a flush.", 1, 1 << 20},
+      "invalidation waits per unmap (lazy)");
+    v(flush_timeout_ns,
+      {"flush_timeout_ns", "ns", "10 ms: Linux IOVA_FQ_TIMEOUT",
+       "Lazy unmap: longest time an unmap waits in the queue.", 1.0, 1e12},
+      "how long a stale translation stays usable (lazy)");
   }
 };
 

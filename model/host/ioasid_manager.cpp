@@ -22,8 +22,14 @@ std::string hex(std::uint64_t v) {
 }  // namespace
 
 IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables,
-                             FrameAllocator& data)
-    : bus_(bus), driver_(driver), tables_(tables), data_(data) {}
+                             FrameAllocator& data, const HostParams& params)
+    : bus_(bus),
+      driver_(driver),
+      tables_(tables),
+      data_(data),
+      lazy_(params.unmap == "lazy"),
+      flush_queue_size_(params.flush_queue_size),
+      flush_timeout_(sc_core::sc_time(params.flush_timeout_ns, sc_core::SC_NS)) {}
 
 IoasidManager::AddressSpace* IoasidManager::find(IoasId id) {
   auto it = spaces_.find(id);
@@ -149,6 +155,12 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
       return Status::error(EEXIST, "range overlaps the mapping at " + hex(prev->first));
     }
   }
+  for (const auto& [lo, hi] : as->pending) {
+    if (lo < iova + length && iova < hi) {
+      return Status::error(EBUSY, "range " + hex(iova) + "+" + hex(length) +
+                                      " was unmapped lazily and awaits its flush");
+    }
+  }
   for (const auto& [lo, hi] : as->reserved) {
     if (lo < iova + length && iova < hi) {
       return Status::error(EADDRINUSE, "range " + hex(iova) + "+" + hex(length) +
@@ -225,10 +237,42 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
     hi = it->first + it->second.length;
   }
   as->areas.erase(first, last);
-  // Strict mode: the call returns only after the IOTLB lost the entries.
-  if (Status s = flush(*as, lo, hi - lo); !s.ok()) return s;
   if (unmapped != nullptr) *unmapped = total;
+  if (lazy_) {
+    // Lazy: the old translations may stay cached until the queue is
+    // flushed; until then the range is not handed out again.
+    as->pending.emplace(lo, hi);
+    if (++queued_ >= flush_queue_size_) return flush_queue();
+    arm_flush_timer();
+    return Status::success();
+  }
+  // Strict: the call returns only after the IOTLB lost the entries.
+  return flush(*as, lo, hi - lo);
+}
+
+Status IoasidManager::flush_queue() {
+  for (auto& [id, as] : spaces_) {
+    if (as->pending.empty()) continue;
+    // One invalidation of the whole domain per flush, as Linux's flush
+    // queue does (iommu_flush_iotlb_all).
+    if (Status s = flush(*as, 0, iova_limit(*as)); !s.ok()) return s;
+    as->pending.clear();
+  }
+  queued_ = 0;
+  ++queue_flushes_;
   return Status::success();
+}
+
+void IoasidManager::arm_flush_timer() {
+  if (timer_armed_) return;
+  timer_armed_ = true;
+  const std::uint64_t generation = queue_flushes_;
+  sc_core::sc_spawn([this, generation] {
+    sc_core::wait(flush_timeout_);
+    timer_armed_ = false;
+    // A flush since the timer was armed emptied the queue it was for.
+    if (queue_flushes_ == generation && queued_ != 0) flush_queue();
+  });
 }
 
 Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId ioas) {
@@ -332,6 +376,7 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
   // allocator leaves it), skipping mappings and reserved ranges.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> busy(as->reserved.begin(),
                                                             as->reserved.end());
+  busy.insert(busy.end(), as->pending.begin(), as->pending.end());
   for (const auto& [start, area] : as->areas) busy.emplace_back(start, start + area.length);
   std::sort(busy.begin(), busy.end());
   std::uint64_t candidate = std::max<std::uint64_t>(align, kPage);

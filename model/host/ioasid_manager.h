@@ -16,8 +16,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <systemc>
 #include <vector>
 
+#include "model/host/host_params.h"
 #include "model/host/iommu_driver.h"
 #include "model/host/page_table.h"
 #include "model/host/status.h"
@@ -57,7 +59,8 @@ struct IoasCreated {
 
 class IoasidManager {
  public:
-  IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, FrameAllocator& data);
+  IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, FrameAllocator& data,
+                const HostParams& params);
   ~IoasidManager();
 
   // EINVAL: levels or page size the format lacks; ENODEV: the IOMMU does
@@ -87,9 +90,15 @@ class IoasidManager {
   // interrupt requests, never translated).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> iova_ranges(IoasId ioas);
   // Unmaps whole mappings inside [iova, iova+length) (IOMMU_IOAS_UNMAP).
-  // ENOENT: nothing mapped there, or the range cuts a mapping.
+  // ENOENT: nothing mapped there, or the range cuts a mapping. Strict
+  // (host.unmap): returns after the invalidation and its wait. Lazy: queues
+  // the invalidation (flush_queue); the range cannot be mapped again (EBUSY)
+  // or handed out by map_anywhere until the queue was flushed.
   Status unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                std::uint64_t* unmapped = nullptr);
+  // Flushes every lazily queued unmap: one invalidation per domain.
+  Status flush_queue();
+  std::uint64_t queue_flushes() const { return queue_flushes_; }
   // The devices enumeration found; set once, before any bind.
   void set_devices(std::vector<HostDevice> devices) { devices_ = std::move(devices); }
 
@@ -167,6 +176,7 @@ class IoasidManager {
     std::unique_ptr<PageTable> table;
     std::map<std::uint64_t, Area> areas;              // by first IOVA
     std::map<std::uint64_t, std::uint64_t> reserved;  // first IOVA -> end (exclusive)
+    std::map<std::uint64_t, std::uint64_t> pending;   // lazily unmapped, not yet flushed
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<IoasId> children;  // nested IOAS on this one
   };
@@ -201,6 +211,14 @@ class IoasidManager {
   std::map<ContextId, Context> contexts_;
   std::map<int, ContextId> group_owner_;
   ContextId next_context_ = 1;
+  // Lazy unmap's flush queue.
+  void arm_flush_timer();
+  bool lazy_;
+  std::uint32_t flush_queue_size_;
+  sc_core::sc_time flush_timeout_;
+  std::uint32_t queued_ = 0;
+  std::uint64_t queue_flushes_ = 0;
+  bool timer_armed_ = false;
   IoasId next_id_ = 1;
   std::uint16_t next_did_ = 1;
 };

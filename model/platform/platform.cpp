@@ -76,7 +76,8 @@ Platform::Platform(const PlatformConfig& config)
   // Host set-up before time 0, once every socket is bound: the driver
   // programs the IOMMU through its registers and writes the tables.
   driver_ = std::make_unique<IommuDriver>(*host_bus_, table_frames_, config.host);
-  manager_ = std::make_unique<IoasidManager>(*host_bus_, *driver_, table_frames_, data_frames_);
+  manager_ = std::make_unique<IoasidManager>(*host_bus_, *driver_, table_frames_, data_frames_,
+                                             config.host);
   host_bus_->at_start([this] { set_up_host(); });
 }
 
