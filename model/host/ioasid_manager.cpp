@@ -129,9 +129,7 @@ std::uint64_t IoasidManager::iova_limit(const AddressSpace& as) const {
   return 1ull << (12 + 9 * levels);
 }
 
-Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
-  AddressSpace* as = find(ioas);
-  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+Status IoasidManager::check_range(AddressSpace* as, std::uint64_t iova, std::uint64_t length) {
   if (length == 0 || length % kPage != 0 || iova % kPage != 0) {
     return Status::error(EINVAL, "iova " + hex(iova) + " and length " + hex(length) +
                                      " must be non-zero multiples of 4 KiB");
@@ -168,6 +166,13 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                                            hex(hi - 1));
     }
   }
+  return Status::success();
+}
+
+Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
+  AddressSpace* as = find(ioas);
+  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (Status s = check_range(as, iova, length); !s.ok()) return s;
   const std::uint64_t big = 1ull << as->options.max_page_shift;
   const std::uint64_t align = length >= big ? big : kPage;
   FrameAllocator& memory = as->guest_memory ? *as->guest_memory : data_;
@@ -180,18 +185,71 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
       return Status::error(ENOMEM, "guest memory of the parent IOAS is exhausted");
     }
   }
-  const std::uint64_t pa = memory.allocate(length, align);
+  write_area(*as, iova, memory.allocate(length, align), length, writable);
+  return Status::success();
+}
+
+void IoasidManager::write_area(AddressSpace& as, std::uint64_t iova, std::uint64_t pa,
+                               std::uint64_t length, bool writable) {
   for (std::uint64_t off = 0; off < length;) {
-    std::uint8_t shift = as->options.max_page_shift;
+    std::uint8_t shift = as.options.max_page_shift;
     while (shift > 12) {
       const std::uint64_t size = 1ull << shift;
       if ((iova + off) % size == 0 && (pa + off) % size == 0 && off + size <= length) break;
       shift = static_cast<std::uint8_t>(shift - 9);
     }
-    as->table->map(iova + off, pa + off, shift, writable);
+    as.table->map(iova + off, pa + off, shift, writable);
     off += 1ull << shift;
   }
-  as->areas.emplace(iova, Area{length, pa, writable});
+  as.areas.emplace(iova, Area{length, pa, writable});
+}
+
+Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
+                           std::uint64_t length) {
+  AddressSpace* d = find(dst);
+  AddressSpace* s = find(src);
+  if (d == nullptr || s == nullptr) {
+    return Status::error(ENOENT, "no IOAS with id " + std::to_string(d == nullptr ? dst : src));
+  }
+  if (d->guest_memory != nullptr || s->guest_memory != nullptr) {
+    return Status::error(EINVAL, "a nested IOAS maps guest-physical memory; copy needs host ones");
+  }
+  if (Status st = check_range(d, dst_iova, length); !st.ok()) return st;
+  // IOMMU_IOAS_COPY: the source range must be mapped all through; the
+  // copy maps the same memory, area by area.
+  std::vector<std::pair<std::uint64_t, Area>> pieces;
+  for (std::uint64_t at = src_iova; at < src_iova + length;) {
+    auto it = s->areas.upper_bound(at);
+    if (it == s->areas.begin() || std::prev(it)->first + std::prev(it)->second.length <= at) {
+      return Status::error(ENOENT, "source " + hex(at) + " is not mapped");
+    }
+    --it;
+    const std::uint64_t offset = at - it->first;
+    const std::uint64_t take = std::min(it->second.length - offset, src_iova + length - at);
+    pieces.emplace_back(dst_iova + (at - src_iova),
+                        Area{take, it->second.physical + offset, it->second.writable});
+    at += take;
+  }
+  for (const auto& [iova, area] : pieces)
+    write_area(*d, iova, area.physical, area.length, area.writable);
+  return Status::success();
+}
+
+Status IoasidManager::destroy_ioas(IoasId ioas) {
+  AddressSpace* as = find(ioas);
+  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  // iommufd: an object in use cannot be destroyed.
+  if (!as->attached.empty()) {
+    return Status::error(EBUSY, "IOAS " + std::to_string(ioas) + " has " +
+                                    std::to_string(as->attached.size()) + " attachment(s)");
+  }
+  if (!as->children.empty()) {
+    return Status::error(EBUSY, "IOAS " + std::to_string(ioas) + " is the parent of a nested IOAS");
+  }
+  if (as->options.translation == IoasTranslation::Nested) {
+    std::erase(spaces_.at(as->options.parent)->children, ioas);
+  }
+  spaces_.erase(ioas);
   return Status::success();
 }
 

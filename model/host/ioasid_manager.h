@@ -72,6 +72,15 @@ class IoasidManager {
   // overlap with an existing mapping; ENOENT: no such IOAS; ENOMEM: a
   // nested IOAS's guest memory is exhausted.
   Status map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable);
+  // Maps [dst_iova, +length) of `dst` to the memory [src_iova, +length) of
+  // `src` maps (IOMMU_IOAS_COPY). ENOENT: a hole in the source; the
+  // destination's rules are map()'s. Host (non-nested) IOASes only.
+  Status copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
+              std::uint64_t length);
+  // Destroys an IOAS nothing uses. EBUSY: attached devices or a nested
+  // child; ENOENT: no such IOAS. Its memory stays allocated (the model
+  // never reuses frames).
+  Status destroy_ioas(IoasId ioas);
   // Maps `length` bytes at an IOVA the allocator picks: the lowest one,
   // aligned to the IOAS's largest page size when the mapping is that big,
   // clear of mappings and reserved ranges (IOMMU_IOAS_MAP without
@@ -200,6 +209,11 @@ class IoasidManager {
   Status detach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
   Status check_options(const IoasOptions& o) const;
   std::uint64_t iova_limit(const AddressSpace& as) const;
+  // map()'s checks of a range: alignment, table width, overlaps, pending
+  // lazy unmaps, reserved ranges.
+  Status check_range(AddressSpace* as, std::uint64_t iova, std::uint64_t length);
+  void write_area(AddressSpace& as, std::uint64_t iova, std::uint64_t pa, std::uint64_t length,
+                  bool writable);
   Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length);
 
   HostBus& bus_;

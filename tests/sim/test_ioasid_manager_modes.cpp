@@ -135,5 +135,51 @@ TEST(IoasidManagerModes, TheAllocatorPicksFreeIovasAroundMappingsAndReservedRang
   EXPECT_EQ(ranges, (R{{0, 0x3fff}, {0x5000, 0xFEDFFFFF}, {0xFEF00000, (1ull << 47) - 1}}));
 }
 
+TEST(IoasidManagerModes, CopyMapsTheSameMemoryAndRefusesHoles) {
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  auto& m = p.manager();
+  Status ok, hole, overlap;
+  std::optional<std::uint64_t> src, dst, untouched;
+  tb.run([&] {
+    const IoasId as0 = p.ioas("as0");
+    const IoasId as1 = m.create_ioas().id;
+    ok = m.copy(as1, 0x500000, as0, 0x180000, 0x2000);
+    hole = m.copy(as1, 0x600000, as0, 0x1ff000, 0x2000);  // runs past as0's mapping
+    overlap = m.copy(as1, 0x501000, as0, 0x100000, 0x1000);
+    src = m.physical(as0, 0x181234);
+    dst = m.physical(as1, 0x501234);
+    untouched = m.physical(as1, 0x600000);
+  });
+  ASSERT_TRUE(ok.ok()) << ok.message;
+  ASSERT_TRUE(src && dst);
+  EXPECT_EQ(*dst, *src);
+  EXPECT_EQ(hole.code, ENOENT);
+  EXPECT_FALSE(untouched.has_value());  // the failed copy mapped nothing
+  EXPECT_EQ(overlap.code, EEXIST);
+}
+
+TEST(IoasidManagerModes, ObjectsInUseCannotBeDestroyed) {
+  PlatformConfig c = default_config_without_workloads();
+  make_nested(c);
+  TestBench tb(c);
+  auto& p = tb.platform();
+  auto& m = p.manager();
+  Status attached, parent, fresh, after, again;
+  tb.run([&] {
+    attached = m.destroy_ioas(p.ioas("guest"));  // nic0 is attached to it
+    parent = m.destroy_ioas(p.ioas("gpa"));      // guest is nested on it
+    const IoasId spare = m.create_ioas().id;
+    fresh = m.destroy_ioas(spare);
+    after = m.map(spare, 0x1000, 0x1000, true);
+    again = m.destroy_ioas(spare);
+  });
+  EXPECT_EQ(attached.code, EBUSY) << attached.message;
+  EXPECT_EQ(parent.code, EBUSY) << parent.message;
+  EXPECT_TRUE(fresh.ok());
+  EXPECT_EQ(after.code, ENOENT);
+  EXPECT_EQ(again.code, ENOENT);
+}
+
 }  // namespace
 }  // namespace iommu_sim::test
