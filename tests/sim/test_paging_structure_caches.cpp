@@ -16,10 +16,7 @@ using sc_core::SC_PS;
 using sc_core::sc_time;
 
 PlatformConfig psc_config() {
-  PlatformConfig c = default_config_without_workloads();
-  c.memory.latency_ns = 80;
-  c.memory.bandwidth_gbps = 16;
-  c.iommu.lookup_latency_ns = 3;
+  PlatformConfig c = timing_config_without_workloads();
   c.iommu.psc_lookup_latency_ns = 1;
   // Mappings in three 2 MiB regions: two in the same 1 GiB region, one in
   // another 1 GiB region of the same 512 GiB region.
@@ -29,9 +26,6 @@ PlatformConfig psc_config() {
   return c;
 }
 
-sc_time read_time(unsigned bytes) {
-  return sc_time(80, SC_NS) + sc_time(bytes * 62.5, SC_PS);
-}
 // A miss with warm context and PASID caches reading `n` paging entries.
 sc_time miss(unsigned n) {
   return sc_time(3, SC_NS) + sc_time(1, SC_NS) + n * read_time(8);

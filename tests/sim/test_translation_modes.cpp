@@ -13,21 +13,13 @@ using sc_core::SC_NS;
 using sc_core::SC_PS;
 using sc_core::sc_time;
 
-// 80 ns + 62.5 ps per byte (16 GB/s), as in test_translation_timing.cpp.
 PlatformConfig timing_config() {
-  PlatformConfig c = default_config_without_workloads();
-  c.memory.latency_ns = 80;
-  c.memory.bandwidth_gbps = 16;
-  c.iommu.lookup_latency_ns = 3;
+  PlatformConfig c = timing_config_without_workloads();
   c.iommu.address_width = 57;  // every paging mode available
   // Every level is read: no paging-structure caches (their own tests are
   // in test_paging_structure_caches.cpp).
   disable_paging_structure_caches(c);
   return c;
-}
-
-sc_time read_time(unsigned bytes) {
-  return sc_time(80, SC_NS) + sc_time(bytes * 62.5, SC_PS);
 }
 
 // Root (16 B), context (32 B), PASID directory (8 B) and PASID entry (64 B).

@@ -12,23 +12,12 @@ using sc_core::SC_NS;
 using sc_core::SC_PS;
 using sc_core::sc_time;
 
-// 16 GB/s makes every transfer time a whole number of picoseconds:
-// 62.5 ps per byte.
 PlatformConfig timing_config() {
-  PlatformConfig c = default_config_without_workloads();
-  c.memory.latency_ns = 80;
-  c.memory.bandwidth_gbps = 16;
-  c.pcie.link_latency_ns = 100;
-  c.pcie.root_complex_latency_ns = 20;
-  c.iommu.lookup_latency_ns = 3;
+  PlatformConfig c = timing_config_without_workloads();
   // These tests pin the full walk; test_paging_structure_caches.cpp shows
   // what the paging-structure caches save.
   disable_paging_structure_caches(c);
   return c;
-}
-
-sc_time read_time(unsigned bytes) {
-  return sc_time(80, SC_NS) + sc_time(bytes * 62.5, SC_PS);
 }
 
 TEST(TranslationTiming, ColdWalkIsEightTimedReadsPlusLookup) {

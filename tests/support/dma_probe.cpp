@@ -56,6 +56,20 @@ PlatformConfig default_config_without_workloads() {
   return c;
 }
 
+PlatformConfig timing_config_without_workloads() {
+  PlatformConfig c = default_config_without_workloads();
+  c.memory.latency_ns = 80;
+  c.memory.bandwidth_gbps = 16;
+  c.pcie.link_latency_ns = 100;
+  c.pcie.root_complex_latency_ns = 20;
+  c.iommu.lookup_latency_ns = 3;
+  return c;
+}
+
+sc_core::sc_time read_time(unsigned bytes) {
+  return sc_core::sc_time(80, sc_core::SC_NS) + sc_core::sc_time(bytes * 62.5, sc_core::SC_PS);
+}
+
 void make_nested(PlatformConfig& c, unsigned fl, unsigned sl) {
   c.address_spaces = {{.name = "gpa",
                        .translation = "second_level",

@@ -61,6 +61,13 @@ class TestBench {
 // (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
 PlatformConfig default_config_without_workloads();
 
+// The platform the timing tests compute latencies for by hand: memory
+// 80 ns + 16 GB/s (62.5 ps per byte, so every transfer time is a whole
+// number of picoseconds), links 100 ns, root complex 20 ns, lookup 3 ns.
+PlatformConfig timing_config_without_workloads();
+// One memory read of `bytes` on that platform, unloaded.
+sc_core::sc_time read_time(unsigned bytes);
+
 // Replaces the address spaces with a guest: "gpa", a second-level IOAS
 // (`sl` levels) whose 64 MiB at GPA 0 is the guest's memory, and "guest", a
 // nested `fl`-level IOAS on it mapping 1 MiB at 0x100000, attached to nic0
