@@ -49,7 +49,6 @@ class PcieFabric : public sc_core::sc_module {
 
   // The function whose BAR holds `addr`, if any.
   std::optional<int> bar_owner(std::uint64_t addr) const;
-  const SparseMemory& bar_memory() const { return bars_; }
 
  private:
   struct PortCounters {

@@ -49,7 +49,6 @@ class Platform {
   IoasidManager& manager() { return *manager_; }
   Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
   const Topology& topology() const { return topology_; }
-  PcieFabric& fabric() { return *fabric_; }
   DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
