@@ -42,6 +42,14 @@ PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, F
                     "requests that reached this function's BAR (peer-to-peer)");
     }
   }
+  for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
+    bool reachable = false;
+    for (int n = t_.nodes[i].bridge; n >= 0; n = t_.nodes[n].bridge) {
+      const NodeKind k = t_.nodes[n].kind;
+      reachable = reachable || k == NodeKind::SwitchDownstream || k == NodeKind::PciBridge;
+    }
+    peer_reachable_.push_back(reachable);
+  }
   stats.counter("pcie.p2p.via_root_complex", &via_root_complex_,
                 "requests the root complex routed back down to a BAR after the IOMMU");
 }
@@ -111,7 +119,10 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
   const auto* attrs = p.get_extension<PcieAttrs>();
   const Bdf rid = Bdf::from_rid(attrs->requester_id);
   const bool translated = attrs->at == AddressType::Translated;
-  const std::optional<int> target = bar_owner(p.get_address());
+  // Only a switch or a conventional bus above the function can deliver a
+  // request to a peer; below a root port alone there is no BAR to look up.
+  std::optional<int> target;
+  if (peer_reachable_[f]) target = bar_owner(p.get_address());
   // One-way time spent in the fabric above the function's own link, which
   // a read's completion spends again on the way back.
   sc_time path;

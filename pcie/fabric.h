@@ -69,7 +69,8 @@ class PcieFabric : public sc_core::sc_module {
   const Topology& t_;
   FabricTiming timing_;
   std::vector<int> binding_to_node_;
-  std::vector<int> bar_owners_;  // functions with a BAR
+  std::vector<bool> peer_reachable_;  // by node: a switch or PCI bus above it
+  std::vector<int> bar_owners_;       // functions with a BAR
   SparseMemory bars_;
   std::vector<PortCounters> ports_;          // by node index
   std::vector<std::uint64_t> bar_accesses_;  // by node index
