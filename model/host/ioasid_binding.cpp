@@ -70,8 +70,7 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
   const Bound bound = find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   Context* c = bound.context;
-  if (find(ioas) == nullptr)
-    return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (Status s = target(ioas).status; !s.ok()) return s;
   const int index = bound.device;
   const HostDevice& dev = devices_[index];
   // The group is the unit of isolation: its devices can reach each other
@@ -145,8 +144,7 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
   const Bound bound = find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   Context* c = bound.context;
-  if (find(ioas) == nullptr)
-    return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (Status s = target(ioas).status; !s.ok()) return s;
   const int index = bound.device;
   const HostDevice& dev = devices_[index];
   auto a = c->attached.find(std::pair(dev.requester_id.rid(), pasid));
@@ -158,7 +156,7 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
   // attach() rewrites the present PASID entry in place (the IOMMU reads
   // the whole entry in one access, so it sees old or new) and then flushes
   // the old domain's cached translations.
-  auto& old_list = spaces_.at(old)->attached;
+  auto& old_list = *target(old).attached;
   std::erase(old_list, std::pair(dev.requester_id, pasid));
   if (Status s = attach(dev.requester_id, pasid, ioas); !s.ok()) {
     old_list.emplace_back(dev.requester_id, pasid);

@@ -191,17 +191,29 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
 
 void IoasidManager::write_area(AddressSpace& as, std::uint64_t iova, std::uint64_t pa,
                                std::uint64_t length, bool writable) {
+  map_pages(tables_of(as), as.options.max_page_shift, iova, pa, length, writable);
+  as.areas.emplace(iova, Area{length, pa, writable});
+}
+
+void IoasidManager::map_pages(const std::vector<PageTable*>& tables, std::uint8_t max_shift,
+                              std::uint64_t iova, std::uint64_t pa, std::uint64_t length,
+                              bool writable) {
   for (std::uint64_t off = 0; off < length;) {
-    std::uint8_t shift = as.options.max_page_shift;
+    std::uint8_t shift = max_shift;
     while (shift > 12) {
       const std::uint64_t size = 1ull << shift;
       if ((iova + off) % size == 0 && (pa + off) % size == 0 && off + size <= length) break;
       shift = static_cast<std::uint8_t>(shift - 9);
     }
-    as.table->map(iova + off, pa + off, shift, writable);
+    for (PageTable* t : tables) t->map(iova + off, pa + off, shift, writable);
     off += 1ull << shift;
   }
-  as.areas.emplace(iova, Area{length, pa, writable});
+}
+
+std::vector<PageTable*> IoasidManager::tables_of(AddressSpace& as) {
+  std::vector<PageTable*> out{as.table.get()};
+  for (HwptId h : as.hwpts) out.push_back(hwpts_.at(h)->table.get());
+  return out;
 }
 
 Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
@@ -246,6 +258,10 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
   if (!as->children.empty()) {
     return Status::error(EBUSY, "IOAS " + std::to_string(ioas) + " is the parent of a nested IOAS");
   }
+  if (!as->hwpts.empty()) {
+    return Status::error(
+        EBUSY, "IOAS " + std::to_string(ioas) + " holds HWPT " + std::to_string(as->hwpts.front()));
+  }
   if (as->options.translation == IoasTranslation::Nested) {
     std::erase(spaces_.at(as->options.parent)->children, ioas);
   }
@@ -288,9 +304,11 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
   }
   std::uint64_t lo = first->first, hi = 0;
   for (auto it = first; it != last; ++it) {
-    for (std::uint64_t off = 0; off < it->second.length;) {
-      const std::uint64_t size = as->table->unmap(it->first + off);
-      off += size != 0 ? size : kPage;
+    for (PageTable* t : tables_of(*as)) {
+      for (std::uint64_t off = 0; off < it->second.length;) {
+        const std::uint64_t size = t->unmap(it->first + off);
+        off += size != 0 ? size : kPage;
+      }
     }
     hi = it->first + it->second.length;
   }
@@ -333,43 +351,74 @@ void IoasidManager::arm_flush_timer() {
   });
 }
 
-Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId ioas) {
-  AddressSpace* as = find(ioas);
-  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
-  for (const auto& [space_id, space] : spaces_) {
-    for (const auto& [b, p] : space->attached) {
-      if (b == bdf && p == pasid) {
-        return Status::error(EBUSY, "device " + bdf.to_string() + " PASID " +
-                                        std::to_string(pasid) + " is already attached");
+IoasidManager::Target IoasidManager::target(IoasId id) {
+  Target t;
+  if (AddressSpace* as = find(id)) {
+    t.attached = &as->attached;
+    t.setup.did = as->did;
+    switch (as->options.translation) {
+      case IoasTranslation::FirstLevel:
+        t.setup.pgtt = vtd::Pgtt::FirstLevel;
+        t.setup.fl_root = as->table->root();
+        t.setup.fl_levels = as->options.levels;
+        break;
+      case IoasTranslation::SecondLevel:
+        t.setup.pgtt = vtd::Pgtt::SecondLevel;
+        t.setup.sl_root = as->table->root();
+        t.setup.sl_levels = as->options.levels;
+        break;
+      case IoasTranslation::Nested: {
+        const AddressSpace& parent = *spaces_.at(as->options.parent);
+        t.setup.pgtt = vtd::Pgtt::Nested;
+        t.setup.fl_root = as->table->root();
+        t.setup.fl_levels = as->options.levels;
+        t.setup.sl_root = parent.table->root();
+        t.setup.sl_levels = parent.options.levels;
+        break;
       }
     }
+    return t;
   }
-  PasidSetup setup;
-  setup.did = as->did;
-  switch (as->options.translation) {
-    case IoasTranslation::FirstLevel:
-      setup.pgtt = vtd::Pgtt::FirstLevel;
-      setup.fl_root = as->table->root();
-      setup.fl_levels = as->options.levels;
-      break;
-    case IoasTranslation::SecondLevel:
-      setup.pgtt = vtd::Pgtt::SecondLevel;
-      setup.sl_root = as->table->root();
-      setup.sl_levels = as->options.levels;
-      break;
-    case IoasTranslation::Nested: {
-      const AddressSpace& parent = *spaces_.at(as->options.parent);
-      setup.pgtt = vtd::Pgtt::Nested;
-      setup.fl_root = as->table->root();
-      setup.fl_levels = as->options.levels;
-      setup.sl_root = parent.table->root();
-      setup.sl_levels = parent.options.levels;
-      break;
-    }
+  Hwpt* h = find_hwpt(id);
+  if (h == nullptr) {
+    t.status = Status::error(ENOENT, "no IOAS or HWPT with id " + std::to_string(id));
+    return t;
   }
-  Status s = driver_.set_pasid_entry(bdf, pasid, setup);
+  t.attached = &h->attached;
+  t.setup.did = h->did;
+  if (h->table) {
+    const bool sl = h->table->format() == PageTableFormat::SecondLevel;
+    t.setup.pgtt = sl ? vtd::Pgtt::SecondLevel : vtd::Pgtt::FirstLevel;
+    (sl ? t.setup.sl_root : t.setup.fl_root) = h->table->root();
+    (sl ? t.setup.sl_levels : t.setup.fl_levels) = h->table->levels();
+    return t;
+  }
+  const PageTable& parent = *hwpts_.at(h->parent)->table;
+  t.setup.pgtt = vtd::Pgtt::Nested;
+  t.setup.fl_root = h->stage1.root_gpa;
+  t.setup.fl_levels = h->stage1.levels;
+  t.setup.supervisor_requests = h->stage1.supervisor_requests;
+  t.setup.sl_root = parent.root();
+  t.setup.sl_levels = parent.levels();
+  return t;
+}
+
+Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
+  Target t = target(id);
+  if (!t.status.ok()) return t.status;
+  auto attached_here = [&](const std::vector<std::pair<Bdf, std::uint32_t>>& list) {
+    return std::find(list.begin(), list.end(), std::pair(bdf, pasid)) != list.end();
+  };
+  bool busy = false;
+  for (const auto& [space_id, space] : spaces_) busy = busy || attached_here(space->attached);
+  for (const auto& [hwpt_id, h] : hwpts_) busy = busy || attached_here(h->attached);
+  if (busy) {
+    return Status::error(EBUSY, "device " + bdf.to_string() + " PASID " + std::to_string(pasid) +
+                                    " is already attached");
+  }
+  Status s = driver_.set_pasid_entry(bdf, pasid, t.setup);
   if (!s.ok()) return s;
-  as->attached.emplace_back(bdf, pasid);
+  t.attached->emplace_back(bdf, pasid);
   return Status::success();
 }
 
@@ -380,13 +429,28 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
       return s;
     }
   }
-  // Nested translations through this second level are cached under their
-  // own domain IDs, with guest IOVAs: flush those domains whole.
   for (IoasId child : as.children) {
     const AddressSpace& c = *spaces_.at(child);
-    for (const auto& [bdf, pasid] : c.attached) {
-      if (Status s = driver_.flush_range(c.did, pasid, 0, 1ull << 62, true); !s.ok()) return s;
+    if (Status s = flush_nested(c.attached, c.did); !s.ok()) return s;
+  }
+  for (HwptId id : as.hwpts) {
+    const Hwpt& h = *hwpts_.at(id);
+    const bool sl = h.table->format() == PageTableFormat::SecondLevel;
+    for (const auto& [bdf, pasid] : h.attached) {
+      if (Status s = driver_.flush_range(h.did, pasid, iova, length, sl); !s.ok()) return s;
     }
+    for (HwptId child : h.children) {
+      const Hwpt& c = *hwpts_.at(child);
+      if (Status s = flush_nested(c.attached, c.did); !s.ok()) return s;
+    }
+  }
+  return Status::success();
+}
+
+Status IoasidManager::flush_nested(const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
+                                   std::uint16_t did) {
+  for (const auto& [bdf, pasid] : attached) {
+    if (Status s = driver_.flush_range(did, pasid, 0, 1ull << 62, true); !s.ok()) return s;
   }
   return Status::success();
 }
@@ -450,10 +514,9 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
   return {Status::success(), candidate};
 }
 
-Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId ioas) {
+Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   if (Status s = driver_.clear_pasid_entry(bdf, pasid); !s.ok()) return s;
-  auto& attached = spaces_.at(ioas)->attached;
-  std::erase(attached, std::pair(bdf, pasid));
+  std::erase(*target(id).attached, std::pair(bdf, pasid));
   return Status::success();
 }
 

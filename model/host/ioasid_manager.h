@@ -52,9 +52,31 @@ struct HostDevice {
 
 using ContextId = std::uint32_t;
 
+// IOASes and hardware page tables (HWPTs) share one ID space, as iommufd's
+// objects do, so an attachment names either (iommufd's pt_id).
 struct IoasCreated {
   Status status;
   IoasId id = 0;
+};
+using HwptId = IoasId;
+
+// A user-owned first-level table for a nested HWPT
+// (struct iommu_hwpt_vtd_s1): its root is guest-physical, translated by
+// the nest parent.
+struct VtdStage1 {
+  std::uint64_t root_gpa = 0;        // 4 KiB aligned
+  unsigned levels = 4;               // 4 or 5 (addr_width 48 or 57)
+  bool supervisor_requests = false;  // IOMMU_VTD_S1_SRE
+};
+
+// IOMMU_HWPT_INVALIDATE for a nested HWPT (struct
+// iommu_hwpt_vtd_s1_invalidate), narrowed by label and PASID.
+struct UserInvalidation {
+  std::string label;                   // empty: every device attached
+  std::optional<std::uint32_t> pasid;  // none: every PASID attached
+  std::uint64_t addr = 0;              // 4 KiB aligned
+  std::uint64_t npages = ~0ull;        // ~0 with addr 0: the whole space
+  bool leaf = false;                   // IOMMU_VTD_INV_FLAGS_LEAF: keep paging-structure caches
 };
 
 class IoasidManager {
@@ -161,11 +183,42 @@ class IoasidManager {
   // DMA of it reaches memory. ENOENT: not attached.
   Status detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid);
 
+  // Hardware page tables (IOMMU_HWPT_ALLOC), allocated for the IOMMU of
+  // the device bound as `label`. attach_device/replace_device take their
+  // IDs as well as IOAS IDs.
+  //
+  // A paging HWPT holds its own page table and domain ID, filled with the
+  // IOAS's mappings and kept in step with every later map/unmap/copy (as
+  // iommufd fills each domain of an IOAS). Its format is Linux's choice
+  // for VT-d: first-level, unless `nest_parent` asks for a second-level
+  // table a nested HWPT can stand on. ENOENT: no such context, label or
+  // IOAS; EOPNOTSUPP: nest_parent without ECAP.NEST; the IOAS's page size
+  // or levels the format lacks give check_options' errors.
+  IoasCreated alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
+                         bool nest_parent = false);
+  // A nested HWPT: the user's first-level table over a nest-parent HWPT.
+  // The manager never writes that table; the user changes it and then
+  // calls invalidate_hwpt. EINVAL: parent is not a nest-parent HWPT, root
+  // unaligned, levels not 4/5; ENODEV: 5 levels without CAP.FL5LP;
+  // EOPNOTSUPP: no ECAP.NEST.
+  IoasCreated alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
+                                const VtdStage1& stage1);
+  // Turns a user's invalidation request for a nested HWPT into PASID-based
+  // IOTLB invalidation descriptors, one per matching (device, PASID)
+  // attachment, and waits for them. EOPNOTSUPP: a paging HWPT (the
+  // manager invalidates those itself); EINVAL: unaligned address, zero or
+  // overflowing page count; ENOENT: no such HWPT, label, or no attachment
+  // matches.
+  Status invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request);
+  // EBUSY: attached devices or nested children; ENOENT: no such HWPT.
+  Status destroy_hwpt(HwptId hwpt);
+
   // The host-physical address an IOVA maps to, read from the page tables
   // in memory (both levels when nested).
   std::optional<std::uint64_t> physical(IoasId ioas, std::uint64_t iova);
-  std::uint16_t domain_id(IoasId ioas) const { return spaces_.at(ioas)->did; }
-  std::uint64_t page_table_root(IoasId ioas) const { return spaces_.at(ioas)->table->root(); }
+  // Of an IOAS or a HWPT (a nested HWPT's root is the user's, guest-physical).
+  std::uint16_t domain_id(IoasId id) const;
+  std::uint64_t page_table_root(IoasId id) const;
 
  private:
   struct Area {
@@ -188,7 +241,35 @@ class IoasidManager {
     std::map<std::uint64_t, std::uint64_t> pending;   // lazily unmapped, not yet flushed
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<IoasId> children;  // nested IOAS on this one
+    std::vector<HwptId> hwpts;     // paging HWPTs holding these mappings
   };
+  struct Hwpt {
+    std::uint16_t did = 0;
+    bool nest_parent = false;
+    IoasId ioas = 0;                   // paging: whose mappings it holds
+    std::unique_ptr<PageTable> table;  // paging
+    HwptId parent = 0;                 // nested: the nest-parent HWPT
+    VtdStage1 stage1;                  // nested
+    std::vector<std::pair<Bdf, std::uint32_t>> attached;
+    std::vector<HwptId> children;  // nested HWPTs on a nest parent
+  };
+  // What a PASID entry pointing at an IOAS or HWPT holds, and the list
+  // of its attachments.
+  struct Target {
+    Status status;
+    PasidSetup setup;
+    std::vector<std::pair<Bdf, std::uint32_t>>* attached = nullptr;
+  };
+  Target target(IoasId id);
+  Hwpt* find_hwpt(HwptId id);
+  // Every table an IOAS's mappings are written to: its own, then its
+  // paging HWPTs'.
+  std::vector<PageTable*> tables_of(AddressSpace& as);
+  // Flushes, for a change to a second-level table, every nested
+  // translation cached through it: whole domains, since those entries are
+  // tagged with guest IOVAs.
+  Status flush_nested(const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
+                      std::uint16_t did);
   struct Context {
     std::map<std::string, int> bound;  // label -> device index
     // (requester ID, PASID) -> IOAS and the devices using it (functions
@@ -205,8 +286,8 @@ class IoasidManager {
   };
   Bound find_bound(ContextId ctx, const std::string& label);
   // Points (bdf, pasid) at the IOAS's page table.
-  Status attach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
-  Status detach(Bdf bdf, std::uint32_t pasid, IoasId ioas);
+  Status attach(Bdf bdf, std::uint32_t pasid, IoasId id);
+  Status detach(Bdf bdf, std::uint32_t pasid, IoasId id);
   Status check_options(const IoasOptions& o) const;
   std::uint64_t iova_limit(const AddressSpace& as) const;
   // map()'s checks of a range: alignment, table width, overlaps, pending
@@ -214,6 +295,10 @@ class IoasidManager {
   Status check_range(AddressSpace* as, std::uint64_t iova, std::uint64_t length);
   void write_area(AddressSpace& as, std::uint64_t iova, std::uint64_t pa, std::uint64_t length,
                   bool writable);
+  // Maps a range into each table with the largest pages (up to 2^max_shift)
+  // that the alignment of IOVA, address and length allows.
+  static void map_pages(const std::vector<PageTable*>& tables, std::uint8_t max_shift,
+                        std::uint64_t iova, std::uint64_t pa, std::uint64_t length, bool writable);
   Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length);
 
   HostBus& bus_;
@@ -221,6 +306,7 @@ class IoasidManager {
   FrameAllocator& tables_;
   FrameAllocator& data_;
   std::map<IoasId, std::unique_ptr<AddressSpace>> spaces_;
+  std::map<HwptId, std::unique_ptr<Hwpt>> hwpts_;
   std::vector<HostDevice> devices_;
   std::map<ContextId, Context> contexts_;
   std::map<int, ContextId> group_owner_;

@@ -164,7 +164,7 @@ Status IommuDriver::clear_pasid_entry(Bdf bdf, std::uint32_t pasid) {
 }
 
 Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
-                                std::uint64_t length, bool second_level_only) {
+                                std::uint64_t length, bool second_level_only, bool leaf_only) {
   // Smallest naturally aligned power-of-two region covering the range
   // (VT-d spec 6.5.2.4: ADDR with address mask AM); beyond CAP.MAMV the
   // whole PASID is invalidated instead.
@@ -183,6 +183,7 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
       d.granularity = vtd::IotlbGranularity::Page;
       d.addr = iova & ~((1ull << (12 + am)) - 1);
       d.am = static_cast<std::uint8_t>(am);
+      d.ih = leaf_only;
     } else {
       d.granularity = vtd::IotlbGranularity::Domain;
     }
@@ -196,6 +197,7 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
     d.granularity = vtd::PasidIotlbGranularity::Page;
     d.addr = iova & ~((1ull << (12 + am)) - 1);
     d.am = static_cast<std::uint8_t>(am);
+    d.ih = leaf_only;
   } else {
     d.granularity = vtd::PasidIotlbGranularity::Pasid;
   }

@@ -54,9 +54,11 @@ class IommuDriver {
   // the wait's status write landed. First-level and nested translations use
   // a PASID-based IOTLB invalidation for `pasid`; second-level-only ones an
   // IOTLB invalidation of the domain (VT-d spec 6.5.2.3 / 6.5.2.4, as
-  // Linux's qi_flush_piotlb / qi_flush_iotlb split them).
+  // Linux's qi_flush_piotlb / qi_flush_iotlb split them). `leaf_only`
+  // sets the invalidation hint (IH): only leaf entries changed, so the
+  // paging-structure caches may be kept.
   Status flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
-                     std::uint64_t length, bool second_level_only = false);
+                     std::uint64_t length, bool second_level_only = false, bool leaf_only = false);
 
   // Posts raw 128-bit descriptors followed by a wait descriptor and polls
   // the status word until the IOMMU wrote it (VT-d spec 6.5.2.8).

@@ -1,0 +1,48 @@
+// The first-level table a guest kernel (or any user of a nested HWPT) keeps
+// in its own memory: table pages are taken upward from a guest-physical
+// address and written where the IOAS holding the guest's memory maps them.
+// Nobody invalidates for it: after a change its owner calls
+// IoasidManager::invalidate_hwpt, as a guest's IOMMU driver would through
+// its virtual IOMMU.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "model/host/frame_allocator.h"
+#include "model/host/ioasid_manager.h"
+#include "model/host/page_table.h"
+
+namespace iommu_sim {
+
+class GuestPageTable {
+ public:
+  // Throws std::out_of_range when a table page would lie outside the
+  // guest's memory (here or in a later map()).
+  GuestPageTable(HostBus& bus, IoasidManager& manager, IoasId guest_memory,
+                 std::uint64_t table_base, unsigned levels)
+      : frames_(table_base),
+        table_(bus, frames_, PageTableFormat::FirstLevel, levels,
+               [&manager, guest_memory](std::uint64_t gpa) {
+                 const auto hpa = manager.physical(guest_memory, gpa);
+                 if (!hpa) {
+                   char at[24];
+                   std::snprintf(at, sizeof at, "0x%llx", static_cast<unsigned long long>(gpa));
+                   throw std::out_of_range(std::string("guest table page at guest-physical ") + at +
+                                           " is not in guest memory");
+                 }
+                 return *hpa;
+               }) {}
+
+  std::uint64_t root() const { return table_.root(); }
+  PageTable& table() { return table_; }
+
+ private:
+  FrameAllocator frames_;
+  PageTable table_;
+};
+
+}  // namespace iommu_sim

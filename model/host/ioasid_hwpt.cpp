@@ -1,0 +1,172 @@
+// Hardware page table objects (iommufd's IOMMU_HWPT_ALLOC, _INVALIDATE):
+// paging HWPTs that mirror an IOAS in a table and domain of their own, and
+// nested HWPTs whose first-level table belongs to the user.
+#include <algorithm>
+#include <limits>
+
+#include "iommu/formats/vtd_registers.h"
+#include "model/host/ioasid_manager.h"
+
+namespace iommu_sim {
+
+namespace vtd = iommu::vtd;
+
+IoasidManager::Hwpt* IoasidManager::find_hwpt(HwptId id) {
+  auto it = hwpts_.find(id);
+  return it == hwpts_.end() ? nullptr : it->second.get();
+}
+
+IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
+                                      bool nest_parent) {
+  if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
+  AddressSpace* as = find(ioas);
+  if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
+  if (as->options.translation == IoasTranslation::Nested) {
+    return {
+        Status::error(EINVAL, "IOAS " + std::to_string(ioas) +
+                                  " maps to guest-physical addresses; a HWPT needs a host IOAS")};
+  }
+  const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
+  if (nest_parent && !(ecap.nest && ecap.slts)) {
+    return {Status::error(
+        EOPNOTSUPP, "the IOMMU offers no nested translation (ECAP.NEST/SLTS): no nest parent")};
+  }
+  // Linux (intel_iommu_domain_alloc_paging_flags) gives paging domains a
+  // first-level table and nest parents a second-level one. The HWPT's
+  // input space is at least the IOAS's.
+  IoasOptions options;
+  options.translation = nest_parent ? IoasTranslation::SecondLevel : IoasTranslation::FirstLevel;
+  options.levels = nest_parent ? as->options.levels : std::max(4u, as->options.levels);
+  options.max_page_shift = as->options.max_page_shift;
+  if (Status s = check_options(options); !s.ok()) return {s};
+  auto h = std::make_unique<Hwpt>();
+  h->nest_parent = nest_parent;
+  h->ioas = ioas;
+  h->table = std::make_unique<PageTable>(
+      bus_, tables_, nest_parent ? PageTableFormat::SecondLevel : PageTableFormat::FirstLevel,
+      options.levels);
+  // iommufd fills a new domain with every mapping the IOAS holds.
+  for (const auto& [iova, area] : as->areas) {
+    map_pages({h->table.get()}, as->options.max_page_shift, iova, area.physical, area.length,
+              area.writable);
+  }
+  h->did = next_did_++;
+  const HwptId id = next_id_++;
+  as->hwpts.push_back(id);
+  hwpts_.emplace(id, std::move(h));
+  return {Status::success(), id};
+}
+
+IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
+                                             const VtdStage1& stage1) {
+  if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
+  const auto cap = vtd::CapRegister::decode(driver_.cap());
+  const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
+  if (!ecap.nest) {
+    return {Status::error(EOPNOTSUPP, "the IOMMU offers no nested translation (ECAP.NEST=0)")};
+  }
+  Hwpt* p = find_hwpt(parent);
+  if (p == nullptr || !p->nest_parent) {
+    return {Status::error(EINVAL, std::to_string(parent) + " is not a nest-parent HWPT")};
+  }
+  if (stage1.levels != 4 && stage1.levels != 5) {
+    return {Status::error(
+        EINVAL, "first-level tables have 4 or 5 levels, not " + std::to_string(stage1.levels))};
+  }
+  if (stage1.levels == 5 && !cap.fl5lp) {
+    return {Status::error(ENODEV,
+                          "the IOMMU does not offer 5-level first-level paging "
+                          "(CAP.FL5LP=0)")};
+  }
+  if (stage1.root_gpa % 4096 != 0) {
+    return {Status::error(EINVAL, "first-level table root must be 4 KiB aligned")};
+  }
+  auto h = std::make_unique<Hwpt>();
+  h->parent = parent;
+  h->stage1 = stage1;
+  h->did = next_did_++;
+  const HwptId id = next_id_++;
+  p->children.push_back(id);
+  hwpts_.emplace(id, std::move(h));
+  return {Status::success(), id};
+}
+
+Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request) {
+  if (find_context(ctx) == nullptr)
+    return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  Hwpt* h = find_hwpt(hwpt);
+  if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
+  if (h->table) {
+    return Status::error(EOPNOTSUPP, "HWPT " + std::to_string(hwpt) +
+                                         " is a paging HWPT: the manager invalidates it itself");
+  }
+  constexpr std::uint64_t kPage = 4096;
+  const bool everything = request.npages == std::numeric_limits<std::uint64_t>::max();
+  if (request.addr % kPage != 0) return Status::error(EINVAL, "addr must be 4 KiB aligned");
+  if (request.npages == 0) return Status::error(EINVAL, "npages must not be zero");
+  if (!everything &&
+      request.npages > (std::numeric_limits<std::uint64_t>::max() - request.addr) / kPage) {
+    return Status::error(EINVAL, "addr + npages * 4 KiB overflows 64 bits");
+  }
+  std::optional<Bdf> device;
+  if (!request.label.empty()) {
+    const Bound b = find_bound(ctx, request.label);
+    if (!b.status.ok()) return b.status;
+    device = devices_[b.device].requester_id;
+  }
+  std::vector<std::uint32_t> pasids;
+  for (const auto& [bdf, pasid] : h->attached) {
+    if ((!device || *device == bdf) && (!request.pasid || *request.pasid == pasid)) {
+      pasids.push_back(pasid);
+    }
+  }
+  if (pasids.empty()) {
+    return Status::error(
+        ENOENT, "no attachment of HWPT " + std::to_string(hwpt) + " matches the label and PASID");
+  }
+  // A PASID-based IOTLB descriptor names DID and PASID, not the device, so
+  // devices attached with the same PASID share one.
+  std::sort(pasids.begin(), pasids.end());
+  pasids.erase(std::unique(pasids.begin(), pasids.end()), pasids.end());
+  const std::uint64_t addr = everything ? 0 : request.addr;
+  const std::uint64_t length = everything ? 1ull << 62 : request.npages * kPage;
+  for (std::uint32_t pasid : pasids) {
+    if (Status s = driver_.flush_range(h->did, pasid, addr, length, false, request.leaf); !s.ok()) {
+      return s;
+    }
+  }
+  return Status::success();
+}
+
+Status IoasidManager::destroy_hwpt(HwptId hwpt) {
+  Hwpt* h = find_hwpt(hwpt);
+  if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
+  if (!h->attached.empty()) {
+    return Status::error(EBUSY, "HWPT " + std::to_string(hwpt) + " has " +
+                                    std::to_string(h->attached.size()) + " attachment(s)");
+  }
+  if (!h->children.empty()) {
+    return Status::error(EBUSY, "HWPT " + std::to_string(hwpt) + " is the parent of nested HWPT " +
+                                    std::to_string(h->children.front()));
+  }
+  if (h->table) {
+    std::erase(spaces_.at(h->ioas)->hwpts, hwpt);
+  } else {
+    std::erase(hwpts_.at(h->parent)->children, hwpt);
+  }
+  hwpts_.erase(hwpt);
+  return Status::success();
+}
+
+std::uint16_t IoasidManager::domain_id(IoasId id) const {
+  if (auto it = spaces_.find(id); it != spaces_.end()) return it->second->did;
+  return hwpts_.at(id)->did;
+}
+
+std::uint64_t IoasidManager::page_table_root(IoasId id) const {
+  if (auto it = spaces_.find(id); it != spaces_.end()) return it->second->table->root();
+  const Hwpt& h = *hwpts_.at(id);
+  return h.table ? h.table->root() : h.stage1.root_gpa;
+}
+
+}  // namespace iommu_sim
