@@ -2,6 +2,7 @@
 //   iommu-sim                         run the embedded default platform
 //   iommu-sim --config F --out D      run a platform from JSON, write D/stats.json
 //   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
+//   iommu-sim run FILE [--out D]      run a scenario; exit 1 if an expectation fails
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
@@ -14,6 +15,7 @@
 #include <systemc>
 
 #include "apps/reports.h"
+#include "apps/scenario.h"
 #include "apps/sweep.h"
 #include "model/platform/platform.h"
 #include "pcie/topology_report.h"
@@ -134,6 +136,42 @@ int sweep(const std::string& file, const std::string& out_dir) {
   return 0;
 }
 
+int scenario(const std::string& file, const std::string& out_dir, bool quiet) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "iommu-sim: run: cannot open " << file << "\n";
+    return kExitConfigError;
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::cerr << "iommu-sim: run: " << file << " is not valid JSON: " << e.what() << "\n";
+    return kExitConfigError;
+  }
+  ScenarioSpec spec;
+  auto errors = parse_scenario(j, std::filesystem::path(file).parent_path(), spec);
+  ScenarioReport report;
+  if (errors.empty() && make_out_dir(out_dir))
+    errors = run_scenario(spec, report);
+  else if (errors.empty())
+    return kExitConfigError;
+  if (!errors.empty()) {
+    for (const auto& e : errors)
+      std::cerr << "iommu-sim: scenario error: " << e.to_string() << "\n";
+    return kExitConfigError;
+  }
+  if (!quiet || !report.passed()) print_scenario_report(std::cout, spec, report);
+  if (!out_dir.empty()) {
+    std::ofstream out(std::filesystem::path(out_dir) / "stats.json");
+    if (!(out << report.stats_json.dump(2) << "\n")) {
+      std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/stats.json\n";
+      return 1;
+    }
+  }
+  return report.passed() ? 0 : 1;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
@@ -164,6 +202,17 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   sweep_cmd->add_option("--out", sweep_out,
                         "directory for sweep.csv and point-<n>/stats.json of every run");
+  std::string scenario_file, scenario_out;
+  bool scenario_quiet = false;
+  auto* run_cmd = app.add_subcommand(
+      "run",
+      "run a scenario (timeline of host calls and DMAs with expected outcomes); exit 1 "
+      "when an expectation is not met");
+  run_cmd->add_option("file", scenario_file, "scenario file (JSON: platform, steps, expect_stats)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("--out", scenario_out, "directory to write stats.json into");
+  run_cmd->add_flag("--quiet", scenario_quiet, "print the report only when the scenario fails");
   (void)config_opt;
   try {
     app.parse(argc, argv);
@@ -180,6 +229,10 @@ int sc_main(int argc, char** argv) {
     return 0;
   }
   if (*topo_cmd) return topo(topo_config);
+  if (*run_cmd) {
+    sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+    return scenario(scenario_file, scenario_out, scenario_quiet);
+  }
   if (*sweep_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     return sweep(sweep_file, sweep_out);

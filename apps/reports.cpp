@@ -90,4 +90,18 @@ std::string statistics_markdown() {
   return os.str();
 }
 
+std::optional<nlohmann::json> resolve_stat(const nlohmann::json& stats_json,
+                                           const std::string& name) {
+  const nlohmann::json& stats = stats_json.at("stats");
+  if (stats.contains(name)) return stats.at(name);
+  if (const std::size_t dot = name.rfind('.'); dot != std::string::npos) {
+    const std::string base = name.substr(0, dot), field = name.substr(dot + 1);
+    if (stats.contains(base) && stats.at(base).is_object() && stats.at(base).contains(field)) {
+      return stats.at(base).at(field);
+    }
+  }
+  if (name != "stats" && name != "config" && stats_json.contains(name)) return stats_json.at(name);
+  return std::nullopt;
+}
+
 }  // namespace iommu_sim

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -14,5 +15,9 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& s
                    double wall_seconds);
 std::string parameters_markdown();
 std::string statistics_markdown();
+// A statistic of stats.json by name: an exact counter/derived name, a
+// histogram field ("name.p50"), or a top-level field ("simulated_time_ns").
+std::optional<nlohmann::json> resolve_stat(const nlohmann::json& stats_json,
+                                           const std::string& name);
 
 }  // namespace iommu_sim

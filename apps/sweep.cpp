@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "apps/reports.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 
@@ -49,22 +50,6 @@ std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
 
 std::string csv_value(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-// A statistic by name: an exact counter/derived name, a histogram field
-// ("name.p50"), or a top-level field of stats.json.
-std::optional<nlohmann::json> resolve_stat(const nlohmann::json& stats_json,
-                                           const std::string& name) {
-  const nlohmann::json& stats = stats_json.at("stats");
-  if (stats.contains(name)) return stats.at(name);
-  if (const std::size_t dot = name.rfind('.'); dot != std::string::npos) {
-    const std::string base = name.substr(0, dot), field = name.substr(dot + 1);
-    if (stats.contains(base) && stats.at(base).is_object() && stats.at(base).contains(field)) {
-      return stats.at(base).at(field);
-    }
-  }
-  if (name != "stats" && name != "config" && stats_json.contains(name)) return stats_json.at(name);
-  return std::nullopt;
 }
 
 }  // namespace

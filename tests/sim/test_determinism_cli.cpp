@@ -13,6 +13,7 @@
 #include "model/kernel.h"
 #include "model/param_doc.h"
 #include "model/platform/platform.h"
+#include "tests/support/cli.h"
 
 namespace iommu_sim {
 namespace {
@@ -66,26 +67,8 @@ TEST(Docs, StatisticsReferenceIsCurrent) {
       << "regenerate with: build/apps/iommu-sim stats > docs/statistics.md";
 }
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult run_command(const std::string& args) {
-  const std::string cmd = std::string(IOMMU_SIM_BINARY) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), f)) out.append(buf.data(), n);
-  const int status = pclose(f);
-  return {WEXITSTATUS(status), out};
-}
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / name;
-  std::ofstream(path) << text;
-  return path.string();
-}
+using test::run_command;
+using test::write_temp;
 
 TEST(Cli, BadConfigExitsTwoAndNamesTheField) {
   const auto bad = write_temp("iommu_sim_bad.json", R"({"iommu": {"iotlb": {"ways": 0}}})");

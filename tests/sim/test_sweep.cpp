@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "apps/sweep.h"
+#include "tests/support/cli.h"
 
 namespace iommu_sim {
 namespace {
@@ -143,13 +144,9 @@ TEST(Sweep, EveryShippedSweepExpandsAndNamesRealStatistics) {
 }
 
 int run_cli(const std::string& args, std::string* output = nullptr) {
-  const std::string cmd = std::string(IOMMU_SIM_BINARY) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  if (output != nullptr) *output = out;
-  return WEXITSTATUS(pclose(f));
+  const test::CommandResult r = test::run_command(args);
+  if (output != nullptr) *output = r.output;
+  return r.exit_code;
 }
 
 TEST(Sweep, CommandLineExitsTwoOnABadSweepAndWritesEveryRun) {

@@ -1,0 +1,227 @@
+#include "apps/scenario.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "apps/reports.h"
+#include "model/kernel.h"
+
+namespace iommu_sim {
+
+namespace {
+
+struct StepList {
+  std::vector<StepParams> steps;
+  template <class V>
+  void visit(V& v) {
+    v.list(steps, {"steps", "the timeline", 1});
+  }
+};
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+bool ScenarioReport::passed() const {
+  for (const auto& s : steps) {
+    if (!s.as_expected) return false;
+  }
+  for (const auto& s : stats) {
+    if (!s.as_expected) return false;
+  }
+  return true;
+}
+
+std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::filesystem::path& dir,
+                                        ScenarioSpec& out) {
+  if (!j.is_object()) return {{"scenario file", "must be a JSON object"}};
+  std::vector<ConfigError> errors;
+  for (const auto& [key, value] : j.items()) {
+    if (key != "description" && key != "platform" && key != "steps" && key != "expect_stats") {
+      errors.push_back({key, "unknown key (expected description, platform, steps, expect_stats)"});
+    }
+  }
+  ScenarioSpec spec;
+  if (j.contains("description")) {
+    if (j["description"].is_string()) {
+      spec.description = j["description"];
+    } else {
+      errors.push_back({"description", "must be a string"});
+    }
+  }
+  nlohmann::json platform = nlohmann::json::object();
+  if (auto p = j.find("platform"); p != j.end()) {
+    if (p->is_string()) {
+      const auto path = dir / p->get<std::string>();
+      std::ifstream in(path);
+      if (!in) {
+        errors.push_back({"platform", "cannot open " + path.string()});
+      } else {
+        try {
+          platform = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::parse_error& e) {
+          errors.push_back({"platform", path.string() + " is not valid JSON: " + e.what()});
+        }
+      }
+    } else {
+      platform = *p;
+    }
+  }
+  const auto platform_errors = load_config(platform, spec.platform);
+  for (auto e : platform_errors) {
+    e.path = "platform." + e.path;
+    errors.push_back(std::move(e));
+  }
+  nlohmann::json steps_only = nlohmann::json::object();
+  if (j.contains("steps")) steps_only["steps"] = j["steps"];
+  StepList list;
+  ConfigLoader(steps_only, "", errors).load(list);
+  spec.steps = std::move(list.steps);
+  if (j.contains("steps") && j["steps"].is_array() && j["steps"].size() == spec.steps.size()) {
+    spec.raw_steps = j["steps"];
+    for (std::size_t i = 0; i < spec.steps.size(); ++i) {
+      const auto& raw = spec.raw_steps[i];
+      spec.steps[i].pasid_given = raw.is_object() && raw.contains("pasid");
+      if (!raw.is_object() || !raw.contains("faults") || !raw["faults"].is_array()) continue;
+      for (std::size_t k = 0; k < spec.steps[i].faults.size(); ++k) {
+        spec.steps[i].faults[k].any_address = !raw["faults"][k].contains("address");
+      }
+    }
+    // Devices are checked against the topology, so that must be sound.
+    if (platform_errors.empty()) {
+      auto more = check_steps(spec.steps, spec.raw_steps, spec.platform);
+      errors.insert(errors.end(), more.begin(), more.end());
+    }
+  }
+  if (auto e = j.find("expect_stats"); e != j.end()) {
+    const nlohmann::json wanted = e->is_object() ? *e : nlohmann::json::object();
+    if (!e->is_object()) errors.push_back({"expect_stats", "must be an object"});
+    for (const auto& [name, want] : wanted.items()) {
+      StatExpectation x{name};
+      const std::string at = "expect_stats." + name;
+      if (want.is_number()) {
+        x.equals = want.get<double>();
+      } else if (want.is_object() && !want.empty()) {
+        for (const auto& [k, v] : want.items()) {
+          if (!v.is_number()) {
+            errors.push_back({at + "." + k, "must be a number"});
+          } else if (k == "min") {
+            x.min = v.get<double>();
+          } else if (k == "max") {
+            x.max = v.get<double>();
+          } else {
+            errors.push_back({at + "." + k, "unknown bound (expected min, max)"});
+          }
+        }
+      } else {
+        errors.push_back({at, "must be a number or {\"min\": x, \"max\": y}"});
+      }
+      spec.stats.push_back(std::move(x));
+    }
+  }
+  if (errors.empty()) out = std::move(spec);
+  return errors;
+}
+
+std::vector<ConfigError> run_scenario(const ScenarioSpec& spec, ScenarioReport& out) {
+  start_fresh_kernel();
+  Platform platform(spec.platform);
+  std::vector<ConfigError> errors;
+  {
+    const nlohmann::json names = platform.stats_json();
+    for (const auto& x : spec.stats) {
+      const auto v = resolve_stat(names, x.name);
+      if (!v || !v->is_number()) {
+        errors.push_back({"expect_stats." + x.name,
+                          "no numeric statistic of that name (see docs/statistics.md)"});
+      }
+    }
+  }
+  if (!errors.empty()) return errors;
+  ScenarioTimeline timeline("scenario", platform, spec.steps);
+  platform.run();
+  ScenarioReport report;
+  report.steps = timeline.outcomes();
+  // A step the simulation never reached (the timeline thread cannot stop
+  // early, so only a step after an endless wait) did not happen as expected.
+  for (std::size_t i = report.steps.size(); i < spec.steps.size(); ++i) {
+    report.steps.push_back({0, spec.steps[i].action, "not reached", spec.steps[i].expect, false});
+  }
+  report.stats_json = platform.stats_json();
+  for (const auto& x : spec.stats) {
+    StatCheck c{x.name};
+    c.value = resolve_stat(report.stats_json, x.name)->get<double>();
+    c.as_expected = true;
+    if (x.equals) {
+      c.expected = "= " + number(*x.equals);
+      c.as_expected = c.value == *x.equals;
+    }
+    if (x.min) {
+      c.expected += (c.expected.empty() ? ">= " : ", >= ") + number(*x.min);
+      c.as_expected = c.as_expected && c.value >= *x.min;
+    }
+    if (x.max) {
+      c.expected += (c.expected.empty() ? "<= " : ", <= ") + number(*x.max);
+      c.as_expected = c.as_expected && c.value <= *x.max;
+    }
+    report.stats.push_back(std::move(c));
+  }
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : report.steps) {
+    steps.push_back({{"at_ns", s.at_ns},
+                     {"step", s.step},
+                     {"outcome", s.outcome},
+                     {"expected", s.expected},
+                     {"as_expected", s.as_expected}});
+  }
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : report.stats) {
+    checks.push_back({{"name", c.name},
+                      {"value", c.value},
+                      {"expected", c.expected},
+                      {"as_expected", c.as_expected}});
+  }
+  report.stats_json["scenario"] = {{"description", spec.description},
+                                   {"passed", report.passed()},
+                                   {"steps", steps},
+                                   {"expect_stats", checks}};
+  out = std::move(report);
+  return {};
+}
+
+void print_scenario_report(std::ostream& os, const ScenarioSpec& spec,
+                           const ScenarioReport& report) {
+  if (!spec.description.empty()) os << "scenario: " << spec.description << "\n";
+  std::size_t failed = 0;
+  for (const auto& s : report.steps) {
+    char time[32];
+    std::snprintf(time, sizeof time, "%12.2f ns  ", s.at_ns);
+    os << time << s.step << "\n" << std::string(16, ' ') << "-> " << s.outcome;
+    if (!s.as_expected) {
+      os << "    MISMATCH: expected " << s.expected;
+      ++failed;
+    }
+    os << "\n";
+  }
+  for (const auto& c : report.stats) {
+    os << "  stat " << c.name << " = " << number(c.value) << " (expected " << c.expected << ")";
+    if (!c.as_expected) {
+      os << "    MISMATCH";
+      ++failed;
+    }
+    os << "\n";
+  }
+  const std::size_t total = report.steps.size() + report.stats.size();
+  if (failed == 0) {
+    os << "scenario passed: " << report.steps.size() << " steps and " << report.stats.size()
+       << " statistics as expected\n";
+  } else {
+    os << "scenario FAILED: " << failed << " of " << total << " expectations not met\n";
+  }
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,67 @@
+// Scenarios: a platform, a timeline of host calls, guest table changes and
+// DMAs with the outcome each must have, and expected statistics.
+// `iommu-sim run FILE` runs one and fails when an expectation is not met.
+//
+// A scenario file is JSON (docs/scenarios.md):
+//   { "description": "...",
+//     "platform": { ...a --config file... }   or "platform": "../file.json",
+//     "steps": [ { "at_ns": 0, "do": "bind", "context": "vmm",
+//                  "device": "nic0", "label": "nic" }, ... ],
+//     "expect_stats": { "workload.rx.faulted": 0,
+//                       "iommu.iotlb.hits": { "min": 100 } } }
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "model/config_loader.h"
+#include "model/platform/platform_config.h"
+#include "workloads/scenario_timeline.h"
+
+namespace iommu_sim {
+
+struct StatExpectation {
+  std::string name;
+  std::optional<double> equals, min, max;
+};
+
+struct ScenarioSpec {
+  std::string description;
+  PlatformConfig platform;
+  std::vector<StepParams> steps;
+  nlohmann::json raw_steps = nlohmann::json::array();
+  std::vector<StatExpectation> stats;
+};
+
+struct StatCheck {
+  std::string name;
+  double value = 0;
+  std::string expected;  // "= 0", ">= 100", "in [1, 5]"
+  bool as_expected = false;
+};
+
+struct ScenarioReport {
+  std::vector<StepOutcome> steps;
+  std::vector<StatCheck> stats;
+  nlohmann::json stats_json;
+  bool passed() const;
+};
+
+// Reads and checks a scenario file's JSON; `dir` resolves a relative
+// "platform" path. Every error names its field.
+std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::filesystem::path& dir,
+                                        ScenarioSpec& out);
+
+// Builds the platform on a fresh kernel, checks the statistic names
+// (errors: nothing ran), runs the timeline with the platform's workloads
+// and compares. stats_json gets a "scenario" section with every outcome.
+std::vector<ConfigError> run_scenario(const ScenarioSpec& spec, ScenarioReport& out);
+
+void print_scenario_report(std::ostream& os, const ScenarioSpec& spec,
+                           const ScenarioReport& report);
+
+}  // namespace iommu_sim

@@ -1,0 +1,110 @@
+// One step of a scenario timeline: a host call (the ioasid manager's API),
+// a guest page-table change, a single DMA, or a read of a context's fault
+// queue, at a simulated time, with the outcome the scenario expects. Every
+// field is declared once here; docs/scenarios.md lists which step uses which.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/param.h"
+
+namespace iommu_sim {
+
+// A fault a "faults" step expects to read, in order.
+struct FaultExpectParams {
+  std::string label;
+  std::string reason;  // VT-d fault reason, "0x71"
+  std::uint64_t address = 0;
+  bool any_address = true;
+
+  template <class V>
+  void visit(V& v) {
+    v(label, {"label", "", "required", "Label of the binding the fault is reported for."});
+    v(reason,
+      {"reason", "", "required", "VT-d fault reason in hex, e.g. \"0x71\" (docs/model.md)."});
+    v(address, {"address", "bytes (IOVA)", "not compared",
+                "Page-aligned faulting address (FI); compared only when given."});
+  }
+};
+
+struct StepParams {
+  std::string action;
+  double at_ns = -1;  // < 0: right after the previous step
+  std::string context, device, label, name, ioas, to, hwpt, parent, table;
+  std::string translation = "first_level";
+  std::uint32_t levels = 4;
+  std::uint64_t page_size = 4096;
+  bool nest_parent = false;
+  std::uint32_t pasid = 1;
+  bool pasid_present = true;  // dma: send a PASID prefix
+  std::uint64_t iova = 0, gpa = 0, length = 4096, addr = 0, npages = ~0ull, base = 0;
+  bool writable = true, write = false, leaf = false;
+  std::uint32_t size = 64;
+  std::string expect = "ok";
+  std::vector<FaultExpectParams> faults;
+  // Set from the raw JSON: whether "pasid" was given (invalidate without
+  // one covers every PASID).
+  bool pasid_given = false;
+
+  template <class V>
+  void visit(V& v) {
+    v(action, {"do",
+               "",
+               "required",
+               "What the step does (docs/scenarios.md).",
+               0,
+               0,
+               false,
+               {"open", "close", "bind", "ioas_alloc", "ioas_destroy", "map", "unmap", "hwpt_alloc",
+                "hwpt_alloc_nested", "hwpt_destroy", "attach", "replace", "detach", "invalidate",
+                "guest_table", "guest_map", "guest_unmap", "dma", "faults"}});
+    v(at_ns,
+      {"at_ns", "ns", "right after the previous step",
+       "Simulated time the step starts; a step whose time has passed starts at once.", -1, 1e15});
+    v(context, {"context", "", "", "Name of a context opened by an earlier \"open\" step."});
+    v(device, {"device", "", "", "A PCI function (pcie.endpoints[].name, <name>.<n>)."});
+    v(label, {"label", "", "", "Label of a device binding."});
+    v(name, {"name", "", "", "Name the step gives the object it creates."});
+    v(ioas, {"ioas", "", "", "An IOAS: one of the platform's address_spaces or an ioas_alloc."});
+    v(to, {"to", "", "", "attach/replace: the IOAS or HWPT to point the PASID entry at."});
+    v(hwpt, {"hwpt", "", "", "A HWPT created by an earlier step."});
+    v(parent, {"parent", "", "", "hwpt_alloc_nested: the nest-parent HWPT."});
+    v(table, {"table", "", "", "A guest table created by an earlier guest_table step."});
+    v(translation, {"translation",
+                    "",
+                    "first_level",
+                    "ioas_alloc: table format.",
+                    0,
+                    0,
+                    false,
+                    {"first_level", "second_level"}});
+    v(levels, {"levels", "levels", "4", "ioas_alloc, guest_table: paging levels.", 0, 8});
+    v(page_size,
+      {"page_size", "bytes", "4 KiB", "ioas_alloc: largest page mappings use.", 0, 1ull << 40});
+    v(nest_parent,
+      {"nest_parent", "", "false", "hwpt_alloc: a second-level HWPT nested ones can use."});
+    v(pasid, {"pasid", "", "1 (invalidate: every PASID)", "PASID of the step.", 0, (1u << 20) - 1});
+    v(pasid_present, {"pasid_present", "", "true", "dma: whether the request carries a PASID."});
+    v(iova, {"iova", "bytes", "0", "First IOVA (map, unmap, guest_map, guest_unmap, dma)."});
+    v(gpa, {"gpa", "bytes", "0", "guest_map: first guest-physical address mapped."});
+    v(length, {"length", "bytes", "4 KiB", "Bytes mapped or unmapped."});
+    v(addr, {"addr", "bytes", "0", "invalidate: first address."});
+    v(npages,
+      {"npages", "pages", "all", "invalidate: 4 KiB pages from addr; absent: the whole space."});
+    v(base,
+      {"base", "bytes", "0", "guest_table: guest-physical address the table pages start at."});
+    v(writable, {"writable", "", "true", "map, guest_map: allow DMA writes."});
+    v(write, {"write", "", "false", "dma: a write rather than a read."});
+    v(leaf, {"leaf", "", "false", "invalidate: only leaf entries changed (IH)."});
+    v(size, {"size", "bytes", "64", "dma: request size.", 1, 4096});
+    v(expect,
+      {"expect", "", "ok",
+       "Host calls: ok or the errno name the call must fail with (EPERM, ENOENT, ...); dma: "
+       "ok, unsupported_request (blocked by the IOMMU) or completer_abort."});
+    v.list(faults, {"faults", "faults step: the faults the context must read, in order"});
+  }
+};
+
+}  // namespace iommu_sim
