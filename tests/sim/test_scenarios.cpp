@@ -96,15 +96,15 @@ struct BadScenario {
 class BadScenarios : public ::testing::TestWithParam<BadScenario> {};
 
 TEST_P(BadScenarios, RunNothingExitTwoAndNameTheField) {
-  const std::string file = write_temp("iommu_sim_bad_scenario.json", GetParam().json);
+  // ctest runs the cases in parallel: one file each.
+  const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const std::string file = write_temp(
+      "iommu_sim_bad_scenario_" + name.substr(name.rfind('/') + 1) + ".json", GetParam().json);
   const CommandResult r = run_command("run " + file);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(GetParam().error), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("->"), std::string::npos) << "a step ran: " << r.output;
 }
-
-constexpr const char* kNoHost =
-    R"("platform": {"address_spaces": [], "attach": [], "workloads": []})";
 
 INSTANTIATE_TEST_SUITE_P(
     Scenarios, BadScenarios,
@@ -148,7 +148,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "expect_stats.iommu.nonsense: no numeric statistic"},
         BadScenario{R"({"steps": [{"do": "open", "context": "c"}],
                        "expect_stats": {"iommu.translated": {"least": 1}}})",
-                    "expect_stats.iommu.translated.least: unknown bound"}));
+                    "expect_stats.iommu.translated.least: unknown bound"}),
+    [](const ::testing::TestParamInfo<BadScenario>& info) {
+      return "case" + std::to_string(info.index);
+    });
 
 TEST(Scenarios, TheSameScenarioGivesTheSameStatsJson) {
   const ScenarioReport a = run_file(kScenarios / "replace_under_live_dma.json");
