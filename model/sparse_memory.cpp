@@ -1,6 +1,8 @@
 #include "model/sparse_memory.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 
 namespace iommu_sim {
 
@@ -47,6 +49,16 @@ void SparseMemory::write(std::uint64_t addr, std::span<const std::uint8_t> in) {
     std::memcpy(obtain(a >> kFrameShift).data() + offset, in.data() + done, chunk);
     done += chunk;
   }
+}
+
+std::uint64_t SparseMemory::digest() const {
+  std::uint64_t sum = 0;
+  for (const auto& [number, frame] : frames_) {
+    const std::string_view bytes(reinterpret_cast<const char*>(frame->data()), frame->size());
+    // Sum of per-frame mixes: commutative, so unordered_map order is moot.
+    sum += std::hash<std::string_view>{}(bytes)*0x9e3779b97f4a7c15ull ^ number;
+  }
+  return sum;
 }
 
 }  // namespace iommu_sim

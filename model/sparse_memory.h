@@ -30,6 +30,10 @@ class SparseMemory {
   }
   std::size_t frames_allocated() const { return frames_.size(); }
   std::size_t bytes_allocated() const { return frames_.size() * kFrameSize; }
+  // A digest of every written frame's number and contents, independent of
+  // the order frames were written in: equal before and after a call means
+  // (but for hash collisions) the call left memory as it was.
+  std::uint64_t digest() const;
 
  private:
   using Frame = std::array<std::uint8_t, kFrameSize>;
