@@ -1,11 +1,12 @@
 // The host's ioasid manager: contexts that bind devices (claiming their
-// IOMMU groups) and attach them to I/O address spaces (IOAS); IOAS with
-// map/unmap of 4 KiB-granular ranges, one page table and domain ID each.
-// A device is in the blocking domain (no PASID entry: its DMA faults) until
-// attached and again after detach. An IOAS's table is
-// first-level, second-level, or a guest's first-level table nested on a
-// second-level IOAS that holds the guest's memory. Unmap is strict: it
-// returns only after the IOTLB can no longer hold the old translation.
+// IOMMU groups) and attach them to I/O address spaces (IOAS) or hardware
+// page tables (HWPT); IOAS with map/unmap/copy of 4 KiB-granular ranges,
+// one page table and domain ID each, plus one per paging HWPT on it. A
+// device is in the blocking domain (no PASID entry: its DMA faults) until
+// attached and again after detach. An IOAS's table is first-level,
+// second-level, or a guest's first-level table nested on a second-level
+// IOAS that holds the guest's memory; a nested HWPT runs a table the user
+// owns and invalidates. Unmap is strict or lazy (host.unmap).
 // Calls are modelled on iommufd's (include/uapi/linux/iommufd.h) and return
 // the errno it would; a failed call changes nothing.
 #pragma once

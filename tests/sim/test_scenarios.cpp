@@ -153,6 +153,31 @@ INSTANTIATE_TEST_SUITE_P(
       return "case" + std::to_string(info.index);
     });
 
+// Collects the choices of the "do" field from StepParams' declaration.
+struct ActionNames {
+  std::vector<std::string> names;
+  template <class T>
+  void operator()(T&, const ParamSpec& spec, std::string_view = {}) {
+    if (spec.name == "do") {
+      for (auto c : spec.choices) names.emplace_back(c);
+    }
+  }
+  template <class E>
+  void list(std::vector<E>&, const ListSpec&) {}
+};
+
+TEST(Scenarios, DocsDescribeEveryAction) {
+  std::ifstream in(IOMMU_SIM_SOURCE_DIR "/docs/scenarios.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  StepParams step;
+  ActionNames actions;
+  step.visit(actions);
+  ASSERT_EQ(actions.names.size(), 19u);
+  for (const auto& a : actions.names) {
+    EXPECT_NE(doc.find("| `" + a + "` |"), std::string::npos) << a << " is not in docs/scenarios.md";
+  }
+}
+
 TEST(Scenarios, TheSameScenarioGivesTheSameStatsJson) {
   const ScenarioReport a = run_file(kScenarios / "replace_under_live_dma.json");
   const ScenarioReport b = run_file(kScenarios / "replace_under_live_dma.json");
