@@ -26,21 +26,27 @@ namespace {
 
 constexpr int kExitConfigError = 2;
 
+// Reads a JSON file; on failure says why, prefixed with `who`.
+std::optional<nlohmann::json> read_json(const std::string& file, const std::string& who) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "iommu-sim: " << who << ": cannot open " << file << "\n";
+    return std::nullopt;
+  }
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::cerr << "iommu-sim: " << who << ": " << file << " is not valid JSON: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
 std::optional<PlatformConfig> load(const std::string& config_path) {
   nlohmann::json j = nlohmann::json::object();
   if (!config_path.empty()) {
-    std::ifstream in(config_path);
-    if (!in) {
-      std::cerr << "iommu-sim: --config: cannot open " << config_path << "\n";
-      return std::nullopt;
-    }
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      std::cerr << "iommu-sim: --config: " << config_path << " is not valid JSON: " << e.what()
-                << "\n";
-      return std::nullopt;
-    }
+    auto read = read_json(config_path, "--config");
+    if (!read) return std::nullopt;
+    j = std::move(*read);
   }
   PlatformConfig config;
   const auto errors = load_config(j, config);
@@ -101,22 +107,12 @@ int topo(const std::string& config_path) {
 }
 
 int sweep(const std::string& file, const std::string& out_dir) {
-  std::ifstream in(file);
-  if (!in) {
-    std::cerr << "iommu-sim: sweep: cannot open " << file << "\n";
-    return kExitConfigError;
-  }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "iommu-sim: sweep: " << file << " is not valid JSON: " << e.what() << "\n";
-    return kExitConfigError;
-  }
+  const auto j = read_json(file, "sweep");
+  if (!j) return kExitConfigError;
   // Every point is checked before the first runs: a bad sweep runs nothing.
   SweepSpec spec;
   std::vector<SweepPoint> points;
-  auto errors = parse_sweep(j, std::filesystem::path(file).parent_path(), spec);
+  auto errors = parse_sweep(*j, std::filesystem::path(file).parent_path(), spec);
   if (errors.empty()) errors = expand_sweep(spec, points);
   if (errors.empty()) errors = check_sweep_stats(spec, points.front().config);
   if (!errors.empty()) {
@@ -137,28 +133,20 @@ int sweep(const std::string& file, const std::string& out_dir) {
 }
 
 int scenario(const std::string& file, const std::string& out_dir, bool quiet) {
-  std::ifstream in(file);
-  if (!in) {
-    std::cerr << "iommu-sim: run: cannot open " << file << "\n";
-    return kExitConfigError;
-  }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "iommu-sim: run: " << file << " is not valid JSON: " << e.what() << "\n";
-    return kExitConfigError;
-  }
+  const auto j = read_json(file, "run");
+  if (!j) return kExitConfigError;
   ScenarioSpec spec;
-  auto errors = parse_scenario(j, std::filesystem::path(file).parent_path(), spec);
+  auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);
   ScenarioReport report;
-  if (errors.empty() && make_out_dir(out_dir))
+  // The statistic names are checked on the built platform, before it runs.
+  if (errors.empty()) {
+    if (!make_out_dir(out_dir)) return kExitConfigError;
     errors = run_scenario(spec, report);
-  else if (errors.empty())
-    return kExitConfigError;
+  }
   if (!errors.empty()) {
-    for (const auto& e : errors)
+    for (const auto& e : errors) {
       std::cerr << "iommu-sim: scenario error: " << e.to_string() << "\n";
+    }
     return kExitConfigError;
   }
   if (!quiet || !report.passed()) print_scenario_report(std::cout, spec, report);

@@ -1,5 +1,7 @@
 #include "workloads/scenario_timeline.h"
 
+#include "model/hex.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -58,12 +60,6 @@ std::string describe(const Status& s) {
 
 bool matches(const std::string& outcome, const std::string& expect) {
   return outcome == expect || outcome.starts_with(expect + ":");
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 }  // namespace

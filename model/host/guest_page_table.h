@@ -7,11 +7,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "model/hex.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/ioasid_manager.h"
 #include "model/host/page_table.h"
@@ -29,9 +29,7 @@ class GuestPageTable {
                [&manager, guest_memory](std::uint64_t gpa) {
                  const auto hpa = manager.physical(guest_memory, gpa);
                  if (!hpa) {
-                   char at[24];
-                   std::snprintf(at, sizeof at, "0x%llx", static_cast<unsigned long long>(gpa));
-                   throw std::out_of_range(std::string("guest table page at guest-physical ") + at +
+                   throw std::out_of_range("guest table page at guest-physical " + hex(gpa) +
                                            " is not in guest memory");
                  }
                  return *hpa;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "iommu/formats/vtd_registers.h"
+#include "model/hex.h"
 
 namespace iommu_sim {
 
@@ -14,11 +15,6 @@ namespace {
 constexpr std::uint64_t kPage = 4096;
 // VT-d spec 5.1.4: requests to 0xFEEx_xxxx are interrupt requests.
 constexpr std::uint64_t kMsiWindow = 0xFEE00000, kMsiWindowSize = 0x100000;
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 }  // namespace
 
 IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables,

@@ -12,15 +12,6 @@
 namespace iommu_sim::test {
 namespace {
 
-// nic: 2 functions without ACS (one group); ssd alone in its group.
-PlatformConfig contexts_config() {
-  PlatformConfig c = default_config_without_workloads();
-  c.pcie.ports = {{.name = "rp0", .acs_capability = "sv,rr,cr,uf", .acs_control = "sv,rr,cr,uf"}};
-  c.pcie.endpoints = {{.name = "nic", .parent = "rp0", .functions = 2}, {.name = "ssd"}};
-  c.attach.clear();
-  return c;
-}
-
 struct Dma {
   bool ok;
   std::uint64_t memory_reads;  // data reads that reached memory
@@ -35,7 +26,7 @@ Dma read_from(TestBench& tb, const std::string& function) {
 }
 
 TEST(IoasidContexts, AttachBeforeTheWholeGroupIsBoundFailsAndNamesTheOthers) {
-  TestBench tb(contexts_config());
+  TestBench tb(two_groups_config_without_attachments());
   auto& m = tb.platform().manager();
   Status bind, early, late;
   Dma blocked{}, allowed{};
@@ -61,7 +52,7 @@ TEST(IoasidContexts, AttachBeforeTheWholeGroupIsBoundFailsAndNamesTheOthers) {
 }
 
 TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
-  TestBench tb(contexts_config());
+  TestBench tb(two_groups_config_without_attachments());
   auto& m = tb.platform().manager();
   Status other, again, dup_label, unknown_dev, unknown_ctx, after_close;
   tb.run([&] {
@@ -88,7 +79,7 @@ TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
 }
 
 TEST(IoasidContexts, DetachAndCloseReturnDevicesToTheBlockingDomain) {
-  TestBench tb(contexts_config());
+  TestBench tb(two_groups_config_without_attachments());
   auto& m = tb.platform().manager();
   Dma attached{}, detached{}, reattached{}, closed{};
   Status detach, detach_again, close;
@@ -127,7 +118,7 @@ TEST(IoasidContexts, ReplaceUnderLiveDmaNeverLeavesTheDeviceWithoutATranslation)
   // ssd reads 0x100040 back to back while the host moves it from as0 to
   // as1: every DMA translates (no fault), those after the replace returned
   // read as1's memory.
-  PlatformConfig c = contexts_config();
+  PlatformConfig c = two_groups_config_without_attachments();
   c.address_spaces.push_back({.name = "as1", .mappings = {{.iova = 0x100000, .size = 1u << 20}}});
   TestBench tb(c);
   auto& p = tb.platform();
@@ -166,7 +157,7 @@ TEST(IoasidContexts, ReplaceUnderLiveDmaNeverLeavesTheDeviceWithoutATranslation)
 }
 
 TEST(IoasidContexts, CapabilitiesAreReadFromTheIommusRegisters) {
-  PlatformConfig c = contexts_config();
+  PlatformConfig c = two_groups_config_without_attachments();
   c.iommu.address_width = 57;
   TestBench tb(c);
   auto& m = tb.platform().manager();
@@ -188,7 +179,7 @@ TEST(IoasidContexts, CapabilitiesAreReadFromTheIommusRegisters) {
 }
 
 TEST(IoasidContexts, FaultsReachTheContextThatBindsTheDeviceTaggedWithItsLabel) {
-  TestBench tb(contexts_config());
+  TestBench tb(two_groups_config_without_attachments());
   auto& p = tb.platform();
   auto& m = p.manager();
   std::vector<IoasidManager::LabelledFault> mine, theirs, again;

@@ -14,18 +14,9 @@
 namespace iommu_sim::test {
 namespace {
 
-// nic: two functions without ACS (one IOMMU group); ssd alone.
-PlatformConfig conformance_config() {
-  PlatformConfig c = default_config_without_workloads();
-  c.pcie.ports = {{.name = "rp0", .acs_capability = "sv,rr,cr,uf", .acs_control = "sv,rr,cr,uf"}};
-  c.pcie.endpoints = {{.name = "nic", .parent = "rp0", .functions = 2}, {.name = "ssd"}};
-  c.attach.clear();
-  return c;
-}
-
 class Conformance : public ::testing::Test {
  protected:
-  Conformance() : tb_(conformance_config()), m_(tb_.platform().manager()) {}
+  Conformance() : tb_(two_groups_config_without_attachments()), m_(tb_.platform().manager()) {}
 
   // Runs the test body in a SystemC thread with a context that binds
   // both nic functions ("vf0", "vf1") and the ssd ("disk").

@@ -56,6 +56,14 @@ PlatformConfig default_config_without_workloads() {
   return c;
 }
 
+PlatformConfig two_groups_config_without_attachments() {
+  PlatformConfig c = default_config_without_workloads();
+  c.pcie.ports = {{.name = "rp0", .acs_capability = "sv,rr,cr,uf", .acs_control = "sv,rr,cr,uf"}};
+  c.pcie.endpoints = {{.name = "nic", .parent = "rp0", .functions = 2}, {.name = "ssd"}};
+  c.attach.clear();
+  return c;
+}
+
 PlatformConfig timing_config_without_workloads() {
   PlatformConfig c = default_config_without_workloads();
   c.memory.latency_ns = 80;

@@ -61,6 +61,10 @@ class TestBench {
 // (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
 PlatformConfig default_config_without_workloads();
 
+// That platform with two IOMMU groups and nothing attached: "nic", two
+// functions without ACS (nic.0, nic.1: one group), and "ssd" alone.
+PlatformConfig two_groups_config_without_attachments();
+
 // The platform the timing tests compute latencies for by hand: memory
 // 80 ns + 16 GB/s (62.5 ps per byte, so every transfer time is a whole
 // number of picoseconds), links 100 ns, root complex 20 ns, lookup 3 ns.
