@@ -40,8 +40,19 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
      << fmt("%.1f", lat.at("p99").get<double>()) << " ns (simulated)\n";
   os << "  memory reads per miss   " << fmt("%.2f", misses == 0 ? 0.0 : reads / misses) << "\n";
   os << "  faults                  " << s.at("iommu.faults.total").get<std::uint64_t>() << "\n";
+  print_violations(os, platform.oracle());
   os << "  wall time               " << fmt("%.3f s", wall_seconds) << " ("
      << fmt("%.0f", wall_seconds > 0 ? dmas / wall_seconds : 0.0) << " DMAs per wall-second)\n";
+}
+
+void print_violations(std::ostream& os, const DmaOracle& oracle) {
+  if (oracle.checked() == 0) return;
+  os << "  oracle                  " << oracle.checked() << " DMAs checked, " << oracle.violations()
+     << " violations\n";
+  for (const Violation& v : oracle.listed()) os << "    " << v.to_string() << "\n";
+  if (oracle.listed().size() < oracle.violations()) {
+    os << "    (" << oracle.violations() - oracle.listed().size() << " more; oracle.max_listed)\n";
+  }
 }
 
 std::string parameters_markdown() {

@@ -13,6 +13,8 @@ namespace iommu_sim {
 
 void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& stats,
                    double wall_seconds);
+// The oracle's line and its listed violations, if it checked anything.
+void print_violations(std::ostream& os, const DmaOracle& oracle);
 std::string parameters_markdown();
 std::string statistics_markdown();
 // A statistic of stats.json by name: an exact counter/derived name, a

@@ -1,5 +1,6 @@
 #include "apps/scenario.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -71,6 +72,11 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
       platform = *p;
     }
   }
+  // Scenarios check ordering and isolation unless the platform says not to.
+  if (platform.is_object() && !(platform.contains("oracle") && platform["oracle"].is_object() &&
+                                platform["oracle"].contains("enabled"))) {
+    platform["oracle"]["enabled"] = true;
+  }
   const auto platform_errors = load_config(platform, spec.platform);
   for (auto e : platform_errors) {
     e.path = "platform." + e.path;
@@ -123,6 +129,13 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
       spec.stats.push_back(std::move(x));
     }
   }
+  const bool names_violations =
+      std::any_of(spec.stats.begin(), spec.stats.end(),
+                  [](const auto& x) { return x.name.starts_with("oracle.violations."); });
+  if (!names_violations && spec.platform.oracle.enabled) {
+    spec.stats.push_back({"oracle.violations.stale_translation", 0.0, {}, {}});
+    spec.stats.push_back({"oracle.violations.isolation_breach", 0.0, {}, {}});
+  }
   if (errors.empty()) out = std::move(spec);
   return errors;
 }
@@ -152,6 +165,9 @@ std::vector<ConfigError> run_scenario(const ScenarioSpec& spec, ScenarioReport& 
     report.steps.push_back({0, spec.steps[i].action, "not reached", spec.steps[i].expect, false});
   }
   report.stats_json = platform.stats_json();
+  report.oracle_checked = platform.oracle().checked();
+  report.oracle_violations = platform.oracle().violations();
+  for (const Violation& v : platform.oracle().listed()) report.violations.push_back(v.to_string());
   for (const auto& x : spec.stats) {
     StatCheck c{x.name};
     c.value = resolve_stat(report.stats_json, x.name)->get<double>();
@@ -206,6 +222,11 @@ void print_scenario_report(std::ostream& os, const ScenarioSpec& spec,
       ++failed;
     }
     os << "\n";
+  }
+  if (report.oracle_checked != 0) {
+    os << "  oracle: " << report.oracle_checked << " DMAs checked, " << report.oracle_violations
+       << " violations\n";
+    for (const auto& v : report.violations) os << "    " << v << "\n";
   }
   for (const auto& c : report.stats) {
     os << "  stat " << c.name << " = " << number(c.value) << " (expected " << c.expected << ")";

@@ -46,13 +46,17 @@ struct StatCheck {
 
 struct ScenarioReport {
   std::vector<StepOutcome> steps;
+  std::vector<std::string> violations;  // the oracle's, with provenance
+  std::uint64_t oracle_checked = 0, oracle_violations = 0;
   std::vector<StatCheck> stats;
   nlohmann::json stats_json;
   bool passed() const;
 };
 
 // Reads and checks a scenario file's JSON; `dir` resolves a relative
-// "platform" path. Every error names its field.
+// "platform" path. Every error names its field. The oracle is on unless the
+// platform turns it off, and a scenario that names no oracle.violations.*
+// statistic expects both kinds to be 0.
 std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::filesystem::path& dir,
                                         ScenarioSpec& out);
 

@@ -71,6 +71,7 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
     delay += descriptor_latency_;
     sync_to(mode_, delay);
     if (ok) ok = execute(raw[0], raw[1], delay);
+    if (ok && vtd::descriptor_type(raw[0]) != vtd::kDescWait) translator_.note_invalidation();
     if (!ok) {
       ++errors_;
       faults_.set_fsts_bits(vtd::kFstsIqe);

@@ -138,6 +138,7 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     return;
   }
   ++translated_;
+  if (observer_ != nullptr) observer_->translated(req, res);
   p.set_address(res.address);
   dma_out->b_transport(p, delay);
   p.set_address(iova);

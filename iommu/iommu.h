@@ -17,6 +17,7 @@
 #include "iommu/invalidation_engine.h"
 #include "iommu/iommu_params.h"
 #include "iommu/table_port.h"
+#include "iommu/translation_observer.h"
 #include "iommu/translator.h"
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
@@ -36,6 +37,10 @@ class Iommu : public sc_core::sc_module {
         std::uint64_t seed, StatsRegistry& stats, const std::string& stats_prefix = "iommu");
 
   Translator& translator() { return translator_; }
+  // The root table the hardware uses (RTADDR as latched by GCMD.SRTP).
+  std::uint64_t root_table() const { return root_table_; }
+  std::uint32_t address_width() const { return params_.address_width; }
+  void set_observer(TranslationObserver* observer) { observer_ = observer; }
   const Histogram& translation_latency() const { return translation_latency_; }
 
   // Register access as the MMIO socket performs it (offset, 4 or 8 bytes).
@@ -74,6 +79,7 @@ class Iommu : public sc_core::sc_module {
   FaultLog faults_;
   InvalidationEngine invalidation_;
   std::uint64_t frcd_offset_;
+  TranslationObserver* observer_ = nullptr;
 
   std::uint64_t requests_ = 0, translated_ = 0, faulted_ = 0, passthrough_ = 0, malformed_ = 0;
   Histogram translation_latency_;

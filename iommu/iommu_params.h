@@ -99,6 +99,7 @@ struct IommuParams {
   double walk_llc_latency_ns = 25.0;
   PscParams fl_psc;
   PscParams sl_psc;
+  std::string bug = "none";
 
   // Every cache with its config path, for checks across fields.
   std::vector<std::pair<std::string, const CacheParams*>> caches() const {
@@ -191,6 +192,18 @@ struct IommuParams {
             "PASID; nested, they hold the host-physical address of the next table");
     v.group("sl_psc", sl_psc,
             "second-level paging-structure caches (VT-d spec 6.2.4), tagged by domain ID");
+    v(bug,
+      {"bug",
+       "",
+       "none: the IOMMU as the specification requires",
+       "A hardware bug to model, for the bug library (configs/bugs/): "
+       "walk_installs_after_invalidation lets a page walk that was in flight when an "
+       "invalidation executed install its (stale) result and use it, instead of walking again.",
+       0,
+       0,
+       false,
+       {"none", "walk_installs_after_invalidation"}},
+      "oracle.violations.stale_translation");
   }
 };
 

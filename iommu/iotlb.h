@@ -36,6 +36,9 @@ struct IotlbEntry {
   // entry without it walks again so the flags are set in memory
   // (Intel SDM Vol. 3 4.8, as the VT-d spec 3.6.3 requires for first level).
   bool dirty = true;
+  // Simulated time (ps) the walk that filled the entry ended: provenance
+  // for the ordering oracle.
+  std::uint64_t filled_ps = 0;
 };
 
 class Iotlb {

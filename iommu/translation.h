@@ -18,6 +18,14 @@ struct TranslationRequest {
   bool execute = false;
 };
 
+// Where the translation a request used came from.
+enum class TranslationSource : std::uint8_t {
+  Walk,         // a page walk for this request
+  Iotlb,        // an IOTLB entry filled earlier
+  MergedWalk,   // the IOTLB entry another request's walk in flight left
+  PassThrough,  // PGTT pass-through: no page table
+};
+
 struct TranslationResult {
   bool ok = false;
   std::uint64_t address = 0;  // output (host physical) address when ok
@@ -25,6 +33,13 @@ struct TranslationResult {
   bool fault_processing_disabled = false;  // FPD set in an entry on the path
   std::uint32_t pasid = 0;                 // effective PASID (RID_PASID when none was sent)
   bool iotlb_hit = false;
+  // Provenance (set when ok): which caches served the request and when the
+  // IOTLB entry used was filled.
+  TranslationSource source = TranslationSource::Walk;
+  bool context_cached = false;
+  bool pasid_cached = false;
+  std::uint16_t did = 0;
+  std::uint64_t filled_ps = 0;
 };
 
 }  // namespace iommu_sim

@@ -28,7 +28,8 @@ Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mo
       pasid_cache_(params.pasid_cache, stats, prefix + ".pasid_cache", seed),
       iotlb_(params.iotlb, stats, prefix + ".iotlb", seed),
       fl_psc_(params.fl_psc.by_level(), stats, prefix + ".fl_psc", seed),
-      sl_psc_(params.sl_psc.by_level(), stats, prefix + ".sl_psc", seed) {
+      sl_psc_(params.sl_psc.by_level(), stats, prefix + ".sl_psc", seed),
+      installs_stale_walks_(params.bug == "walk_installs_after_invalidation") {
   stats.counter(prefix + ".walk.count", &walks_,
                 "page walks started (IOTLB misses, and writes through an entry not yet dirty)");
   stats.counter(prefix + ".walk.llc_hits", &llc_hits_,
@@ -41,6 +42,9 @@ Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mo
                 "and paging entries), from memory or from the cache near the IOMMU (llc_hits)");
   stats.counter(prefix + ".walk.merged", &merged_,
                 "misses that waited for a walk of the same page in flight instead of walking");
+  stats.counter(prefix + ".walk.restarts", &restarts_,
+                "translations started again because an invalidation executed while they read "
+                "translation structures (their result may be stale and is not installed)");
   stats.counter(prefix + ".walk.engine_wait", &engine_waits_,
                 "misses that found every walk engine busy and waited for one");
 }
@@ -408,10 +412,21 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   // Every exit returns `res` itself, so it is built in the caller's slot
   // (named return value optimisation) on the hot path.
   TranslationResult res;
+  // An invalidation executed while this translation read structures from
+  // memory (only Timed mode waits there) makes what it read possibly stale:
+  // it is neither installed nor used, and the translation starts again.
+  const std::uint64_t epoch = invalidation_epoch_;
+  auto stale = [&] {
+    if (invalidation_epoch_ == epoch || installs_stale_walks_) return false;
+    ++restarts_;
+    return true;
+  };
   const ContextInfo* ctx = context_cache_.lookup(r.source_id, r.source_id);
   ContextInfo ctx_fetched;
+  res.context_cached = ctx != nullptr;
   if (ctx == nullptr) {
     auto c = fetch_context(r.source_id, root_table, delay, res);
+    if (stale()) return translate(r, root_table, delay);
     if (!c) return res;
     ctx_fetched = *c;
     context_cache_.insert(r.source_id, ctx_fetched, r.source_id);
@@ -427,13 +442,16 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   const PasidKey pkey{ctx->pasid_dir, pasid};
   const PasidInfo* pe = pasid_cache_.lookup(pkey, pasid_index(pkey));
   PasidInfo pe_fetched;
+  res.pasid_cached = pe != nullptr;
   if (pe == nullptr) {
     auto p = fetch_pasid(*ctx, pasid, delay, res);
+    if (stale()) return translate(r, root_table, delay);
     if (!p) return res;
     pe_fetched = *p;
     pasid_cache_.insert(pkey, pe_fetched, pasid_index(pkey));
     pe = &pe_fetched;
   }
+  res.did = pe->did;
   if (r.privileged && !pe->sre) {
     fail(res, FR::kSmSreClear, pe->fpd);
     return res;
@@ -446,6 +464,7 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
     }
     res.ok = true;
     res.address = r.iova;
+    res.source = TranslationSource::PassThrough;
     return res;
   }
 
@@ -465,9 +484,13 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   IotlbEntry walked;
   if (hit != nullptr) {
     res.iotlb_hit = true;
+    res.source = TranslationSource::Iotlb;
   } else {
     const bool timed = mode_ == TimingMode::Timed;
-    if (timed && merge_misses_) hit = wait_for_walk_in_flight(pe->did, pasid, r.iova);
+    if (timed && merge_misses_) {
+      hit = wait_for_walk_in_flight(pe->did, pasid, r.iova);
+      if (hit != nullptr) res.source = TranslationSource::MergedWalk;
+    }
     if (hit == nullptr) {
       // Functional mode has no contention: walks neither queue nor merge.
       const auto key = std::make_tuple(pe->did, pasid, r.iova >> 12);
@@ -476,16 +499,22 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
         in_flight_.insert(key);
       }
       auto w = walk(*pe, r, delay, res);
-      if (w) iotlb_.insert(pe->did, pasid, r.iova, *w);
+      const bool restart = stale();
+      if (w && !restart) {
+        w->filled_ps = (sc_core::sc_time_stamp() + (timed ? sc_core::SC_ZERO_TIME : delay)).value();
+        iotlb_.insert(pe->did, pasid, r.iova, *w);
+      }
       if (timed) {
         in_flight_.erase(key);
         release_walk_engine();
       }
+      if (restart) return translate(r, root_table, delay);
       if (!w) return res;
       walked = *w;
       hit = &walked;
     }
   }
+  res.filled_ps = hit->filled_ps;
   // VT-d spec 3.6.2 "Access Rights": user requests need U/S=1 at every
   // level; writes need R/W=1 unless a supervisor request with WPE=0;
   // execute requests need XD=0.

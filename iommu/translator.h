@@ -77,6 +77,11 @@ class Translator {
   PagingStructureCaches& fl_psc() { return fl_psc_; }
   PagingStructureCaches& sl_psc() { return sl_psc_; }
 
+  // The invalidation engine executed a descriptor: whatever a walk in
+  // flight read before it may be stale, so that walk must not install its
+  // result (it walks again) unless iommu.bug keeps the hardware bug.
+  void note_invalidation() { ++invalidation_epoch_; }
+
  private:
   using FaultReason = iommu::vtd::FaultReason;
   std::optional<ContextInfo> fetch_context(std::uint16_t sid, std::uint64_t root_table,
@@ -139,7 +144,10 @@ class Translator {
   Iotlb iotlb_;
   PagingStructureCaches fl_psc_;
   PagingStructureCaches sl_psc_;
+  std::uint64_t invalidation_epoch_ = 0;
+  bool installs_stale_walks_;  // iommu.bug = walk_installs_after_invalidation
   std::uint64_t walks_ = 0;
+  std::uint64_t restarts_ = 0;
   std::uint64_t walk_reads_ = 0;
   std::uint64_t merged_ = 0;
   std::uint64_t engine_waits_ = 0;

@@ -258,7 +258,7 @@ std::string ScenarioTimeline::run_step(const StepParams& s, std::string& what) {
     what = "hwpt_alloc_nested " + s.name + " on " + s.parent + " with " + s.table + " for " + who;
     auto t = tables_.find(s.table);
     if (t == tables_.end()) return "ENOENT: guest table " + s.table + " was not created";
-    VtdStage1 stage1{.root_gpa = t->second->root(), .levels = t->second->table().levels()};
+    VtdStage1 stage1{.root_gpa = t->second->root(), .levels = t->second->levels()};
     const IoasCreated c = m.alloc_nested_hwpt(ctx(), s.label, object(s.parent), stage1);
     if (c.status.ok()) objects_[s.name] = c.id;
     return describe(c.status);
@@ -380,9 +380,9 @@ std::string ScenarioTimeline::guest_table_op(const StepParams& s) {
     }
     for (std::uint64_t off = 0; off < s.length; off += kPage) {
       if (s.action == "guest_map") {
-        t->second->table().map(s.iova + off, s.gpa + off, 12, s.writable);
+        t->second->map(s.iova + off, s.gpa + off, 12, s.writable);
       } else {
-        t->second->table().unmap(s.iova + off);
+        t->second->unmap(s.iova + off);
       }
     }
     return "ok";

@@ -24,7 +24,8 @@ class GuestPageTable {
   // guest's memory (here or in a later map()).
   GuestPageTable(HostBus& bus, IoasidManager& manager, IoasId guest_memory,
                  std::uint64_t table_base, unsigned levels)
-      : frames_(table_base),
+      : manager_(manager),
+        frames_(table_base),
         table_(bus, frames_, PageTableFormat::FirstLevel, levels,
                [&manager, guest_memory](std::uint64_t gpa) {
                  const auto hpa = manager.physical(guest_memory, gpa);
@@ -36,9 +37,20 @@ class GuestPageTable {
                }) {}
 
   std::uint64_t root() const { return table_.root(); }
-  PageTable& table() { return table_; }
+  unsigned levels() const { return table_.levels(); }
+  // The guest writes (or clears) a PTE: the change is pending for every
+  // nested HWPT on this table until the guest's invalidation covers it.
+  void map(std::uint64_t iova, std::uint64_t gpa, std::uint8_t page_shift, bool writable) {
+    manager_.user_table_changed(root(), iova, iova + (1ull << page_shift));
+    table_.map(iova, gpa, page_shift, writable);
+  }
+  void unmap(std::uint64_t iova) {
+    manager_.user_table_changed(root(), iova, iova + 4096);
+    table_.unmap(iova);
+  }
 
  private:
+  IoasidManager& manager_;
   FrameAllocator frames_;
   PageTable table_;
 };

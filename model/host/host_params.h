@@ -14,6 +14,7 @@ struct HostParams {
   std::uint32_t pasid_dir_size_bits = 7;
   std::string unmap = "strict";
   std::uint32_t flush_queue_size = 256;
+  std::string bug = "none";
   double flush_timeout_ns = 10e6;
 
   template <class V>
@@ -65,6 +66,23 @@ struct HostParams {
       {"flush_timeout_ns", "ns", "10 ms: Linux IOVA_FQ_TIMEOUT",
        "Lazy unmap: longest time an unmap waits in the queue.", 1.0, 1e12},
       "how long a stale translation stays usable (lazy)");
+    v(bug,
+      {"bug",
+       "",
+       "none: the driver as Linux writes it",
+       "A driver bug to model, for the bug library (configs/bugs/): "
+       "no_wait_after_invalidation (invalidations are posted, never waited for), "
+       "invalidation_before_clear (unmap invalidates, then clears the PTEs), "
+       "mask_too_small (the address mask covers half the unmapped range), "
+       "no_pasid_cache_invalidation (a changed or cleared PASID entry is not flushed from "
+       "the PASID cache), lazy_reuse_before_flush (lazily unmapped IOVAs are mapped again "
+       "before the flush).",
+       0,
+       0,
+       false,
+       {"none", "no_wait_after_invalidation", "invalidation_before_clear", "mask_too_small",
+        "no_pasid_cache_invalidation", "lazy_reuse_before_flush"}},
+      "oracle.violations.stale_translation");
   }
 };
 

@@ -115,9 +115,13 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
     device = devices_[b.device].requester_id;
   }
   std::vector<std::uint32_t> pasids;
+  std::vector<Affected> covered;
+  const std::uint64_t addr = everything ? 0 : request.addr;
+  const std::uint64_t length = everything ? 1ull << 62 : request.npages * kPage;
   for (const auto& [bdf, pasid] : h->attached) {
     if ((!device || *device == bdf) && (!request.pasid || *request.pasid == pasid)) {
       pasids.push_back(pasid);
+      covered.push_back({bdf, pasid, addr, everything ? ~0ull : addr + length});
     }
   }
   if (pasids.empty()) {
@@ -128,13 +132,12 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
   // devices attached with the same PASID share one.
   std::sort(pasids.begin(), pasids.end());
   pasids.erase(std::unique(pasids.begin(), pasids.end()), pasids.end());
-  const std::uint64_t addr = everything ? 0 : request.addr;
-  const std::uint64_t length = everything ? 1ull << 62 : request.npages * kPage;
   for (std::uint32_t pasid : pasids) {
     if (Status s = driver_.flush_range(h->did, pasid, addr, length, false, request.leaf); !s.ok()) {
       return s;
     }
   }
+  notify_settled(covered);
   return Status::success();
 }
 

@@ -25,7 +25,9 @@ IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& 
       data_(data),
       lazy_(params.unmap == "lazy"),
       flush_queue_size_(params.flush_queue_size),
-      flush_timeout_(sc_core::sc_time(params.flush_timeout_ns, sc_core::SC_NS)) {}
+      flush_timeout_(sc_core::sc_time(params.flush_timeout_ns, sc_core::SC_NS)),
+      invalidate_before_clear_(params.bug == "invalidation_before_clear"),
+      reuse_before_flush_(params.bug == "lazy_reuse_before_flush") {}
 
 IoasidManager::AddressSpace* IoasidManager::find(IoasId id) {
   auto it = spaces_.find(id);
@@ -150,7 +152,7 @@ Status IoasidManager::check_range(AddressSpace* as, std::uint64_t iova, std::uin
     }
   }
   for (const auto& [lo, hi] : as->pending) {
-    if (lo < iova + length && iova < hi) {
+    if (!reuse_before_flush_ && lo < iova + length && iova < hi) {
       return Status::error(EBUSY, "range " + hex(iova) + "+" + hex(length) +
                                       " was unmapped lazily and awaits its flush");
     }
@@ -189,6 +191,9 @@ void IoasidManager::write_area(AddressSpace& as, std::uint64_t iova, std::uint64
                                std::uint64_t length, bool writable) {
   map_pages(tables_of(as), as.options.max_page_shift, iova, pa, length, writable);
   as.areas.emplace(iova, Area{length, pa, writable});
+  // A mapping is live once written: no DMA may use what was there before
+  // (a lazily unmapped translation in particular).
+  notify_settled(affected(as, iova, iova + length));
 }
 
 void IoasidManager::map_pages(const std::vector<PageTable*>& tables, std::uint8_t max_shift,
@@ -298,7 +303,15 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
           EBUSY, "the mapping at " + hex(it->first) + " holds the guest memory of a nested IOAS");
     }
   }
-  std::uint64_t lo = first->first, hi = 0;
+  const std::uint64_t lo = first->first;
+  const std::uint64_t hi = std::prev(last)->first + std::prev(last)->second.length;
+  const std::vector<Affected> users = affected(*as, lo, hi);
+  notify_changing(users);
+  if (invalidate_before_clear_ && !lazy_) {
+    // The bug: a DMA between the invalidation and the clear refills the
+    // IOTLB from the PTE still there.
+    if (Status s = flush(*as, lo, hi - lo); !s.ok()) return s;
+  }
   for (auto it = first; it != last; ++it) {
     for (PageTable* t : tables_of(*as)) {
       for (std::uint64_t off = 0; off < it->second.length;) {
@@ -306,7 +319,6 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
         off += size != 0 ? size : kPage;
       }
     }
-    hi = it->first + it->second.length;
   }
   as->areas.erase(first, last);
   if (unmapped != nullptr) *unmapped = total;
@@ -314,12 +326,56 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
     // Lazy: the old translations may stay cached until the queue is
     // flushed; until then the range is not handed out again.
     as->pending.emplace(lo, hi);
+    unsettled_.insert(unsettled_.end(), users.begin(), users.end());
     if (++queued_ >= flush_queue_size_) return flush_queue();
     arm_flush_timer();
     return Status::success();
   }
   // Strict: the call returns only after the IOTLB lost the entries.
-  return flush(*as, lo, hi - lo);
+  if (!invalidate_before_clear_) {
+    if (Status s = flush(*as, lo, hi - lo); !s.ok()) return s;
+  }
+  notify_settled(users);
+  return Status::success();
+}
+
+std::vector<IoasidManager::Affected> IoasidManager::affected(const AddressSpace& as,
+                                                             std::uint64_t lo,
+                                                             std::uint64_t hi) const {
+  std::vector<Affected> out;
+  if (listener_ == nullptr) return out;
+  auto add = [&](const std::vector<std::pair<Bdf, std::uint32_t>>& attached, bool nested) {
+    for (const auto& [bdf, pasid] : attached) {
+      out.push_back({bdf, pasid, nested ? 0 : lo, nested ? ~0ull : hi});
+    }
+  };
+  add(as.attached, false);
+  for (IoasId child : as.children) add(spaces_.at(child)->attached, true);
+  for (HwptId id : as.hwpts) {
+    const Hwpt& h = *hwpts_.at(id);
+    add(h.attached, false);
+    for (HwptId child : h.children) add(hwpts_.at(child)->attached, true);
+  }
+  return out;
+}
+
+void IoasidManager::notify_changing(const std::vector<Affected>& list) {
+  if (listener_ == nullptr) return;
+  for (const Affected& a : list) listener_->changing(a.bdf.rid(), a.pasid, a.lo, a.hi);
+}
+
+void IoasidManager::notify_settled(const std::vector<Affected>& list) {
+  if (listener_ == nullptr) return;
+  for (const Affected& a : list) listener_->settled(a.bdf.rid(), a.pasid, a.lo, a.hi);
+}
+
+void IoasidManager::user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi) {
+  for (const auto& [id, h] : hwpts_) {
+    if (h->table || h->stage1.root_gpa != root_gpa) continue;
+    for (const auto& [bdf, pasid] : h->attached) {
+      if (listener_ != nullptr) listener_->changing(bdf.rid(), pasid, lo, hi);
+    }
+  }
 }
 
 Status IoasidManager::flush_queue() {
@@ -330,6 +386,8 @@ Status IoasidManager::flush_queue() {
     if (Status s = flush(*as, 0, iova_limit(*as)); !s.ok()) return s;
     as->pending.clear();
   }
+  notify_settled(unsettled_);
+  unsettled_.clear();
   queued_ = 0;
   ++queue_flushes_;
   return Status::success();
@@ -412,9 +470,12 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
     return Status::error(EBUSY, "device " + bdf.to_string() + " PASID " + std::to_string(pasid) +
                                     " is already attached");
   }
+  const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
+  notify_changing(entry);
   Status s = driver_.set_pasid_entry(bdf, pasid, t.setup);
   if (!s.ok()) return s;
   t.attached->emplace_back(bdf, pasid);
+  notify_settled(entry);
   return Status::success();
 }
 
@@ -494,7 +555,7 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
   // allocator leaves it), skipping mappings and reserved ranges.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> busy(as->reserved.begin(),
                                                             as->reserved.end());
-  busy.insert(busy.end(), as->pending.begin(), as->pending.end());
+  if (!reuse_before_flush_) busy.insert(busy.end(), as->pending.begin(), as->pending.end());
   for (const auto& [start, area] : as->areas) busy.emplace_back(start, start + area.length);
   std::sort(busy.begin(), busy.end());
   std::uint64_t candidate = std::max<std::uint64_t>(align, kPage);
@@ -511,8 +572,11 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
 }
 
 Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId id) {
+  const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
+  notify_changing(entry);
   if (Status s = driver_.clear_pasid_entry(bdf, pasid); !s.ok()) return s;
   std::erase(*target(id).attached, std::pair(bdf, pasid));
+  notify_settled(entry);
   return Status::success();
 }
 

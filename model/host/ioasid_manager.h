@@ -20,6 +20,7 @@
 #include <systemc>
 #include <vector>
 
+#include "model/host/change_listener.h"
 #include "model/host/host_params.h"
 #include "model/host/iommu_driver.h"
 #include "model/host/page_table.h"
@@ -131,6 +132,15 @@ class IoasidManager {
   // Flushes every lazily queued unmap: one invalidation per domain.
   Status flush_queue();
   std::uint64_t queue_flushes() const { return queue_flushes_; }
+  // Told of every change to what a device may reach and of when it is
+  // settled (the ordering oracle); may be null.
+  void set_change_listener(ChangeListener* listener) { listener_ = listener; }
+  // A user changed the first-level table at guest-physical `root_gpa`
+  // (owned by the user, under nested HWPTs) in [lo, hi): the change is
+  // pending for every attachment of those HWPTs until invalidate_hwpt
+  // covers it.
+  void user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi);
+
   // The devices enumeration found; set once, before any bind.
   void set_devices(std::vector<HostDevice> devices) { devices_ = std::move(devices); }
 
@@ -271,6 +281,19 @@ class IoasidManager {
   // tagged with guest IOVAs.
   Status flush_nested(const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
                       std::uint16_t did);
+  // Every (device, PASID) whose translations a change to the IOAS's
+  // mappings in [lo, hi) affects, with the IOVA range it affects: the
+  // range itself for users of its tables, everything for nested users
+  // (their IOVAs are guest IOVAs).
+  struct Affected {
+    Bdf bdf;
+    std::uint32_t pasid;
+    std::uint64_t lo, hi;
+  };
+  std::vector<Affected> affected(const AddressSpace& as, std::uint64_t lo, std::uint64_t hi) const;
+  void notify_changing(const std::vector<Affected>& list);
+  void notify_settled(const std::vector<Affected>& list);
+
   struct Context {
     std::map<std::string, int> bound;  // label -> device index
     // (requester ID, PASID) -> IOAS and the devices using it (functions
@@ -317,6 +340,10 @@ class IoasidManager {
   bool lazy_;
   std::uint32_t flush_queue_size_;
   sc_core::sc_time flush_timeout_;
+  bool invalidate_before_clear_;  // host.bug
+  bool reuse_before_flush_;       // host.bug
+  ChangeListener* listener_ = nullptr;
+  std::vector<Affected> unsettled_;  // lazily unmapped, settled by the flush
   std::uint32_t queued_ = 0;
   std::uint64_t queue_flushes_ = 0;
   bool timer_armed_ = false;

@@ -137,6 +137,10 @@ Status IommuDriver::flush_pasid(std::uint16_t did, std::uint32_t pasid) {
   tlb.granularity = vtd::PasidIotlbGranularity::Pasid;
   tlb.did = did;
   tlb.pasid = pasid;
+  if (params_.bug == "no_pasid_cache_invalidation") {
+    const std::array<std::array<std::uint64_t, 2>, 1> descs{tlb.encode()};
+    return submit_and_wait(descs);
+  }
   const std::array<std::array<std::uint64_t, 2>, 2> descs{pc.encode(), tlb.encode()};
   return submit_and_wait(descs);
 }
@@ -176,6 +180,7 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
     if (base + size >= iova + length) break;
     ++am;
   }
+  if (params_.bug == "mask_too_small" && am > 0 && am <= mamv) --am;
   if (second_level_only) {
     vtd::IotlbInvDesc d{};
     d.did = did;
@@ -255,6 +260,9 @@ Status IommuDriver::submit_and_wait(std::span<const std::array<std::uint64_t, 2>
   wait.status_addr = status_addr_;
   post(wait.encode());
   bus_.mmio_write(vtd::kRegIqt, 8, tail_);
+  // The bug: return as soon as the descriptors are posted; the status write
+  // lands whenever the IOMMU gets to it.
+  if (params_.bug == "no_wait_after_invalidation") return Status::success();
   const sc_core::sc_time interval(params_.poll_interval_ns, sc_core::SC_NS);
   for (;;) {
     if (bus_.read32(status_addr_) == token) break;

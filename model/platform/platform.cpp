@@ -78,6 +78,13 @@ Platform::Platform(const PlatformConfig& config)
   driver_ = std::make_unique<IommuDriver>(*host_bus_, table_frames_, config.host);
   manager_ = std::make_unique<IoasidManager>(*host_bus_, *driver_, table_frames_, data_frames_,
                                              config.host);
+  // The oracle's counters exist in every run (docs/statistics.md); it
+  // watches only when enabled.
+  oracle_ = std::make_unique<DmaOracle>(config.oracle, memory_->store(), *iommu_, stats_);
+  if (config.oracle.enabled) {
+    iommu_->set_observer(oracle_.get());
+    manager_->set_change_listener(oracle_.get());
+  }
   host_bus_->at_start([this] { set_up_host(); });
 }
 
@@ -139,6 +146,7 @@ nlohmann::json Platform::stats_json() const {
   out["simulated_time_ns"] = sc_core::sc_time_stamp().to_seconds() * 1e9;
   out["stats"] = stats_.to_json();
   out["topology"] = topology_json(topology_);
+  out["oracle"] = oracle_->to_json();
   return out;
 }
 

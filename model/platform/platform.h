@@ -19,6 +19,7 @@
 #include "model/host/ioasid_manager.h"
 #include "model/host/iommu_driver.h"
 #include "model/memory_controller.h"
+#include "model/oracle/dma_oracle.h"
 #include "model/platform/platform_config.h"
 #include "model/stats.h"
 #include "pcie/endpoint.h"
@@ -47,6 +48,7 @@ class Platform {
   HostBus& host_bus() { return *host_bus_; }
   IommuDriver& driver() { return *driver_; }
   IoasidManager& manager() { return *manager_; }
+  DmaOracle& oracle() { return *oracle_; }
   Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
   const Topology& topology() const { return topology_; }
   DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
@@ -72,6 +74,7 @@ class Platform {
   FrameAllocator data_frames_;
   std::unique_ptr<IommuDriver> driver_;
   std::unique_ptr<IoasidManager> manager_;
+  std::unique_ptr<DmaOracle> oracle_;
   std::map<std::string, IoasId> ioas_;
 };
 

@@ -12,6 +12,7 @@
 #include "model/config_loader.h"
 #include "model/host/host_params.h"
 #include "model/memory_params.h"
+#include "model/oracle/oracle_params.h"
 #include "pcie/pcie_params.h"
 #include "workloads/workload_params.h"
 
@@ -113,6 +114,7 @@ struct PlatformConfig {
   PcieParams pcie;
   IommuParams iommu;
   HostParams host;
+  OracleParams oracle;
   std::vector<AddressSpaceParams> address_spaces{
       AddressSpaceParams{.name = "as0", .mappings = {MappingParams{}}}};
   std::vector<AttachParams> attach{AttachParams{"nic0", 1, "as0"}};
@@ -149,6 +151,7 @@ struct PlatformConfig {
     v.group("pcie", pcie, "PCIe topology and link timing");
     v.group("iommu", iommu, "the VT-d remapping unit");
     v.group("host", host, "host driver and ioasid manager");
+    v.group("oracle", oracle, "ordering and isolation oracle (docs/oracles.md)");
     v.list(address_spaces, {"address_spaces", "I/O address spaces created at start-up"});
     v.list(attach, {"attach", "(device, PASID) -> address space attachments made at start-up"});
     v.list(workloads, {"workloads", "DMA generators", 0, 1024});

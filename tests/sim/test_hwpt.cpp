@@ -79,7 +79,7 @@ Guest make_guest(IoasidManager& m, HostBus& bus, ContextId ctx) {
   EXPECT_TRUE(parent.status.ok()) << parent.status.message;
   g.parent = parent.id;
   g.table = std::make_unique<GuestPageTable>(bus, m, g.memory, 8 << 20, 4);
-  g.table->table().map(0x100000, 0x10000, 12, true);
+  g.table->map(0x100000, 0x10000, 12, true);
   bus.write64(*m.physical(g.memory, 0x10000), kMarker);
   const IoasCreated nested =
       m.alloc_nested_hwpt(ctx, "nic", g.parent, {.root_gpa = g.table->root()});
@@ -121,7 +121,7 @@ TEST(Hwpt, AGuestsUnmapStaysVisibleUntilItInvalidatesAndLeafKeepsThePagingStruct
     ASSERT_TRUE(tb.probe("nic0").issue({.address = 0x100000}).ok);
     // The guest clears its PTE and has not invalidated: the IOTLB still
     // holds the translation (the guest's bug if it frees the page now).
-    g.table->table().unmap(0x100000);
+    g.table->unmap(0x100000);
     stale = tb.probe("nic0").issue({.address = 0x100000});
     const auto before = s.counter_value("iommu.fl_psc.pd.invalidations");
     ASSERT_TRUE(

@@ -85,7 +85,7 @@ TEST(Scenarios, AWrongExpectationFailsTheRunAndNamesTheStep) {
   EXPECT_NE(r.output.find("stat iommu.translated = 0 (expected = 1)    MISMATCH"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("scenario FAILED: 2 of 4 expectations not met"), std::string::npos);
+  EXPECT_NE(r.output.find("scenario FAILED: 2 of 6 expectations not met"), std::string::npos);
 }
 
 struct BadScenario {

@@ -1,5 +1,7 @@
 #include "tests/support/dma_probe.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 
 namespace iommu_sim::test {
@@ -48,11 +50,16 @@ TestBench::TestBench(PlatformConfig config) {
 void TestBench::run(std::function<void()> script) {
   sc_core::sc_spawn([s = std::move(script)] { s(); }, "script");
   platform_->run();
+  if (allow_violations_) return;
+  const DmaOracle& oracle = platform_->oracle();
+  EXPECT_EQ(oracle.violations(), 0u)
+      << (oracle.listed().empty() ? std::string() : oracle.listed().front().to_string());
 }
 
 PlatformConfig default_config_without_workloads() {
   PlatformConfig c;
   c.workloads.clear();
+  c.oracle.enabled = true;  // every test is also checked for ordering and isolation
   return c;
 }
 

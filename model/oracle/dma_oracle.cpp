@@ -1,0 +1,129 @@
+#include "model/oracle/dma_oracle.h"
+
+#include <systemc>
+
+#include "model/hex.h"
+#include "model/oracle/reference_walk.h"
+
+namespace iommu_sim {
+
+namespace {
+const char* source_name(TranslationSource s) {
+  switch (s) {
+    case TranslationSource::Walk:
+      return "page walk";
+    case TranslationSource::Iotlb:
+      return "IOTLB";
+    case TranslationSource::MergedWalk:
+      return "IOTLB entry of a walk in flight";
+    case TranslationSource::PassThrough:
+      return "pass-through";
+  }
+  return "?";
+}
+std::string ns(std::uint64_t ps) {
+  return std::to_string(ps / 1000) + " ns";
+}
+}  // namespace
+
+std::string Violation::to_string() const {
+  std::string s = kind + " at " + ns(at_ps) + ": " + Bdf::from_rid(request.source_id).to_string() +
+                  " PASID " + std::to_string(pasid) + (request.write ? " write " : " read ") +
+                  hex(request.iova) + " went to " + hex(used) + "; memory now " +
+                  (reference ? "maps it to " + hex(*reference) : std::string("denies it")) +
+                  ". Translation from the " + source_name(source);
+  if (source == TranslationSource::Iotlb || source == TranslationSource::MergedWalk) {
+    s += " (DID " + std::to_string(did) + ", filled at " + ns(filled_ps) + ")";
+  }
+  if (pasid_cached) s += ", PASID entry from the PASID cache";
+  if (context_cached) s += ", context entry from the context cache";
+  if (kind == "stale_translation") s += "; the host's change there settled at " + ns(settled_ps);
+  return s;
+}
+
+nlohmann::json Violation::to_json() const {
+  return {{"kind", kind},
+          {"at_ns", at_ps / 1000.0},
+          {"requester", Bdf::from_rid(request.source_id).to_string()},
+          {"pasid", pasid},
+          {"write", request.write},
+          {"iova", hex(request.iova)},
+          {"used", hex(used)},
+          {"reference", reference ? nlohmann::json(hex(*reference)) : nlohmann::json(nullptr)},
+          {"source", source_name(source)},
+          {"pasid_cached", pasid_cached},
+          {"context_cached", context_cached},
+          {"did", did},
+          {"filled_ns", filled_ps / 1000.0},
+          {"settled_ns", settled_ps / 1000.0}};
+}
+
+DmaOracle::DmaOracle(const OracleParams& params, const SparseMemory& memory, const Iommu& iommu,
+                     StatsRegistry& stats)
+    : params_(params), memory_(memory), iommu_(iommu) {
+  stats.counter("oracle.checked", &checked_,
+                "translated DMAs the oracle compared with the tables in memory (oracle.enabled)");
+  stats.counter("oracle.violations.stale_translation", &stale_,
+                "DMAs that used a translation after the host's change to it had settled "
+                "(its invalidation completed)");
+  stats.counter("oracle.violations.isolation_breach", &breaches_,
+                "DMAs that reached an address their requester was never given");
+}
+
+boost::icl::discrete_interval<std::uint64_t> DmaOracle::range(std::uint64_t lo, std::uint64_t hi) {
+  return boost::icl::discrete_interval<std::uint64_t>::right_open(lo, hi);
+}
+
+void DmaOracle::changing(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
+                         std::uint64_t hi) {
+  pending_[{rid, pasid}].add(range(lo, hi));
+}
+
+void DmaOracle::settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
+                        std::uint64_t hi) {
+  const Key key{rid, pasid};
+  pending_[key].subtract(range(lo, hi));
+  settled_[key].add(range(lo, hi));
+  last_settled_ps_[key] = sc_core::sc_time_stamp().value();
+}
+
+void DmaOracle::translated(const TranslationRequest& request, const TranslationResult& result) {
+  ++checked_;
+  const auto reference =
+      reference_translate(memory_, iommu_.root_table(), iommu_.address_width(), request);
+  if (reference && *reference == result.address) return;
+  const Key key{request.source_id, result.pasid};
+  if (auto p = pending_.find(key);
+      p != pending_.end() && boost::icl::contains(p->second, request.iova)) {
+    return;  // the host's change is still in progress
+  }
+  const auto s = settled_.find(key);
+  const bool stale = s != settled_.end() && boost::icl::contains(s->second, request.iova);
+  ++(stale ? stale_ : breaches_);
+  if (listed_.size() >= params_.max_listed) return;
+  Violation v;
+  v.kind = stale ? "stale_translation" : "isolation_breach";
+  v.at_ps = sc_core::sc_time_stamp().value();
+  v.request = request;
+  v.pasid = result.pasid;
+  v.used = result.address;
+  v.reference = reference;
+  v.source = result.source;
+  v.context_cached = result.context_cached;
+  v.pasid_cached = result.pasid_cached;
+  v.did = result.did;
+  v.filled_ps = result.filled_ps;
+  if (stale) v.settled_ps = last_settled_ps_[key];
+  listed_.push_back(std::move(v));
+}
+
+nlohmann::json DmaOracle::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& v : listed_) list.push_back(v.to_json());
+  return {{"enabled", params_.enabled},
+          {"checked", checked_},
+          {"violations", stale_ + breaches_},
+          {"listed", list}};
+}
+
+}  // namespace iommu_sim

@@ -1,0 +1,79 @@
+// The ordering and isolation oracle. It sees every DMA the IOMMU lets
+// through (with where its translation came from) and every change the host
+// makes to what a device may reach (begun, then settled once its
+// invalidations completed). For each DMA it compares the address used with
+// what the tables in memory allow now (reference_translate):
+//   - the same: fine;
+//   - different, while a change covering (requester, PASID, IOVA) is not
+//     settled yet: allowed, hardware may still hold the old translation;
+//   - different otherwise: a violation. "stale_translation" when the host
+//     had settled a change there (ordering: the device used what it should
+//     no longer have), "isolation_breach" when it never had such a
+//     translation to lose.
+#pragma once
+
+#include <boost/icl/interval_set.hpp>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "iommu/iommu.h"
+#include "model/host/change_listener.h"
+#include "model/oracle/oracle_params.h"
+#include "model/sparse_memory.h"
+#include "model/stats.h"
+
+namespace iommu_sim {
+
+struct Violation {
+  std::string kind;  // stale_translation | isolation_breach
+  std::uint64_t at_ps = 0;
+  TranslationRequest request;
+  std::uint32_t pasid = 0;                 // effective PASID
+  std::uint64_t used = 0;                  // address the DMA went to
+  std::optional<std::uint64_t> reference;  // what memory allows now, if anything
+  TranslationSource source = TranslationSource::Walk;
+  bool context_cached = false, pasid_cached = false;
+  std::uint16_t did = 0;
+  std::uint64_t filled_ps = 0;   // when the IOTLB entry used was filled
+  std::uint64_t settled_ps = 0;  // when the host's change there was settled
+  std::string to_string() const;
+  nlohmann::json to_json() const;
+};
+
+class DmaOracle : public TranslationObserver, public ChangeListener {
+ public:
+  DmaOracle(const OracleParams& params, const SparseMemory& memory, const Iommu& iommu,
+            StatsRegistry& stats);
+
+  void translated(const TranslationRequest& request, const TranslationResult& result) override;
+  void changing(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
+                std::uint64_t hi) override;
+  void settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo, std::uint64_t hi) override;
+
+  std::uint64_t checked() const { return checked_; }
+  std::uint64_t violations() const { return stale_ + breaches_; }
+  const std::vector<Violation>& listed() const { return listed_; }
+  nlohmann::json to_json() const;
+
+ private:
+  using Key = std::pair<std::uint16_t, std::uint32_t>;  // requester ID, PASID
+  using Ranges = boost::icl::interval_set<std::uint64_t>;
+  // [lo, hi) as an ICL interval; hi = ~0 means "to the end".
+  static boost::icl::discrete_interval<std::uint64_t> range(std::uint64_t lo, std::uint64_t hi);
+
+  OracleParams params_;
+  const SparseMemory& memory_;
+  const Iommu& iommu_;
+  std::map<Key, Ranges> pending_;  // changes begun, not settled
+  std::map<Key, Ranges> settled_;  // ranges some change was settled in
+  std::map<Key, std::uint64_t> last_settled_ps_;
+  std::vector<Violation> listed_;
+  std::uint64_t checked_ = 0, stale_ = 0, breaches_ = 0;
+};
+
+}  // namespace iommu_sim
