@@ -25,12 +25,14 @@ IoasidManager::Bound IoasidManager::find_bound(ContextId ctx, const std::string&
 }
 
 ContextId IoasidManager::open_context() {
+  const HostLock::Guard guard(lock_);
   const ContextId id = next_context_++;
   contexts_.emplace(id, Context{});
   return id;
 }
 
 Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::string& label) {
+  const HostLock::Guard guard(lock_);
   Context* c = find_context(ctx);
   if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
   int index = -1;
@@ -67,6 +69,7 @@ Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::
 
 Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                     IoasId ioas) {
+  const HostLock::Guard guard(lock_);
   const Bound bound = find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   Context* c = bound.context;
@@ -107,6 +110,7 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
 }
 
 Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid) {
+  const HostLock::Guard guard(lock_);
   const Bound bound = find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   Context* c = bound.context;
@@ -127,6 +131,7 @@ Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std
 }
 
 Status IoasidManager::close_context(ContextId ctx) {
+  const HostLock::Guard guard(lock_);
   Context* c = find_context(ctx);
   if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
   for (const auto& [key, target] : c->attached) {
@@ -141,6 +146,7 @@ Status IoasidManager::close_context(ContextId ctx) {
 
 Status IoasidManager::replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                      IoasId ioas) {
+  const HostLock::Guard guard(lock_);
   const Bound bound = find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   Context* c = bound.context;
@@ -183,6 +189,7 @@ IoasidManager::Capabilities IoasidManager::capabilities(ContextId ctx, const std
 }
 
 std::vector<IoasidManager::LabelledFault> IoasidManager::read_faults(ContextId ctx) {
+  const HostLock::Guard guard(lock_);
   for (const auto& record : driver_.drain_faults()) {
     for (auto& [id, c] : contexts_) {
       for (const auto& [label, index] : c.bound) {

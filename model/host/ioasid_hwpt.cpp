@@ -18,6 +18,7 @@ IoasidManager::Hwpt* IoasidManager::find_hwpt(HwptId id) {
 
 IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
                                       bool nest_parent) {
+  const HostLock::Guard guard(lock_);
   if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
   AddressSpace* as = find(ioas);
   if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
@@ -59,6 +60,7 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
 
 IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
                                              const VtdStage1& stage1) {
+  const HostLock::Guard guard(lock_);
   if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
   const auto cap = vtd::CapRegister::decode(driver_.cap());
   const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
@@ -92,6 +94,7 @@ IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& l
 }
 
 Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request) {
+  const HostLock::Guard guard(lock_);
   if (find_context(ctx) == nullptr)
     return Status::error(ENOENT, "no context " + std::to_string(ctx));
   Hwpt* h = find_hwpt(hwpt);
@@ -142,6 +145,7 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
 }
 
 Status IoasidManager::destroy_hwpt(HwptId hwpt) {
+  const HostLock::Guard guard(lock_);
   Hwpt* h = find_hwpt(hwpt);
   if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
   if (!h->attached.empty()) {

@@ -74,6 +74,7 @@ Status IoasidManager::check_options(const IoasOptions& o) const {
 }
 
 IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
+  const HostLock::Guard guard(lock_);
   if (Status s = check_options(options); !s.ok()) return {s};
   auto as = std::make_unique<AddressSpace>();
   as->options = options;
@@ -168,6 +169,7 @@ Status IoasidManager::check_range(AddressSpace* as, std::uint64_t iova, std::uin
 }
 
 Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
+  const HostLock::Guard guard(lock_);
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   if (Status s = check_range(as, iova, length); !s.ok()) return s;
@@ -219,6 +221,7 @@ std::vector<PageTable*> IoasidManager::tables_of(AddressSpace& as) {
 
 Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
                            std::uint64_t length) {
+  const HostLock::Guard guard(lock_);
   AddressSpace* d = find(dst);
   AddressSpace* s = find(src);
   if (d == nullptr || s == nullptr) {
@@ -249,6 +252,7 @@ Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::
 }
 
 Status IoasidManager::destroy_ioas(IoasId ioas) {
+  const HostLock::Guard guard(lock_);
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   // iommufd: an object in use cannot be destroyed.
@@ -272,6 +276,7 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
 
 Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                             std::uint64_t* unmapped) {
+  const HostLock::Guard guard(lock_);
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   if (length == 0 || iova > std::numeric_limits<std::uint64_t>::max() - length) {
@@ -370,6 +375,7 @@ void IoasidManager::notify_settled(const std::vector<Affected>& list) {
 }
 
 void IoasidManager::user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi) {
+  const HostLock::Guard guard(lock_);
   for (const auto& [id, h] : hwpts_) {
     if (h->table || h->stage1.root_gpa != root_gpa) continue;
     for (const auto& [bdf, pasid] : h->attached) {
@@ -379,6 +385,7 @@ void IoasidManager::user_table_changed(std::uint64_t root_gpa, std::uint64_t lo,
 }
 
 Status IoasidManager::flush_queue() {
+  const HostLock::Guard guard(lock_);
   for (auto& [id, as] : spaces_) {
     if (as->pending.empty()) continue;
     // One invalidation of the whole domain per flush, as Linux's flush
@@ -527,6 +534,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> IoasidManager::iova_ranges(
 }
 
 Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length) {
+  const HostLock::Guard guard(lock_);
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   if (length == 0 || iova > std::numeric_limits<std::uint64_t>::max() - length) {
@@ -543,6 +551,7 @@ Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t len
 
 IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t length,
                                                   bool writable) {
+  const HostLock::Guard guard(lock_);
   AddressSpace* as = find(ioas);
   if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
   if (length == 0 || length % kPage != 0) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "model/host/change_listener.h"
+#include "model/host/host_lock.h"
 #include "model/host/host_params.h"
 #include "model/host/iommu_driver.h"
 #include "model/host/page_table.h"
@@ -343,7 +344,8 @@ class IoasidManager {
   bool invalidate_before_clear_;  // host.bug
   bool reuse_before_flush_;       // host.bug
   ChangeListener* listener_ = nullptr;
-  std::vector<Affected> unsettled_;  // lazily unmapped, settled by the flush
+  std::vector<Affected> unsettled_;
+  HostLock lock_;  // lazily unmapped, settled by the flush
   std::uint32_t queued_ = 0;
   std::uint64_t queue_flushes_ = 0;
   bool timer_armed_ = false;

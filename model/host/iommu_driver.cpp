@@ -240,6 +240,15 @@ void IommuDriver::post(const std::array<std::uint64_t, 2>& d) {
 }
 
 Status IommuDriver::submit_and_wait(std::span<const std::array<std::uint64_t, 2>> descriptors) {
+  // Before the simulation starts (host set-up) nothing runs concurrently.
+  if (!HostBus::can_wait()) return submit_locked(descriptors);
+  queue_lock_.lock();
+  Status s = submit_locked(descriptors);
+  queue_lock_.unlock();
+  return s;
+}
+
+Status IommuDriver::submit_locked(std::span<const std::array<std::uint64_t, 2>> descriptors) {
   if (descriptors.size() + 1 >= queue_bytes_ / 32) {
     return Status::error(EINVAL, "too many descriptors for the invalidation queue");
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <span>
+#include <systemc>
 #include <vector>
 
 #include "iommu/formats/vtd_fault.h"
@@ -78,6 +79,7 @@ class IommuDriver {
   std::uint64_t pasid_directory(Bdf bdf);
   std::uint64_t pasid_table(std::uint64_t dir, std::uint32_t pasid);
   void post(const std::array<std::uint64_t, 2>& d);
+  Status submit_locked(std::span<const std::array<std::uint64_t, 2>> descriptors);
   Status flush_pasid(std::uint16_t did, std::uint32_t pasid);
 
   HostBus& bus_;
@@ -91,6 +93,9 @@ class IommuDriver {
   std::uint64_t status_addr_ = 0;
   std::uint32_t next_status_ = 1;
   std::uint64_t waits_completed_ = 0;
+  // One submitter at a time owns the queue and its status word, as Linux's
+  // qi->q_lock serialises qi_submit_sync.
+  sc_core::sc_mutex queue_lock_;
 };
 
 }  // namespace iommu_sim
