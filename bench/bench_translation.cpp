@@ -38,13 +38,15 @@ PlatformConfig stream_config(Stream s, const char* mode, std::uint64_t count) {
   return c;
 }
 
-void run_stream(benchmark::State& state, Stream s, const char* mode) {
+void run_stream(benchmark::State& state, Stream s, const char* mode, bool oracle = false) {
   const std::uint64_t count = 200000;
   double sim_ns_per_translation = 0;
   for (auto _ : state) {
     state.PauseTiming();
     start_fresh_kernel();
-    auto platform = std::make_unique<Platform>(stream_config(s, mode, count));
+    PlatformConfig config = stream_config(s, mode, count);
+    config.oracle.enabled = oracle;
+    auto platform = std::make_unique<Platform>(config);
     state.ResumeTiming();
     platform->run();
     state.PauseTiming();
@@ -71,7 +73,12 @@ void BM_Functional_AllHit(benchmark::State& st) {
 void BM_Functional_ColdWalk(benchmark::State& st) {
   run_stream(st, Stream::ColdWalk, "functional");
 }
+// The oracle's cost: one reference walk of the tables in memory per DMA.
+void BM_Timed_AllHit_Oracle(benchmark::State& st) {
+  run_stream(st, Stream::AllHit, "timed", true);
+}
 BENCHMARK(BM_Timed_AllHit)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Timed_AllHit_Oracle)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Timed_IotlbMiss)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Timed_ColdWalk)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Functional_AllHit)->Unit(benchmark::kMillisecond)->UseRealTime();
