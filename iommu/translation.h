@@ -40,6 +40,9 @@ struct TranslationResult {
   bool pasid_cached = false;
   std::uint16_t did = 0;
   std::uint64_t filled_ps = 0;
+  // Level (2 = PDE ... 5 = PML5E) of the paging-structure-cache entry a walk
+  // resumed from, first- and second-level; 0: none.
+  std::uint8_t fl_psc_level = 0, sl_psc_level = 0;
 };
 
 }  // namespace iommu_sim

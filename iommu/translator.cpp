@@ -191,6 +191,7 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
   if (sl_psc_.enabled()) {
     delay += psc_latency_;
     if (auto hit = sl_psc_.lookup(pe.did, 0, gpa, pe.sl_levels)) {
+      res.sl_psc_level = static_cast<std::uint8_t>(hit->level);
       level = hit->level - 1;
       table = hit->entry.table;
       out.r = hit->entry.r;
@@ -293,6 +294,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
   if (fl_psc_.enabled()) {
     delay += psc_latency_;
     if (auto hit = fl_psc_.lookup(pe.did, res.pasid, r.iova, pe.fl_levels)) {
+      res.fl_psc_level = static_cast<std::uint8_t>(hit->level);
       level = hit->level - 1;
       table = hit->entry.table;
       table_is_host = true;

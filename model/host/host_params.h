@@ -76,12 +76,13 @@ struct HostParams {
        "mask_too_small (the address mask covers half the unmapped range), "
        "no_pasid_cache_invalidation (a changed or cleared PASID entry is not flushed from "
        "the PASID cache), lazy_reuse_before_flush (lazily unmapped IOVAs are mapped again "
-       "before the flush).",
+       "before the flush), table_freed_before_flush (page-table pages an unmap frees are "
+       "reused at once and the invalidation keeps the paging-structure caches, IH=1).",
        0,
        0,
        false,
        {"none", "no_wait_after_invalidation", "invalidation_before_clear", "mask_too_small",
-        "no_pasid_cache_invalidation", "lazy_reuse_before_flush"}},
+        "no_pasid_cache_invalidation", "lazy_reuse_before_flush", "table_freed_before_flush"}},
       "oracle.violations.stale_translation");
   }
 };

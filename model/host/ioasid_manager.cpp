@@ -27,6 +27,7 @@ IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& 
       flush_queue_size_(params.flush_queue_size),
       flush_timeout_(sc_core::sc_time(params.flush_timeout_ns, sc_core::SC_NS)),
       invalidate_before_clear_(params.bug == "invalidation_before_clear"),
+      free_tables_early_(params.bug == "table_freed_before_flush"),
       reuse_before_flush_(params.bug == "lazy_reuse_before_flush") {}
 
 IoasidManager::AddressSpace* IoasidManager::find(IoasId id) {
@@ -317,29 +318,40 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
     // IOTLB from the PTE still there.
     if (Status s = flush(*as, lo, hi - lo); !s.ok()) return s;
   }
+  // Table pages the range covers entirely are freed; a guest's tables
+  // (nested IOAS) live in guest memory the guest manages, so they stay.
+  std::vector<std::uint64_t> freed, guest_freed;
   for (auto it = first; it != last; ++it) {
     for (PageTable* t : tables_of(*as)) {
-      for (std::uint64_t off = 0; off < it->second.length;) {
-        const std::uint64_t size = t->unmap(it->first + off);
-        off += size != 0 ? size : kPage;
-      }
+      t->unmap_range(it->first, it->first + it->second.length,
+                     as->guest_memory != nullptr ? guest_freed : freed);
     }
   }
   as->areas.erase(first, last);
   if (unmapped != nullptr) *unmapped = total;
+  if (free_tables_early_) {
+    // The bug: the frames are reused at once, and the flush below keeps the
+    // paging-structure caches (IH=1) that may still point into them.
+    for (std::uint64_t frame : freed) tables_.release(frame);
+    freed.clear();
+  }
   if (lazy_) {
     // Lazy: the old translations may stay cached until the queue is
-    // flushed; until then the range is not handed out again.
+    // flushed; until then the range is not handed out again, nor are the
+    // freed table pages.
     as->pending.emplace(lo, hi);
     unsettled_.insert(unsettled_.end(), users.begin(), users.end());
+    freed_tables_.insert(freed_tables_.end(), freed.begin(), freed.end());
     if (++queued_ >= flush_queue_size_) return flush_queue();
     arm_flush_timer();
     return Status::success();
   }
-  // Strict: the call returns only after the IOTLB lost the entries.
+  // Strict: the call returns only after the IOTLB and the paging-structure
+  // caches lost the entries; only then may the freed table pages be reused.
   if (!invalidate_before_clear_) {
-    if (Status s = flush(*as, lo, hi - lo); !s.ok()) return s;
+    if (Status s = flush(*as, lo, hi - lo, free_tables_early_); !s.ok()) return s;
   }
+  for (std::uint64_t frame : freed) tables_.release(frame);
   notify_settled(users);
   return Status::success();
 }
@@ -395,6 +407,8 @@ Status IoasidManager::flush_queue() {
   }
   notify_settled(unsettled_);
   unsettled_.clear();
+  for (std::uint64_t frame : freed_tables_) tables_.release(frame);
+  freed_tables_.clear();
   queued_ = 0;
   ++queue_flushes_;
   return Status::success();
@@ -486,10 +500,12 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   return Status::success();
 }
 
-Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length) {
+Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length,
+                            bool leaf_only) {
   const bool second_level = as.options.translation == IoasTranslation::SecondLevel;
   for (const auto& [bdf, pasid] : as.attached) {
-    if (Status s = driver_.flush_range(as.did, pasid, iova, length, second_level); !s.ok()) {
+    if (Status s = driver_.flush_range(as.did, pasid, iova, length, second_level, leaf_only);
+        !s.ok()) {
       return s;
     }
   }
@@ -501,7 +517,9 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
     const Hwpt& h = *hwpts_.at(id);
     const bool sl = h.table->format() == PageTableFormat::SecondLevel;
     for (const auto& [bdf, pasid] : h.attached) {
-      if (Status s = driver_.flush_range(h.did, pasid, iova, length, sl); !s.ok()) return s;
+      if (Status s = driver_.flush_range(h.did, pasid, iova, length, sl, leaf_only); !s.ok()) {
+        return s;
+      }
     }
     for (HwptId child : h.children) {
       const Hwpt& c = *hwpts_.at(child);

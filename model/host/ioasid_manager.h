@@ -324,7 +324,9 @@ class IoasidManager {
   // that the alignment of IOVA, address and length allows.
   static void map_pages(const std::vector<PageTable*>& tables, std::uint8_t max_shift,
                         std::uint64_t iova, std::uint64_t pa, std::uint64_t length, bool writable);
-  Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length);
+  // `leaf_only` sets IH: the paging-structure caches are kept.
+  Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length,
+               bool leaf_only = false);
 
   HostBus& bus_;
   IommuDriver& driver_;
@@ -342,10 +344,12 @@ class IoasidManager {
   std::uint32_t flush_queue_size_;
   sc_core::sc_time flush_timeout_;
   bool invalidate_before_clear_;  // host.bug
+  bool free_tables_early_;        // host.bug
   bool reuse_before_flush_;       // host.bug
   ChangeListener* listener_ = nullptr;
   std::vector<Affected> unsettled_;
-  HostLock lock_;  // lazily unmapped, settled by the flush
+  std::vector<std::uint64_t> freed_tables_;  // lazily unmapped, released by the flush
+  HostLock lock_;                            // lazily unmapped, settled by the flush
   std::uint32_t queued_ = 0;
   std::uint64_t queue_flushes_ = 0;
   bool timer_armed_ = false;

@@ -1,5 +1,7 @@
 #include "model/host/page_table.h"
 
+#include <array>
+
 #include "iommu/formats/vtd_paging.h"
 
 namespace iommu_sim {
@@ -73,7 +75,12 @@ void PageTable::map(std::uint64_t iova, std::uint64_t physical, std::uint8_t pag
     const std::uint64_t at = entry_address(table, iova, level);
     std::uint64_t raw = read_entry(at);
     if (!present(raw)) {
-      raw = table_entry(frames_.allocate(4096));
+      // A new table page starts empty (Linux allocates them zeroed); a
+      // reused frame still holds a freed table's entries.
+      static constexpr std::array<std::uint8_t, 4096> kZeros{};
+      const std::uint64_t page = frames_.allocate(4096);
+      bus_.write(memory_(page), kZeros);
+      raw = table_entry(page);
       write_entry(at, raw);
     }
     table = next_table(raw);
@@ -94,6 +101,39 @@ std::uint64_t PageTable::unmap(std::uint64_t iova) {
     table = next_table(raw);
   }
   return 0;
+}
+
+void PageTable::unmap_range(std::uint64_t lo, std::uint64_t hi, std::vector<std::uint64_t>& freed) {
+  clear(root_, levels_, 0, lo, hi, freed);
+}
+
+void PageTable::clear(std::uint64_t table, unsigned level, std::uint64_t base, std::uint64_t lo,
+                      std::uint64_t hi, std::vector<std::uint64_t>& freed) {
+  const std::uint64_t span = vtd::level_page_size(level);  // bytes one entry maps
+  const std::uint64_t first = lo > base ? (lo - base) / span : 0;
+  for (std::uint64_t i = first; i < 512; ++i) {
+    const std::uint64_t entry_lo = base + i * span;
+    if (entry_lo >= hi) break;
+    const std::uint64_t at = table + i * 8;
+    const std::uint64_t raw = read_entry(at);
+    if (!present(raw)) continue;
+    if (leaf(raw, level)) {
+      write_entry(at, 0);
+    } else if (lo <= entry_lo && entry_lo + span <= hi) {
+      collect(next_table(raw), level - 1, freed);
+      write_entry(at, 0);
+    } else {
+      clear(next_table(raw), level - 1, entry_lo, lo, hi, freed);
+    }
+  }
+}
+
+void PageTable::collect(std::uint64_t table, unsigned level, std::vector<std::uint64_t>& freed) {
+  for (std::uint64_t i = 0; level > 1 && i < 512; ++i) {
+    const std::uint64_t raw = read_entry(table + i * 8);
+    if (present(raw) && !leaf(raw, level)) collect(next_table(raw), level - 1, freed);
+  }
+  freed.push_back(table);
 }
 
 std::optional<PageMapping> PageTable::lookup(std::uint64_t iova) {

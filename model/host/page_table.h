@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
@@ -45,11 +46,21 @@ class PageTable {
   void map(std::uint64_t iova, std::uint64_t physical, std::uint8_t page_shift, bool writable);
   // Clears the leaf covering `iova`; returns its size in bytes, 0 if none.
   std::uint64_t unmap(std::uint64_t iova);
+  // Clears every leaf in [lo, hi) (leaves must lie wholly inside) and, as
+  // Linux's dma_pte_clear_level does, every table page the range covers
+  // entirely: its parent entry is cleared and its frame (and those below
+  // it) appended to `freed`. The caller gives the frames back to the
+  // allocator only once the IOMMU can no longer hold them in a
+  // paging-structure cache.
+  void unmap_range(std::uint64_t lo, std::uint64_t hi, std::vector<std::uint64_t>& freed);
   // Software walk of the table as it is in memory.
   std::optional<PageMapping> lookup(std::uint64_t iova);
 
  private:
   std::uint64_t entry_address(std::uint64_t table, std::uint64_t iova, unsigned level) const;
+  void clear(std::uint64_t table, unsigned level, std::uint64_t base, std::uint64_t lo,
+             std::uint64_t hi, std::vector<std::uint64_t>& freed);
+  void collect(std::uint64_t table, unsigned level, std::vector<std::uint64_t>& freed);
   std::uint64_t read_entry(std::uint64_t at) { return bus_.read64(memory_(at)); }
   void write_entry(std::uint64_t at, std::uint64_t value) { bus_.write64(memory_(at), value); }
   bool present(std::uint64_t raw) const;

@@ -35,6 +35,15 @@ std::string Violation::to_string() const {
   if (source == TranslationSource::Iotlb || source == TranslationSource::MergedWalk) {
     s += " (DID " + std::to_string(did) + ", filled at " + ns(filled_ps) + ")";
   }
+  static constexpr const char* kEntry[] = {"", "", "PDE", "PDPTE", "PML4E", "PML5E"};
+  if (fl_psc_level != 0) {
+    s += std::string(", walk resumed from a ") + kEntry[fl_psc_level] +
+         " in the first-level paging-structure cache";
+  }
+  if (sl_psc_level != 0) {
+    s += std::string(", second-level walk resumed from a ") + kEntry[sl_psc_level] +
+         " in the second-level paging-structure cache";
+  }
   if (pasid_cached) s += ", PASID entry from the PASID cache";
   if (context_cached) s += ", context entry from the context cache";
   if (kind == "stale_translation") s += "; the host's change there settled at " + ns(settled_ps);
@@ -54,6 +63,8 @@ nlohmann::json Violation::to_json() const {
           {"pasid_cached", pasid_cached},
           {"context_cached", context_cached},
           {"did", did},
+          {"fl_psc_level", fl_psc_level},
+          {"sl_psc_level", sl_psc_level},
           {"filled_ns", filled_ps / 1000.0},
           {"settled_ns", settled_ps / 1000.0}};
 }
@@ -112,6 +123,8 @@ void DmaOracle::translated(const TranslationRequest& request, const TranslationR
   v.context_cached = result.context_cached;
   v.pasid_cached = result.pasid_cached;
   v.did = result.did;
+  v.fl_psc_level = result.fl_psc_level;
+  v.sl_psc_level = result.sl_psc_level;
   v.filled_ps = result.filled_ps;
   if (stale) v.settled_ps = last_settled_ps_[key];
   listed_.push_back(std::move(v));

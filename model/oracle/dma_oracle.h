@@ -39,8 +39,9 @@ struct Violation {
   TranslationSource source = TranslationSource::Walk;
   bool context_cached = false, pasid_cached = false;
   std::uint16_t did = 0;
-  std::uint64_t filled_ps = 0;   // when the IOTLB entry used was filled
-  std::uint64_t settled_ps = 0;  // when the host's change there was settled
+  std::uint8_t fl_psc_level = 0, sl_psc_level = 0;  // PSC entries a walk resumed from
+  std::uint64_t filled_ps = 0;                      // when the IOTLB entry used was filled
+  std::uint64_t settled_ps = 0;                     // when the host's change there was settled
   std::string to_string() const;
   nlohmann::json to_json() const;
 };
