@@ -26,6 +26,12 @@ InvalidationEngine::InvalidationEngine(Translator& translator, TablePort& port, 
                 "PASID-based IOTLB invalidation descriptors");
   stats.counter(prefix + ".qi.pasid_cache", &by_type_[vtd::kDescPasidCache],
                 "PASID-cache invalidation descriptors");
+  stats.counter(prefix + ".qi.device_tlb", &by_type_[vtd::kDescDeviceTlb],
+                "device-TLB invalidation descriptors");
+  stats.counter(prefix + ".qi.pasid_device_tlb", &by_type_[vtd::kDescPasidDeviceTlb],
+                "PASID-based device-TLB invalidation descriptors");
+  stats.counter(prefix + ".qi.device_tlb_timeouts", &timeouts_,
+                "device-TLB invalidations whose completion did not come in time (FSTS.ITE)");
 }
 
 void InvalidationEngine::enable(bool on) {
@@ -62,7 +68,8 @@ void InvalidationEngine::run() {
 }
 
 void InvalidationEngine::drain(sc_core::sc_time& delay) {
-  while (enabled_ && head_ != tail_ && (faults_.fsts() & vtd::kFstsIqe) == 0) {
+  // VT-d spec 6.5.2.10: IQE and ITE stop the queue until software clears them.
+  while (enabled_ && head_ != tail_ && (faults_.fsts() & (vtd::kFstsIqe | vtd::kFstsIte)) == 0) {
     const std::uint64_t base = iqa_ & ~0xfffull;
     std::array<std::uint64_t, 4> raw{};
     const auto bytes = descriptor_bytes();
@@ -70,19 +77,29 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
                          std::span(reinterpret_cast<std::uint8_t*>(raw.data()), bytes), delay);
     delay += descriptor_latency_;
     sync_to(mode_, delay);
-    if (ok) ok = execute(raw[0], raw[1], delay);
-    if (ok && vtd::descriptor_type(raw[0]) != vtd::kDescWait) translator_.note_invalidation();
-    if (!ok) {
+    const Outcome outcome = ok ? execute(raw[0], raw[1], delay) : Outcome::Invalid;
+    if (outcome == Outcome::Invalid) {
       ++errors_;
       faults_.set_fsts_bits(vtd::kFstsIqe);
       return;  // IQH stays at the bad descriptor
+    }
+    if (vtd::descriptor_type(raw[0]) != vtd::kDescWait) translator_.note_invalidation();
+    if (outcome == Outcome::TimedOut) {
+      // The request went out; its completion did not come back. The queue
+      // stops after it, and the waits behind it do not complete.
+      ++timeouts_;
+      ++executed_;
+      head_ = (head_ + bytes) % queue_bytes();
+      faults_.set_fsts_bits(vtd::kFstsIte);
+      return;
     }
     ++executed_;
     head_ = (head_ + bytes) % queue_bytes();
   }
 }
 
-bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay) {
+InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1,
+                                                        sc_core::sc_time& delay) {
   const unsigned type = vtd::descriptor_type(qw0);
   if (type < 16) ++by_type_[type];
   switch (type) {
@@ -101,7 +118,7 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
         // invalidation is performed as global (VT-d spec 6.5.2.1).
         cc.invalidate_if([](std::uint16_t, const ContextInfo&) { return true; });
       }
-      return true;
+      return Outcome::Done;
     }
     case vtd::kDescPasidCache: {
       const auto d = vtd::PasidCacheInvDesc::decode({qw0, qw1});
@@ -109,17 +126,17 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
       switch (d.granularity) {
         case vtd::PasidCacheGranularity::Domain:
           pc.invalidate_if([&](const PasidKey&, const PasidInfo& v) { return v.did == d.did; });
-          return true;
+          return Outcome::Done;
         case vtd::PasidCacheGranularity::Pasid:
           pc.invalidate_if([&](const PasidKey& k, const PasidInfo& v) {
             return v.did == d.did && k.pasid == d.pasid;
           });
-          return true;
+          return Outcome::Done;
         case vtd::PasidCacheGranularity::Global:
           pc.invalidate_if([](const PasidKey&, const PasidInfo&) { return true; });
-          return true;
+          return Outcome::Done;
         default:
-          return false;
+          return Outcome::Invalid;
       }
     }
     case vtd::kDescIotlb: {
@@ -136,12 +153,12 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
           tlb.invalidate_all();
           fl_psc.invalidate_all();
           sl_psc.invalidate_all();
-          return true;
+          return Outcome::Done;
         case vtd::IotlbGranularity::Domain:
           tlb.invalidate_domain(d.did);
           fl_psc.invalidate_domain(d.did);
           sl_psc.invalidate_domain(d.did);
-          return true;
+          return Outcome::Done;
         case vtd::IotlbGranularity::Page:
           tlb.invalidate_range(d.did, std::nullopt, d.addr, d.am);
           // IH=1: only leaf entries changed; the paging-structure caches stay.
@@ -149,9 +166,9 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
             sl_psc.invalidate_range(d.did, std::nullopt, d.addr, d.am);
             fl_psc.invalidate_domain(d.did);
           }
-          return true;
+          return Outcome::Done;
         default:
-          return false;
+          return Outcome::Invalid;
       }
     }
     case vtd::kDescPasidIotlb: {
@@ -166,13 +183,13 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
         case vtd::PasidIotlbGranularity::Pasid:
           tlb.invalidate_pasid(d.did, d.pasid);
           fl_psc.invalidate_pasid(d.did, d.pasid);
-          return true;
+          return Outcome::Done;
         case vtd::PasidIotlbGranularity::Page:
           tlb.invalidate_range(d.did, d.pasid, d.addr, d.am);
           if (!d.ih) fl_psc.invalidate_range(d.did, d.pasid, d.addr, d.am);
-          return true;
+          return Outcome::Done;
         default:
-          return false;
+          return Outcome::Invalid;
       }
     }
     case vtd::kDescWait: {
@@ -183,22 +200,49 @@ bool InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::
         if (!port_.write(d.status_addr,
                          std::span(reinterpret_cast<const std::uint8_t*>(&data), sizeof data),
                          delay)) {
-          return false;
+          return Outcome::Invalid;
         }
       }
       if (d.iflag) ics_ |= vtd::kIcsIwc;
       ++waits_;
-      return true;
+      return Outcome::Done;
     }
-    case vtd::kDescDeviceTlb:
-    case vtd::kDescPasidDeviceTlb:
+    case vtd::kDescDeviceTlb: {
+      // VT-d spec 6.5.2.5: the device's translations of requests without
+      // PASID, in the range ADDR and S encode.
+      const auto d = vtd::DeviceTlbInvDesc::decode({qw0, qw1});
+      const auto range = vtd::ats_range_decode(d.addr, d.s);
+      AtsInvalidation inv;
+      inv.base = range.base;
+      inv.size = range.size;
+      return invalidate_device_tlb(d.sid, inv, delay);
+    }
+    case vtd::kDescPasidDeviceTlb: {
+      // VT-d spec 6.5.2.6: one PASID's (or with G every PASID's) translations.
+      const auto d = vtd::PasidDeviceTlbInvDesc::decode({qw0, qw1});
+      const auto range = vtd::ats_range_decode(d.addr, d.s);
+      AtsInvalidation inv;
+      inv.all_pasids = d.g;
+      inv.pasid_present = true;
+      inv.pasid = d.pasid;
+      inv.base = range.base;
+      inv.size = range.size;
+      return invalidate_device_tlb(d.sid, inv, delay);
+    }
     case vtd::kDescIec:
-      // No device TLBs or interrupt-remapping cache in this model yet: the
-      // descriptor is valid and completes at once.
-      return true;
+      // No interrupt-remapping cache in this model: valid, completes at once.
+      return Outcome::Done;
     default:
-      return false;
+      return Outcome::Invalid;
   }
+}
+
+InvalidationEngine::Outcome InvalidationEngine::invalidate_device_tlb(std::uint16_t sid,
+                                                                      const AtsInvalidation& inv,
+                                                                      sc_core::sc_time& delay) {
+  // A device the IOMMU cannot reach (no ATS) never completes: time-out.
+  if (!device_tlb_ || !device_tlb_(sid, inv, delay)) return Outcome::TimedOut;
+  return Outcome::Done;
 }
 
 }  // namespace iommu_sim

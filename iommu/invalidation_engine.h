@@ -12,6 +12,7 @@
 #include "iommu/fault_log.h"
 #include "iommu/table_port.h"
 #include "iommu/translator.h"
+#include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
 
@@ -39,12 +40,21 @@ class InvalidationEngine {
   // The engine thread body (Timed mode); spawned by the IOMMU.
   void run();
 
+  // Sends an ATS Invalidate Request to the device `sid` and waits for its
+  // completion; false when none came within the time-out.
+  using DeviceTlbInvalidator =
+      std::function<bool(std::uint16_t sid, const AtsInvalidation& inv, sc_core::sc_time& delay)>;
+  void set_device_tlb_invalidator(DeviceTlbInvalidator f) { device_tlb_ = std::move(f); }
+
  private:
   std::uint64_t descriptor_bytes() const { return (iqa_ >> 11) & 1 ? 32 : 16; }
   std::uint64_t queue_bytes() const { return 4096ull << (iqa_ & 7); }
   // Fetches and executes descriptors until head == tail or an error.
   void drain(sc_core::sc_time& delay);
-  bool execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay);
+  enum class Outcome : std::uint8_t { Done, Invalid, TimedOut };
+  Outcome execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay);
+  Outcome invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv,
+                                sc_core::sc_time& delay);
 
   Translator& translator_;
   TablePort& port_;
@@ -55,7 +65,8 @@ class InvalidationEngine {
   std::uint32_t ics_ = 0;
   bool enabled_ = false;
   sc_core::sc_event tail_written_;
-  std::uint64_t executed_ = 0, waits_ = 0, errors_ = 0;
+  DeviceTlbInvalidator device_tlb_;
+  std::uint64_t executed_ = 0, waits_ = 0, errors_ = 0, timeouts_ = 0;
   std::uint64_t by_type_[16] = {};
 };
 

@@ -45,6 +45,7 @@ std::uint64_t make_ecap() {
   e.slts = true;
   e.nest = true;
   e.slads = true;  // second-level A/D when the PASID entry sets SSADE
+  e.dt = true;     // device TLBs (ATS) supported
   return e.encode();
 }
 
@@ -59,6 +60,7 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
       dma_out("dma_out"),
       table_mem("table_mem"),
       regs("regs"),
+      ats_invalidation("ats_invalidation"),
       params_(params),
       mode_(mode),
       lookup_latency_(ns(params.lookup_latency_ns)),
@@ -76,6 +78,10 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
   regs.register_transport_dbg(this, &Iommu::regs_transport_dbg);
   dma_out.bind(dma_backward_);
   table_mem.bind(table_backward_);
+  invalidation_.set_device_tlb_invalidator(
+      [this](std::uint16_t sid, const AtsInvalidation& inv, sc_core::sc_time& delay) {
+        return invalidate_device_tlb(sid, inv, delay);
+      });
   if (mode_ == TimingMode::Timed) {
     sc_core::sc_spawn([this] { invalidation_.run(); }, "invalidation_engine");
   }
@@ -86,6 +92,14 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
                 "requests forwarded untranslated because GSTS.TES=0");
   stats.counter(prefix + ".malformed", &malformed_,
                 "requests rejected as malformed (no PcieAttrs, or crossing a 4 KiB boundary)");
+  stats.counter(prefix + ".ats.translation_requests", &ats_translation_requests_,
+                "ATS Translation Requests answered (PCIe Base spec 10.2.2)");
+  stats.counter(prefix + ".ats.translated", &ats_translated_,
+                "translated requests let through untranslated (context entry DTE=1)");
+  stats.counter(prefix + ".ats.blocked", &ats_blocked_,
+                "translation or translated requests from devices whose context entry has DTE=0");
+  stats.histogram(prefix + ".ats.invalidation_time", &ats_invalidation_time_, "ns",
+                  "from sending an ATS Invalidate Request to its completion");
   stats.histogram(prefix + ".translation_latency", &translation_latency_, "ns",
                   "from arrival at the IOMMU to translation done (hit: lookup latency)");
   stats.derived(
@@ -112,6 +126,14 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     // VT-d spec 10.4.5: with translation disabled, DMA is not remapped.
     ++passthrough_;
     dma_out->b_transport(p, delay);
+    return;
+  }
+  if (attrs->at == AddressType::TranslationRequest) {
+    translation_request(p, *attrs, delay);
+    return;
+  }
+  if (attrs->at == AddressType::Translated) {
+    translated_request(p, *attrs, delay);
     return;
   }
   // The caches are consulted when the lookup completes; Timed mode waits
@@ -142,6 +164,72 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   p.set_address(res.address);
   dma_out->b_transport(p, delay);
   p.set_address(iova);
+}
+
+void Iommu::translation_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_time& delay) {
+  ++ats_translation_requests_;
+  delay += lookup_latency_;
+  sync_to(mode_, delay);
+  // The translation is checked for the access the device will make: a read,
+  // and a write too unless the request says No Write.
+  const TranslationRequest req{attrs.requester_id, attrs.pasid_present, attrs.pasid,
+                               p.get_address(),    !attrs.no_write,     attrs.privileged,
+                               attrs.execute};
+  const TranslationResult res = translator_.translate(req, root_table_, delay);
+  if (!res.device_tlb) {
+    // VT-d spec 4.2.3: a device whose context entry has DTE=0 (or none) may
+    // not ask.
+    ++ats_blocked_;
+    attrs.completion = CompletionStatus::UnsupportedRequest;
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  // A translation that fails is no fault: the completion says R=W=0 and the
+  // device decides what to do (VT-d spec 4.2.3).
+  attrs.translation = res.address & ~0xfffull;
+  attrs.translation_shift = 12;
+  attrs.translation_read = res.ok;
+  attrs.translation_write = res.ok && !attrs.no_write;
+  p.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void Iommu::translated_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_time& delay) {
+  delay += lookup_latency_;
+  sync_to(mode_, delay);
+  if (!translator_.device_tlb_enabled(attrs.requester_id, root_table_, delay)) {
+    // VT-d spec 4.2.4: translated requests need DTE=1; otherwise blocked.
+    ++ats_blocked_;
+    ++faulted_;
+    faults_.report(
+        FaultInfo{attrs.requester_id, attrs.pasid_present, attrs.pasid, p.get_address(),
+                  vtd::FaultReason::kSmDteClear, !p.is_write(), attrs.privileged, attrs.execute},
+        false);
+    attrs.completion = CompletionStatus::UnsupportedRequest;
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  ++ats_translated_;
+  dma_out->b_transport(p, delay);
+}
+
+bool Iommu::invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv, sc_time& delay) {
+  const auto port = device_tlbs_.find(sid);
+  if (port == device_tlbs_.end()) return false;  // nobody answers
+  const sc_time message(params_.device_tlb_message_latency_ns, sc_core::SC_NS);
+  tlm::tlm_generic_payload p;
+  AtsInvalidation request = inv;
+  p.set_extension(&request);
+  p.set_command(tlm::TLM_IGNORE_COMMAND);
+  p.set_address(inv.base);
+  p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_time took = message;
+  ats_invalidation[port->second]->b_transport(p, took);
+  p.clear_extension(&request);
+  took += message;  // the completion back
+  ats_invalidation_time_.record(took.value());
+  const sc_time timeout(params_.device_tlb_timeout_ns, sc_core::SC_NS);
+  delay += std::min(took, timeout);
+  return took <= timeout && p.is_response_ok();
 }
 
 std::uint64_t Iommu::read_register64(std::uint64_t offset) {
@@ -191,9 +279,11 @@ void Iommu::write_register64(std::uint64_t offset, std::uint64_t value, std::uin
       return;
     case vtd::kRegFsts & ~7ull:
       if (mask >> 32) {
-        const bool had_iqe = faults_.fsts() & vtd::kFstsIqe;
+        // IQE and ITE stop the queue; clearing them lets it go on.
+        constexpr std::uint32_t kStops = vtd::kFstsIqe | vtd::kFstsIte;
+        const bool stopped = faults_.fsts() & kStops;
         faults_.write_fsts(static_cast<std::uint32_t>(value >> 32));
-        if (had_iqe && !(faults_.fsts() & vtd::kFstsIqe)) invalidation_.resume();
+        if (stopped && !(faults_.fsts() & kStops)) invalidation_.resume();
       }
       return;
     case vtd::kRegIqt:

@@ -7,8 +7,10 @@
 // and through the structures it leaves in memory.
 #pragma once
 
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <map>
 #include <memory>
 #include <systemc>
 #include <tlm>
@@ -31,6 +33,11 @@ class Iommu : public sc_core::sc_module {
   tlm::tlm_initiator_socket<> dma_out;
   tlm::tlm_initiator_socket<> table_mem;
   tlm_utils::simple_target_socket<Iommu> regs;
+  // ATS Invalidate Requests to the devices with a device TLB, one binding
+  // each (add_device_tlb says which requester ID is behind which).
+  tlm_utils::multi_passthrough_initiator_socket<Iommu, 32, tlm::tlm_base_protocol_types, 0,
+                                                sc_core::SC_ZERO_OR_MORE_BOUND>
+      ats_invalidation;
 
   // `seed` drives random cache replacement (the run's seed).
   Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
@@ -41,6 +48,8 @@ class Iommu : public sc_core::sc_module {
   std::uint64_t root_table() const { return root_table_; }
   std::uint32_t address_width() const { return params_.address_width; }
   void set_observer(TranslationObserver* observer) { observer_ = observer; }
+  // The device sending with requester ID `sid` is on ats_invalidation[port].
+  void add_device_tlb(std::uint16_t sid, int port) { device_tlbs_[sid] = port; }
   const Histogram& translation_latency() const { return translation_latency_; }
 
   // Register access as the MMIO socket performs it (offset, 4 or 8 bytes).
@@ -49,6 +58,12 @@ class Iommu : public sc_core::sc_module {
 
  private:
   void dma_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // PCIe ATS: a Translation Request answered with a Translation Completion,
+  // and a translated request let through if the device may send those.
+  void translation_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
+  void translated_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
+  bool invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv,
+                             sc_core::sc_time& delay);
   void regs_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   unsigned regs_transport_dbg(tlm::tlm_generic_payload& p);
   bool regs_access(tlm::tlm_generic_payload& p);
@@ -80,6 +95,9 @@ class Iommu : public sc_core::sc_module {
   InvalidationEngine invalidation_;
   std::uint64_t frcd_offset_;
   TranslationObserver* observer_ = nullptr;
+  std::map<std::uint16_t, int> device_tlbs_;
+  std::uint64_t ats_translation_requests_ = 0, ats_translated_ = 0, ats_blocked_ = 0;
+  Histogram ats_invalidation_time_;
 
   std::uint64_t requests_ = 0, translated_ = 0, faulted_ = 0, passthrough_ = 0, malformed_ = 0;
   Histogram translation_latency_;

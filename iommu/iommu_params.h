@@ -100,6 +100,8 @@ struct IommuParams {
   PscParams fl_psc;
   PscParams sl_psc;
   std::string bug = "none";
+  double device_tlb_message_latency_ns = 500.0;
+  double device_tlb_timeout_ns = 1e6;
 
   // Every cache with its config path, for checks across fields.
   std::vector<std::pair<std::string, const CacheParams*>> caches() const {
@@ -192,6 +194,21 @@ struct IommuParams {
             "PASID; nested, they hold the host-physical address of the next table");
     v.group("sl_psc", sl_psc,
             "second-level paging-structure caches (VT-d spec 6.2.4), tagged by domain ID");
+    v(device_tlb_message_latency_ns,
+      {"device_tlb_message_latency_ns", "ns",
+       "assumed: ~500 ns, a message through the root complex and a switch or two",
+       "One-way time of an ATS Invalidate Request from the IOMMU to a device, and of its "
+       "completion back (the messages are not routed through the modelled switches).",
+       0.0, 1e9},
+      "iommu.ats.invalidation_time, simulated time of unmap with ATS devices");
+    v(device_tlb_timeout_ns,
+      {"device_tlb_timeout_ns", "ns",
+       "assumed: 1 ms; the VT-d time-out is implementation specific (PCIe allows a device "
+       "a minute)",
+       "A device-TLB invalidation whose completion takes longer sets FSTS.ITE and stops "
+       "the invalidation queue (VT-d spec 6.5.2.10).",
+       1.0, 1e12},
+      "iommu.qi.device_tlb_timeouts");
     v(bug,
       {"bug",
        "",

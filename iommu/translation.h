@@ -24,6 +24,7 @@ enum class TranslationSource : std::uint8_t {
   Iotlb,        // an IOTLB entry filled earlier
   MergedWalk,   // the IOTLB entry another request's walk in flight left
   PassThrough,  // PGTT pass-through: no page table
+  DeviceTlb,    // the device's own ATC (PCIe ATS), filled by a translation request
 };
 
 struct TranslationResult {
@@ -43,6 +44,7 @@ struct TranslationResult {
   // Level (2 = PDE ... 5 = PML5E) of the paging-structure-cache entry a walk
   // resumed from, first- and second-level; 0: none.
   std::uint8_t fl_psc_level = 0, sl_psc_level = 0;
+  bool device_tlb = false;  // the context entry's DTE: may the device cache it (ATS)
 };
 
 }  // namespace iommu_sim

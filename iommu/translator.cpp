@@ -115,7 +115,7 @@ std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uin
     fail(res, FR::kSmContextEntryNotPresent, ctx.fpd);
     return std::nullopt;
   }
-  return ContextInfo{ctx.pasid_dir_ptr, ctx.pdts, ctx.rid_pasid, ctx.fpd};
+  return ContextInfo{ctx.pasid_dir_ptr, ctx.pdts, ctx.rid_pasid, ctx.fpd, ctx.dte};
 }
 
 std::optional<PasidInfo> Translator::fetch_pasid(const ContextInfo& ctx, std::uint32_t pasid,
@@ -409,6 +409,16 @@ std::optional<IotlbEntry> Translator::walk(const PasidInfo& pe, const Translatio
   return out;
 }
 
+bool Translator::device_tlb_enabled(std::uint16_t sid, std::uint64_t root_table,
+                                    sc_core::sc_time& delay) {
+  if (const ContextInfo* ctx = context_cache_.lookup(sid, sid)) return ctx->dte;
+  TranslationResult ignored;
+  const auto fetched = fetch_context(sid, root_table, delay, ignored);
+  if (!fetched) return false;
+  context_cache_.insert(sid, *fetched, sid);
+  return fetched->dte;
+}
+
 TranslationResult Translator::translate(const TranslationRequest& r, std::uint64_t root_table,
                                         sc_core::sc_time& delay) {
   // Every exit returns `res` itself, so it is built in the caller's slot
@@ -436,6 +446,7 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   }
   const std::uint32_t pasid = r.pasid_present ? r.pasid : ctx->rid_pasid;
   res.pasid = pasid;
+  res.device_tlb = ctx->dte;
   // VT-d spec 9.4: the directory has 2^(PDTS+7) entries of 64 PASIDs each.
   if ((static_cast<std::uint64_t>(pasid) >> 6) >= (1ull << (ctx->pdts + 7))) {
     fail(res, FR::kSmPasidTooLarge, ctx->fpd);

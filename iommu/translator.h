@@ -28,6 +28,7 @@ struct ContextInfo {
   std::uint8_t pdts = 0;        // directory has 2^(pdts+7) entries
   std::uint32_t rid_pasid = 0;
   bool fpd = false;
+  bool dte = false;  // device-TLB (ATS) requests allowed
 };
 
 // What the PASID cache holds of a PASID table entry (and its directory entry).
@@ -76,6 +77,10 @@ class Translator {
   SetAssociativeCache<PasidKey, PasidInfo>& pasid_cache() { return pasid_cache_; }
   PagingStructureCaches& fl_psc() { return fl_psc_; }
   PagingStructureCaches& sl_psc() { return sl_psc_; }
+
+  // Whether `sid`'s context entry allows translated and translation
+  // requests (DTE, VT-d spec 9.4), from the context cache or memory.
+  bool device_tlb_enabled(std::uint16_t sid, std::uint64_t root_table, sc_core::sc_time& delay);
 
   // The invalidation engine executed a descriptor: whatever a walk in
   // flight read before it may be stale, so that walk must not install its

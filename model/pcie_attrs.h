@@ -46,10 +46,30 @@ struct PcieAttrs : tlm::tlm_extension<PcieAttrs> {
   bool execute = false;     // PASID prefix "Execute Requested"
   AddressType at = AddressType::Untranslated;
   CompletionStatus completion = CompletionStatus::Success;
+  // Translation Request (PCIe ATS): NW, no write permission asked; the
+  // Translation Completion's result (R=W=0: no translation).
+  bool no_write = true;
+  std::uint64_t translation = 0;  // translated address of the page
+  std::uint8_t translation_shift = 12;
+  bool translation_read = false, translation_write = false;
 
   tlm::tlm_extension_base* clone() const override { return new PcieAttrs(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {
     *this = static_cast<const PcieAttrs&>(other);
+  }
+};
+
+// A PCIe ATS Invalidate Request (PCIe Base spec 10.3.1) from the IOMMU to a
+// device: the range of untranslated addresses, of one PASID or all.
+struct AtsInvalidation : tlm::tlm_extension<AtsInvalidation> {
+  bool all_pasids = true;
+  bool pasid_present = false;
+  std::uint32_t pasid = 0;
+  std::uint64_t base = 0, size = 0;
+
+  tlm::tlm_extension_base* clone() const override { return new AtsInvalidation(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    *this = static_cast<const AtsInvalidation&>(other);
   }
 };
 

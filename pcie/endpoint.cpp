@@ -3,18 +3,33 @@
 namespace iommu_sim {
 
 Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bdf bdf,
-                   Bdf requester_id, sc_core::sc_time link_latency, StatsRegistry& stats)
+                   Bdf requester_id, sc_core::sc_time link_latency, const AtsParams& ats,
+                   TimingMode mode, std::uint64_t seed, StatsRegistry& stats)
     : sc_module(name),
       dma_in("dma_in"),
       link("link"),
+      ats_invalidation("ats_invalidation"),
       bdf_(bdf),
       requester_id_(requester_id),
-      link_latency_(link_latency) {
+      link_latency_(link_latency),
+      ats_(ats.enabled),
+      invalidation_latency_(sc_core::sc_time(ats.invalidation_latency_ns, sc_core::SC_NS)),
+      mode_(mode),
+      atc_(ats.atc, stats, "pcie." + function + ".atc", seed),
+      dma_done_("dma_done") {
   dma_in.register_b_transport(this, &Endpoint::b_transport);
+  ats_invalidation.register_b_transport(this, &Endpoint::invalidate);
   const std::string prefix = "pcie." + function;
   stats.counter(prefix + ".requests", &requests_, "DMA requests this function sent upstream");
   stats.counter(prefix + ".unsupported_request", &unsupported_,
                 "requests answered with Unsupported Request (blocked by the IOMMU)");
+  stats.counter(prefix + ".ats.translation_requests", &translation_requests_,
+                "ATS Translation Requests sent (ATC misses; pcie.endpoints[].ats)");
+  stats.counter(prefix + ".ats.translation_failures", &translation_failures_,
+                "Translation Completions without the access asked for (R/W=0): the DMA "
+                "is not sent");
+  stats.counter(prefix + ".ats.invalidate_requests", &invalidate_requests_,
+                "ATS Invalidate Requests received from the IOMMU");
 }
 
 void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
@@ -27,11 +42,111 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
   attrs->requester_id = requester_id_.rid();
   attrs->completion = CompletionStatus::Success;
   ++requests_;
+  if (ats_ && attrs->at == AddressType::Untranslated) {
+    send_translated(p, *attrs, delay);
+  } else {
+    delay += link_latency_;
+    link->b_transport(p, delay);
+    // A read's completion crosses the link back; a posted write has none.
+    if (p.is_read()) delay += link_latency_;
+  }
+  if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
+}
+
+void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
+                               sc_core::sc_time& delay) {
+  const std::uint64_t iova = p.get_address();
+  const bool write = p.is_write();
+  const AtcKey key{attrs.pasid_present, attrs.pasid, iova >> 12};
+  const AtcEntry* entry = atc_.lookup(key, atc_index(key));
+  AtcEntry fetched;
+  if (entry == nullptr || !(write ? entry->write : entry->read)) {
+    // Translation Request (PCIe Base spec 10.2.2): a read of the page's
+    // translation, No Write set unless the DMA writes.
+    ++translation_requests_;
+    PcieAttrs request = attrs;
+    request.at = AddressType::TranslationRequest;
+    request.no_write = !write;
+    std::uint64_t completion_data = 0;
+    tlm::tlm_generic_payload tr;
+    tr.set_extension(&request);
+    tr.set_command(tlm::TLM_READ_COMMAND);
+    tr.set_address(iova & ~0xfffull);
+    tr.set_data_ptr(reinterpret_cast<unsigned char*>(&completion_data));
+    tr.set_data_length(8);
+    tr.set_streaming_width(8);
+    tr.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    delay += link_latency_;
+    link->b_transport(tr, delay);
+    delay += link_latency_;  // the Translation Completion
+    tr.clear_extension(&request);
+    if (request.completion != CompletionStatus::Success ||
+        !(write ? request.translation_write : request.translation_read)) {
+      // No translation for the access: the function does not send the DMA.
+      ++translation_failures_;
+      attrs.completion = request.completion == CompletionStatus::Success
+                             ? CompletionStatus::UnsupportedRequest
+                             : request.completion;
+      p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+      return;
+    }
+    const std::uint64_t size = 1ull << request.translation_shift;
+    fetched.page = request.translation | (iova & (size - 1) & ~0xfffull);
+    fetched.read = request.translation_read;
+    fetched.write = request.translation_write;
+    fetched.filled_ps = sc_core::sc_time_stamp().value();
+    atc_.insert(key, fetched, atc_index(key));
+    entry = &fetched;
+  }
+  const std::uint64_t translated = entry->page | (iova & 0xfff);
+  if (observer_ != nullptr) {
+    TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid, iova, write,
+                           attrs.privileged,    attrs.execute};
+    TranslationResult res;
+    res.ok = true;
+    res.address = translated;
+    // Without a PASID the IOMMU used the context entry's RID_PASID; the
+    // host sets it to 0 (Linux IOMMU_NO_PASID).
+    res.pasid = attrs.pasid_present ? attrs.pasid : 0;
+    res.source = TranslationSource::DeviceTlb;
+    res.filled_ps = entry->filled_ps;
+    observer_->translated(req, res);
+  }
+  attrs.at = AddressType::Translated;
+  p.set_address(translated);
+  ++in_flight_;
   delay += link_latency_;
   link->b_transport(p, delay);
-  if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
-  // A read's completion crosses the link back; a posted write has none.
   if (p.is_read()) delay += link_latency_;
+  --in_flight_;
+  dma_done_.notify(sc_core::SC_ZERO_TIME);
+  p.set_address(iova);
+  attrs.at = AddressType::Untranslated;
+}
+
+void Endpoint::invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  const auto* inv = p.get_extension<AtsInvalidation>();
+  if (inv == nullptr || !ats_) {
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  ++invalidate_requests_;
+  if (mode_ == TimingMode::Timed) {
+    // The completion may go back only after every DMA that might use a
+    // translation being invalidated has finished (PCIe Base spec 10.3.1);
+    // the model waits for all translated DMAs in flight.
+    sc_core::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+    while (in_flight_ != 0) sc_core::wait(dma_done_);
+  }
+  const std::uint64_t first = inv->base >> 12, last = (inv->base + inv->size - 1) >> 12;
+  atc_.invalidate_if([&](const AtcKey& k, const AtcEntry&) {
+    const bool pasid_matches =
+        inv->all_pasids || (k.pasid_present == inv->pasid_present && k.pasid == inv->pasid);
+    return pasid_matches && k.page >= first && k.page <= last;
+  });
+  delay += invalidation_latency_;
+  p.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 }  // namespace iommu_sim

@@ -2,6 +2,15 @@
 // link with the requester ID the fabric gives them stamped into PcieAttrs
 // (hardware, not the workload, decides the requester ID), and cost the link
 // latency.
+//
+// With ATS (pcie.endpoints[].ats) the function keeps its own address
+// translation cache (PCIe Base spec 10: the "device TLB"): an untranslated
+// request it has no translation for first sends a Translation Request up
+// the link, caches the completion's translation, and then goes out as a
+// translated request that the IOMMU lets through without translating. The
+// IOMMU's Invalidate Requests arrive at `ats_invalidation`; they complete
+// only once the DMAs in flight that used a translation have finished
+// (PCIe Base spec 10.3.1).
 #pragma once
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
@@ -9,9 +18,12 @@
 #include <systemc>
 #include <tlm>
 
+#include "iommu/set_associative_cache.h"
+#include "iommu/translation_observer.h"
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
+#include "pcie/pcie_params.h"
 
 namespace iommu_sim {
 
@@ -22,23 +34,57 @@ class Endpoint : public sc_core::sc_module {
                                              sc_core::SC_ZERO_OR_MORE_BOUND>
       dma_in;
   tlm_utils::simple_initiator_socket<Endpoint> link;
+  // Bound only for functions with ATS.
+  tlm_utils::multi_passthrough_target_socket<Endpoint, 32, tlm::tlm_base_protocol_types, 1,
+                                             sc_core::SC_ZERO_OR_MORE_BOUND>
+      ats_invalidation;
 
   // `function` names the statistics (pcie.<function>.*); `requester_id` is
   // what the function's requests carry on the wire: its own BDF, or for a
-  // conventional PCI device its PCIe-to-PCI bridge's alias.
+  // conventional PCI device its PCIe-to-PCI bridge's alias. `seed` drives
+  // the ATC's random replacement.
   Endpoint(sc_core::sc_module_name name, const std::string& function, Bdf bdf, Bdf requester_id,
-           sc_core::sc_time link_latency, StatsRegistry& stats);
+           sc_core::sc_time link_latency, const AtsParams& ats, TimingMode mode, std::uint64_t seed,
+           StatsRegistry& stats);
 
   Bdf bdf() const { return bdf_; }
   Bdf requester_id() const { return requester_id_; }
+  bool ats() const { return ats_; }
+  // Told of every DMA sent with a translation from the ATC (the oracle).
+  void set_observer(TranslationObserver* observer) { observer_ = observer; }
 
  private:
+  struct AtcKey {
+    bool pasid_present = false;
+    std::uint32_t pasid = 0;
+    std::uint64_t page = 0;  // untranslated address >> 12
+    bool operator==(const AtcKey&) const = default;
+  };
+  struct AtcEntry {
+    std::uint64_t page = 0;  // translated address of the 4 KiB page
+    bool read = false, write = false;
+    std::uint64_t filled_ps = 0;
+  };
+  static std::uint64_t atc_index(const AtcKey& k) { return k.page ^ (k.pasid * 0x9e3779b1ull); }
+
   void b_transport(int engine, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // Translates through the ATC (asking the IOMMU on a miss) and sends `p`
+  // as a translated request.
+  void send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
+  void invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
 
   Bdf bdf_;
   Bdf requester_id_;
   sc_core::sc_time link_latency_;
+  bool ats_;
+  sc_core::sc_time invalidation_latency_;
+  TimingMode mode_;
+  SetAssociativeCache<AtcKey, AtcEntry> atc_;
+  TranslationObserver* observer_ = nullptr;
+  std::uint32_t in_flight_ = 0;  // translated requests not yet complete
+  sc_core::sc_event dma_done_;
   std::uint64_t requests_ = 0, unsupported_ = 0;
+  std::uint64_t translation_requests_ = 0, translation_failures_ = 0, invalidate_requests_ = 0;
 };
 
 }  // namespace iommu_sim

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "iommu/iommu_params.h"
 #include "model/param.h"
 
 namespace iommu_sim {
@@ -68,6 +69,41 @@ struct PortParams {
   }
 };
 
+// The device's address translation cache (PCIe ATS): 32 entries.
+struct AtcParams : CacheParams {
+  AtcParams() { sets = 8, ways = 4; }
+  template <class V>
+  void visit(V& v) {
+    visit_cache(v, *this,
+                "assumed: 32 entries; devices do not publish their ATC sizes (tens of entries "
+                "is the order reported for NICs)");
+  }
+};
+
+struct AtsParams {
+  bool enabled = false;
+  AtcParams atc;
+  double invalidation_latency_ns = 100.0;
+
+  template <class V>
+  void visit(V& v) {
+    v(enabled,
+      {"enabled", "", "off: most devices do not use ATS",
+       "The function implements PCIe ATS: it asks the IOMMU for translations (Translation "
+       "Requests), keeps them in its ATC and sends DMA as translated requests; the host "
+       "enables device-TLB use (context entry DTE) and invalidates its ATC."},
+      "pcie.<function>.atc.*, iommu.ats.*");
+    v.group("atc", atc, "address translation cache (device TLB)");
+    v(invalidation_latency_ns,
+      {"invalidation_latency_ns", "ns", "assumed: 100 ns of device-internal work",
+       "Time the device takes to apply an Invalidate Request once its DMAs using the "
+       "entries finished; beyond iommu.device_tlb_timeout_ns the IOMMU reports a time-out "
+       "(FSTS.ITE).",
+       0.0, 1e12},
+      "iommu.ats.invalidation_time, iommu.qi.errors");
+  }
+};
+
 struct EndpointParams {
   std::string name;
   std::string kind = "pcie";
@@ -78,6 +114,7 @@ struct EndpointParams {
   std::string acs_capability;
   std::string acs_control;
   std::string spoof_requester_id;
+  AtsParams ats;
 
   template <class V>
   void visit(V& v) {
@@ -127,6 +164,7 @@ struct EndpointParams {
        "(\"bb:dd.f\", hex) instead of its own. ACS source validation at its port rejects "
        "one outside the port's bus range; the host still attaches the real one."},
       "pcie.port.*.acs_violations; which context entry the IOMMU uses");
+    v.group("ats", ats, "Address Translation Services: the device's own translation cache");
   }
 };
 

@@ -65,6 +65,7 @@ struct Item {
   std::uint64_t window_base = 0, window_size = 0;
   std::vector<std::uint64_t> bar_base;  // per function
   std::optional<Bdf> spoof;
+  AtsParams ats;
 };
 
 class Builder {
@@ -169,6 +170,11 @@ class Builder {
         fail(it.path + ".bar_size", "must be 0 or a power of two of at least 4 KiB");
       }
       parse_acs(it, ep.acs_capability, ep.acs_control);
+      it.ats = ep.ats;
+      if (ep.ats.enabled && ep.kind == "pci") {
+        fail(it.path + ".ats.enabled",
+             "ATS is a PCIe capability; a conventional PCI device has none");
+      }
       if (!ep.spoof_requester_id.empty()) {
         unsigned b = 0, d = 0, f = 0;
         char tail = 0;
@@ -411,6 +417,7 @@ class Builder {
             n.requester_id = Bdf{items_[it.parent].secondary, 0, 0};
           }
           n.wire_id = it.spoof.value_or(n.requester_id);
+          n.ats = it.ats;
         }
         t.nodes.push_back(std::move(n));
         if (bridge) bridges.emplace_back(i, static_cast<int>(t.nodes.size()) - 1);

@@ -51,6 +51,7 @@ struct TopoNode {
   Bdf requester_id;
   Bdf wire_id;
   int group = -1;
+  AtsParams ats;  // functions
 };
 
 struct Topology {

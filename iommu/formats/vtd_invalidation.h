@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 
 #include "iommu/formats/bitfield.h"
 
@@ -120,6 +121,66 @@ struct DeviceTlbInvDesc {
   }
   bool operator==(const DeviceTlbInvDesc&) const = default;
 };
+
+// 6.5.2.6 PASID-based device-TLB invalidate descriptor (Linux QI_DEV_EIOTLB_*).
+struct PasidDeviceTlbInvDesc {
+  std::uint8_t qdep = 0;    // invalidate queue depth, bits 8:4
+  std::uint16_t sid = 0;    // SID, bits 31:16
+  std::uint32_t pasid = 0;  // PASID, bits 51:32
+  std::uint16_t pfsid = 0;  // PFSID: bits 15:12 (low 4) and 63:52 (high 12)
+  bool g = false;           // G, bit 64: every PASID of the device
+  bool s = false;           // S, bit 75: size encoded in ADDR
+  std::uint64_t addr = 0;   // ADDR, bits 127:76
+
+  static constexpr PasidDeviceTlbInvDesc decode(const Descriptor& d) noexcept {
+    using formats::bits;
+    return {static_cast<std::uint8_t>(bits(d[0], 8, 4)),
+            static_cast<std::uint16_t>(bits(d[0], 31, 16)),
+            static_cast<std::uint32_t>(bits(d[0], 51, 32)),
+            static_cast<std::uint16_t>(bits(d[0], 15, 12) | bits(d[0], 63, 52) << 4),
+            formats::bit(d[1], 0),
+            formats::bit(d[1], 11),
+            d[1] & formats::mask(63, 12)};
+  }
+  constexpr Descriptor encode() const noexcept {
+    using formats::set_bits;
+    std::uint64_t q0 = kDescPasidDeviceTlb;
+    q0 = set_bits(q0, 8, 4, qdep);
+    q0 = set_bits(q0, 31, 16, sid);
+    q0 = set_bits(q0, 51, 32, pasid);
+    q0 = set_bits(q0, 15, 12, pfsid & 0xf);
+    q0 = set_bits(q0, 63, 52, pfsid >> 4);
+    std::uint64_t q1 = addr & formats::mask(63, 12);
+    q1 = formats::set_bit(q1, 0, g);
+    q1 = formats::set_bit(q1, 11, s);
+    return {q0, q1};
+  }
+  bool operator==(const PasidDeviceTlbInvDesc&) const = default;
+};
+
+// The range of a device-TLB invalidation (PCIe ATS Invalidate Request, as
+// VT-d 6.5.2.5/6.5.2.6 carry it): with S clear one 4 KiB page; with S set,
+// the number t of 1s above bit 11 of ADDR says the range is 2^(13+t) bytes.
+struct AtsRange {
+  std::uint64_t base = 0, size = 4096;
+};
+constexpr AtsRange ats_range_decode(std::uint64_t addr, bool s) noexcept {
+  if (!s) return {addr & formats::mask(63, 12), 4096};
+  unsigned t = 0;
+  while (t < 52 && ((addr >> (12 + t)) & 1) != 0) ++t;
+  if (13 + t >= 64) return {0, ~0ull};  // every address
+  const std::uint64_t size = 1ull << (13 + t);
+  return {addr & ~(size - 1), size};
+}
+// ADDR and S for the naturally aligned 2^(12+order)-byte region at `base`
+// (Linux qi_flush_dev_iotlb_pasid).
+constexpr std::pair<std::uint64_t, bool> ats_range_encode(std::uint64_t base,
+                                                          unsigned order) noexcept {
+  if (order == 0) return {base & formats::mask(63, 12), false};
+  std::uint64_t addr = base | formats::mask(12 + order - 1, 12);
+  addr &= ~(1ull << (12 + order - 1));
+  return {addr, true};
+}
 
 // 6.5.2.8 Invalidation wait descriptor.
 struct InvWaitDesc {

@@ -77,12 +77,14 @@ struct HostParams {
        "no_pasid_cache_invalidation (a changed or cleared PASID entry is not flushed from "
        "the PASID cache), lazy_reuse_before_flush (lazily unmapped IOVAs are mapped again "
        "before the flush), table_freed_before_flush (page-table pages an unmap frees are "
-       "reused at once and the invalidation keeps the paging-structure caches, IH=1).",
+       "reused at once and the invalidation keeps the paging-structure caches, IH=1), "
+       "no_device_tlb_invalidation (devices with ATS keep their translations).",
        0,
        0,
        false,
        {"none", "no_wait_after_invalidation", "invalidation_before_clear", "mask_too_small",
-        "no_pasid_cache_invalidation", "lazy_reuse_before_flush", "table_freed_before_flush"}},
+        "no_pasid_cache_invalidation", "lazy_reuse_before_flush", "table_freed_before_flush",
+        "no_device_tlb_invalidation"}},
       "oracle.violations.stale_translation");
   }
 };

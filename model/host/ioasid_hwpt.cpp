@@ -140,6 +140,11 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
       return s;
     }
   }
+  // The devices' own TLBs, each for its PASID (VT-d spec 6.5.2.6).
+  for (const Affected& a : covered) {
+    if (!device_tlb(a.bdf)) continue;
+    if (Status s = driver_.flush_device_tlb(a.bdf, a.pasid, addr, length); !s.ok()) return s;
+  }
   notify_settled(covered);
   return Status::success();
 }

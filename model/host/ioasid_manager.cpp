@@ -493,6 +493,7 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   }
   const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
   notify_changing(entry);
+  t.setup.device_tlb = device_tlb(bdf).has_value();
   Status s = driver_.set_pasid_entry(bdf, pasid, t.setup);
   if (!s.ok()) return s;
   t.attached->emplace_back(bdf, pasid);
@@ -504,7 +505,8 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
                             bool leaf_only) {
   const bool second_level = as.options.translation == IoasTranslation::SecondLevel;
   for (const auto& [bdf, pasid] : as.attached) {
-    if (Status s = driver_.flush_range(as.did, pasid, iova, length, second_level, leaf_only);
+    if (Status s = driver_.flush_range(as.did, pasid, iova, length, second_level, leaf_only,
+                                       device_tlb(bdf));
         !s.ok()) {
       return s;
     }
@@ -517,7 +519,9 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
     const Hwpt& h = *hwpts_.at(id);
     const bool sl = h.table->format() == PageTableFormat::SecondLevel;
     for (const auto& [bdf, pasid] : h.attached) {
-      if (Status s = driver_.flush_range(h.did, pasid, iova, length, sl, leaf_only); !s.ok()) {
+      if (Status s =
+              driver_.flush_range(h.did, pasid, iova, length, sl, leaf_only, device_tlb(bdf));
+          !s.ok()) {
         return s;
       }
     }
@@ -532,9 +536,19 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
 Status IoasidManager::flush_nested(const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
                                    std::uint16_t did) {
   for (const auto& [bdf, pasid] : attached) {
-    if (Status s = driver_.flush_range(did, pasid, 0, 1ull << 62, true); !s.ok()) return s;
+    if (Status s = driver_.flush_range(did, pasid, 0, 1ull << 62, true, false, device_tlb(bdf));
+        !s.ok()) {
+      return s;
+    }
   }
   return Status::success();
+}
+
+std::optional<Bdf> IoasidManager::device_tlb(Bdf bdf) const {
+  for (const HostDevice& d : devices_) {
+    if (d.ats && d.requester_id == bdf) return bdf;
+  }
+  return std::nullopt;
 }
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> IoasidManager::iova_ranges(IoasId ioas) {
@@ -601,7 +615,9 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
 Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
   notify_changing(entry);
-  if (Status s = driver_.clear_pasid_entry(bdf, pasid); !s.ok()) return s;
+  if (Status s = driver_.clear_pasid_entry(bdf, pasid, device_tlb(bdf).has_value()); !s.ok()) {
+    return s;
+  }
   std::erase(*target(id).attached, std::pair(bdf, pasid));
   notify_settled(entry);
   return Status::success();

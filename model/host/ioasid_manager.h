@@ -51,6 +51,7 @@ struct HostDevice {
   std::string name;
   Bdf requester_id;
   int group = 0;
+  bool ats = false;  // has a device TLB: the host enables and invalidates it
 };
 
 using ContextId = std::uint32_t;
@@ -314,6 +315,9 @@ class IoasidManager {
   Status attach(Bdf bdf, std::uint32_t pasid, IoasId id);
   Status detach(Bdf bdf, std::uint32_t pasid, IoasId id);
   Status check_options(const IoasOptions& o) const;
+  // The device TLB to invalidate along with (bdf)'s translations: bdf if
+  // a device behind that requester ID has ATS.
+  std::optional<Bdf> device_tlb(Bdf bdf) const;
   std::uint64_t iova_limit(const AddressSpace& as) const;
   // map()'s checks of a range: alignment, table width, overlaps, pending
   // lazy unmaps, reserved ranges.

@@ -63,7 +63,7 @@ std::uint64_t IommuDriver::context_table(std::uint8_t bus, bool upper) {
   return table;
 }
 
-std::uint64_t IommuDriver::pasid_directory(Bdf bdf) {
+std::uint64_t IommuDriver::pasid_directory(Bdf bdf, bool device_tlb) {
   const std::uint64_t table = context_table(bdf.bus, bdf.devfn() >= 0x80);
   const std::uint64_t at = vtd::scalable_context_entry_address(table, bdf.devfn());
   std::array<std::uint64_t, 4> raw{};
@@ -76,6 +76,9 @@ std::uint64_t IommuDriver::pasid_directory(Bdf bdf) {
     ctx.pdts = static_cast<std::uint8_t>(params_.pasid_dir_size_bits);
     ctx.pasid_dir_ptr = tables_.allocate(entries * vtd::kPasidDirEntrySize);
     ctx.rid_pasid = 0;  // Linux: IOMMU_NO_PASID
+    // VT-d spec 9.4 DTE: the device may send translation and translated
+    // requests (Linux sets it when it enabled ATS on the device).
+    ctx.dte = device_tlb;
     raw = ctx.encode();
     for (unsigned i = 0; i < 4; ++i) bus_.write64(at + 8ull * i, raw[i]);
   }
@@ -100,7 +103,7 @@ Status IommuDriver::set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSet
                          "PASID " + std::to_string(pasid) +
                              " exceeds the PASID directory size (host.pasid_dir_size_bits)");
   }
-  const std::uint64_t table = pasid_table(pasid_directory(bdf), pasid);
+  const std::uint64_t table = pasid_table(pasid_directory(bdf, setup.device_tlb), pasid);
   const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
   std::array<std::uint64_t, 8> raw{};
   for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8ull * i);
@@ -122,11 +125,15 @@ Status IommuDriver::set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSet
   bus_.write64(at, raw[0]);
   // A present entry may be cached, tagged with the domain it had: flush
   // that one (the new DID tags nothing yet).
-  if (was_present) return flush_pasid(old_entry.did, pasid);
+  if (was_present) {
+    return flush_pasid(old_entry.did, pasid,
+                       setup.device_tlb ? std::optional<Bdf>(bdf) : std::nullopt);
+  }
   return Status::success();
 }
 
-Status IommuDriver::flush_pasid(std::uint16_t did, std::uint32_t pasid) {
+Status IommuDriver::flush_pasid(std::uint16_t did, std::uint32_t pasid,
+                                std::optional<Bdf> device_tlb) {
   // PASID-cache then PASID-based IOTLB invalidation and a wait, the order
   // Linux's pasid.c uses after changing or clearing an entry.
   vtd::PasidCacheInvDesc pc{};
@@ -137,19 +144,21 @@ Status IommuDriver::flush_pasid(std::uint16_t did, std::uint32_t pasid) {
   tlb.granularity = vtd::PasidIotlbGranularity::Pasid;
   tlb.did = did;
   tlb.pasid = pasid;
-  if (params_.bug == "no_pasid_cache_invalidation") {
-    const std::array<std::array<std::uint64_t, 2>, 1> descs{tlb.encode()};
-    return submit_and_wait(descs);
+  std::vector<std::array<std::uint64_t, 2>> descs;
+  if (params_.bug != "no_pasid_cache_invalidation") descs.push_back(pc.encode());
+  descs.push_back(tlb.encode());
+  // Linux devtlb_invalidation_with_pasid: the device's whole PASID.
+  if (device_tlb && params_.bug != "no_device_tlb_invalidation") {
+    descs.push_back(device_tlb_descriptor(*device_tlb, pasid, 0, ~0ull));
   }
-  const std::array<std::array<std::uint64_t, 2>, 2> descs{pc.encode(), tlb.encode()};
   return submit_and_wait(descs);
 }
 
-Status IommuDriver::clear_pasid_entry(Bdf bdf, std::uint32_t pasid) {
+Status IommuDriver::clear_pasid_entry(Bdf bdf, std::uint32_t pasid, bool device_tlb) {
   if (pasid >= (64ull << (params_.pasid_dir_size_bits + 7))) {
     return Status::error(EINVAL, "PASID " + std::to_string(pasid) + " is beyond the directory");
   }
-  const std::uint64_t table = pasid_table(pasid_directory(bdf), pasid);
+  const std::uint64_t table = pasid_table(pasid_directory(bdf, device_tlb), pasid);
   const std::uint64_t at = table + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
   std::array<std::uint64_t, 8> raw{};
   for (unsigned i = 0; i < 8; ++i) raw[i] = bus_.read64(at + 8ull * i);
@@ -162,13 +171,17 @@ Status IommuDriver::clear_pasid_entry(Bdf bdf, std::uint32_t pasid) {
   // may hold, then clear the rest. From the moment P is clear the device's
   // DMA with this PASID is blocked.
   bus_.write64(at, raw[0] & ~1ull);
-  if (Status s = flush_pasid(entry.did, pasid); !s.ok()) return s;
+  if (Status s = flush_pasid(entry.did, pasid, device_tlb ? std::optional<Bdf>(bdf) : std::nullopt);
+      !s.ok()) {
+    return s;
+  }
   for (unsigned i = 0; i < 8; ++i) bus_.write64(at + 8ull * i, 0);
   return Status::success();
 }
 
 Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
-                                std::uint64_t length, bool second_level_only, bool leaf_only) {
+                                std::uint64_t length, bool second_level_only, bool leaf_only,
+                                std::optional<Bdf> device_tlb) {
   // Smallest naturally aligned power-of-two region covering the range
   // (VT-d spec 6.5.2.4: ADDR with address mask AM); beyond CAP.MAMV the
   // whole PASID is invalidated instead.
@@ -192,7 +205,10 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
     } else {
       d.granularity = vtd::IotlbGranularity::Domain;
     }
-    const std::array<std::array<std::uint64_t, 2>, 1> descs{d.encode()};
+    std::vector<std::array<std::uint64_t, 2>> descs{d.encode()};
+    if (device_tlb && params_.bug != "no_device_tlb_invalidation") {
+      descs.push_back(device_tlb_descriptor(*device_tlb, pasid, iova, length));
+    }
     return submit_and_wait(descs);
   }
   vtd::PasidIotlbInvDesc d{};
@@ -206,7 +222,40 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
   } else {
     d.granularity = vtd::PasidIotlbGranularity::Pasid;
   }
-  const std::array<std::array<std::uint64_t, 2>, 1> descs{d.encode()};
+  // Linux flushes the IOTLB, then the device TLB (cache_tag_flush_range),
+  // in one submission before the wait.
+  std::vector<std::array<std::uint64_t, 2>> descs{d.encode()};
+  if (device_tlb && params_.bug != "no_device_tlb_invalidation") {
+    descs.push_back(device_tlb_descriptor(*device_tlb, pasid, iova, length));
+  }
+  return submit_and_wait(descs);
+}
+
+std::array<std::uint64_t, 2> IommuDriver::device_tlb_descriptor(Bdf bdf, std::uint32_t pasid,
+                                                                std::uint64_t iova,
+                                                                std::uint64_t length) const {
+  unsigned order = 0;
+  while (order < 52) {
+    const std::uint64_t size = 1ull << (12 + order);
+    if ((iova & ~(size - 1)) + size >= iova + length) break;
+    ++order;
+  }
+  const std::uint64_t base = order >= 52 ? 0 : iova & ~((1ull << (12 + order)) - 1);
+  const auto [addr, s] = vtd::ats_range_encode(base, order);
+  vtd::PasidDeviceTlbInvDesc d{};
+  d.sid = bdf.rid();
+  d.pfsid = bdf.rid();  // a physical function is its own PF
+  d.pasid = pasid;
+  d.addr = addr;
+  d.s = s;
+  return d.encode();
+}
+
+Status IommuDriver::flush_device_tlb(Bdf bdf, std::uint32_t pasid, std::uint64_t iova,
+                                     std::uint64_t length) {
+  if (params_.bug == "no_device_tlb_invalidation") return Status::success();
+  const std::array<std::array<std::uint64_t, 2>, 1> descs{
+      device_tlb_descriptor(bdf, pasid, iova, length)};
   return submit_and_wait(descs);
 }
 
@@ -275,8 +324,14 @@ Status IommuDriver::submit_locked(std::span<const std::array<std::uint64_t, 2>> 
   const sc_core::sc_time interval(params_.poll_interval_ns, sc_core::SC_NS);
   for (;;) {
     if (bus_.read32(status_addr_) == token) break;
-    if (bus_.mmio_read(vtd::kRegFsts, 4) & vtd::kFstsIqe) {
-      return Status::error(EIO, "invalidation queue error (FSTS.IQE)");
+    const auto fsts = static_cast<std::uint32_t>(bus_.mmio_read(vtd::kRegFsts, 4));
+    if (fsts & vtd::kFstsIqe) return Status::error(EIO, "invalidation queue error (FSTS.IQE)");
+    if (fsts & vtd::kFstsIte) {
+      // VT-d spec 6.5.2.10: the queue stopped after a device-TLB
+      // invalidation whose completion never came. Clearing ITE lets it go
+      // on; this wait is abandoned (Linux qi_check_fault returns -EAGAIN).
+      bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsIte);
+      return Status::error(EIO, "device-TLB invalidation timed out (FSTS.ITE)");
     }
     if (!HostBus::can_wait()) {
       return Status::error(EAGAIN, "invalidation wait cannot complete outside a simulation thread");

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <systemc>
 #include <vector>
@@ -30,6 +31,9 @@ struct PasidSetup {
   std::uint64_t sl_root = 0;  // SLPTPTR
   unsigned sl_levels = 4;     // 3, 4 or 5
   bool supervisor_requests = false;
+  // The device has a device TLB (ATS): its context entry gets DTE, and
+  // changes to the entry invalidate the device TLB too.
+  bool device_tlb = false;
 };
 
 class IommuDriver {
@@ -49,7 +53,7 @@ class IommuDriver {
   // Returns (bdf, pasid) to blocking: clears the PASID entry's P bit,
   // flushes the PASID cache and IOTLB of its domain and waits, then clears
   // the entry. ENOENT if there was none.
-  Status clear_pasid_entry(Bdf bdf, std::uint32_t pasid);
+  Status clear_pasid_entry(Bdf bdf, std::uint32_t pasid, bool device_tlb = false);
 
   // Invalidates [iova, iova+length) of `did` then waits for it; returns once
   // the wait's status write landed. First-level and nested translations use
@@ -58,8 +62,14 @@ class IommuDriver {
   // Linux's qi_flush_piotlb / qi_flush_iotlb split them). `leaf_only`
   // sets the invalidation hint (IH): only leaf entries changed, so the
   // paging-structure caches may be kept.
+  // With `device_tlb`, the device's ATC is invalidated too (a PASID-based
+  // device-TLB descriptor, VT-d spec 6.5.2.6) before the wait.
   Status flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
-                     std::uint64_t length, bool second_level_only = false, bool leaf_only = false);
+                     std::uint64_t length, bool second_level_only = false, bool leaf_only = false,
+                     std::optional<Bdf> device_tlb = std::nullopt);
+  // Invalidates the device TLB of `bdf` for [iova, iova+length) of `pasid`
+  // and waits.
+  Status flush_device_tlb(Bdf bdf, std::uint32_t pasid, std::uint64_t iova, std::uint64_t length);
 
   // Posts raw 128-bit descriptors followed by a wait descriptor and polls
   // the status word until the IOMMU wrote it (VT-d spec 6.5.2.8).
@@ -76,11 +86,16 @@ class IommuDriver {
 
  private:
   std::uint64_t context_table(std::uint8_t bus, bool upper);
-  std::uint64_t pasid_directory(Bdf bdf);
+  std::uint64_t pasid_directory(Bdf bdf, bool device_tlb);
+  // The PASID-based device-TLB descriptor for the smallest naturally
+  // aligned region covering the range.
+  std::array<std::uint64_t, 2> device_tlb_descriptor(Bdf bdf, std::uint32_t pasid,
+                                                     std::uint64_t iova,
+                                                     std::uint64_t length) const;
   std::uint64_t pasid_table(std::uint64_t dir, std::uint32_t pasid);
   void post(const std::array<std::uint64_t, 2>& d);
   Status submit_locked(std::span<const std::array<std::uint64_t, 2>> descriptors);
-  Status flush_pasid(std::uint16_t did, std::uint32_t pasid);
+  Status flush_pasid(std::uint16_t did, std::uint32_t pasid, std::optional<Bdf> device_tlb);
 
   HostBus& bus_;
   FrameAllocator& tables_;

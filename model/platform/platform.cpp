@@ -50,7 +50,14 @@ Platform::Platform(const PlatformConfig& config)
     std::string module = n.name;
     std::replace(module.begin(), module.end(), '.', '_');  // '.' separates SystemC names
     auto ep = std::make_unique<Endpoint>(module.c_str(), n.name, n.bdf, n.wire_id,
-                                         ns(config.pcie.link_latency_ns), stats_);
+                                         ns(config.pcie.link_latency_ns), n.ats, mode_, config.seed,
+                                         stats_);
+    if (n.ats.enabled) {
+      // Invalidate Requests reach the function by the requester ID the
+      // host knows it by (the descriptor's SID).
+      iommu_->add_device_tlb(n.requester_id.rid(), ats_ports_++);
+      iommu_->ats_invalidation.bind(ep->ats_invalidation);
+    }
     fabric_->expect_function(static_cast<int>(i));
     ep->link.bind(fabric_->from_functions);
     endpoints_.emplace(n.name, std::move(ep));
@@ -84,6 +91,7 @@ Platform::Platform(const PlatformConfig& config)
   if (config.oracle.enabled) {
     iommu_->set_observer(oracle_.get());
     manager_->set_change_listener(oracle_.get());
+    for (auto& [name, ep] : endpoints_) ep->set_observer(oracle_.get());
   }
   host_bus_->at_start([this] { set_up_host(); });
 }
@@ -116,7 +124,7 @@ void Platform::set_up_host() {
   // attachment (validate() refused sending them to different IOASes).
   std::vector<HostDevice> devices;
   for (const TopoNode& n : topology_.nodes) {
-    if (!is_bridge(n.kind)) devices.push_back({n.name, n.requester_id, n.group});
+    if (!is_bridge(n.kind)) devices.push_back({n.name, n.requester_id, n.group, n.ats.enabled});
   }
   manager_->set_devices(devices);
   if (config_.attach.empty()) return;

@@ -76,6 +76,7 @@ class Platform {
   std::unique_ptr<IoasidManager> manager_;
   std::unique_ptr<DmaOracle> oracle_;
   std::map<std::string, IoasId> ioas_;
+  int ats_ports_ = 0;
 };
 
 }  // namespace iommu_sim

@@ -40,6 +40,13 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
                                       std::to_string(cache->ways) + ")");
     }
   }
+  for (std::size_t i = 0; i < c.pcie.endpoints.size(); ++i) {
+    const auto& atc = c.pcie.endpoints[i].ats.atc;
+    if (atc.replacement == "tree_plru" && !std::has_single_bit(atc.ways)) {
+      fail("pcie.endpoints[" + std::to_string(i) + "].ats.atc.replacement",
+           "tree_plru needs a power-of-two number of ways (got " + std::to_string(atc.ways) + ")");
+    }
+  }
   std::set<std::string> spaces;
   std::map<std::string, std::uint64_t> guest_use;  // nested bytes per parent
   for (std::size_t i = 0; i < c.address_spaces.size(); ++i) {

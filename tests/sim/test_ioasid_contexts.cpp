@@ -174,7 +174,7 @@ TEST(IoasidContexts, CapabilitiesAreReadFromTheIommusRegisters) {
   EXPECT_EQ(caps.page_sizes, (1ull << 12) | (1ull << 21) | (1ull << 30));
   EXPECT_TRUE(caps.first_level_5_level);
   EXPECT_TRUE(caps.nesting);
-  EXPECT_FALSE(caps.ats);
+  EXPECT_TRUE(caps.ats);  // ECAP.DT: the IOMMU serves device TLBs (ATS)
   EXPECT_EQ(unknown.status.code, ENOENT);
 }
 
