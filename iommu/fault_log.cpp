@@ -15,6 +15,7 @@ constexpr vtd::FaultReason kReachable[] = {
     vtd::FaultReason::kSmRootEntryNotPresent,
     vtd::FaultReason::kSmContextEntryAccess,
     vtd::FaultReason::kSmContextEntryNotPresent,
+    vtd::FaultReason::kSmDteClear,
     vtd::FaultReason::kSmPasidTooLarge,
     vtd::FaultReason::kSmPasidDirAccess,
     vtd::FaultReason::kSmPasidDirEntryNotPresent,

@@ -18,6 +18,8 @@ const char* source_name(TranslationSource s) {
       return "IOTLB entry of a walk in flight";
     case TranslationSource::PassThrough:
       return "pass-through";
+    case TranslationSource::DeviceTlb:
+      return "device TLB (ATS)";
   }
   return "?";
 }
@@ -34,6 +36,8 @@ std::string Violation::to_string() const {
                   ". Translation from the " + source_name(source);
   if (source == TranslationSource::Iotlb || source == TranslationSource::MergedWalk) {
     s += " (DID " + std::to_string(did) + ", filled at " + ns(filled_ps) + ")";
+  } else if (source == TranslationSource::DeviceTlb) {
+    s += " (filled at " + ns(filled_ps) + ")";
   }
   static constexpr const char* kEntry[] = {"", "", "PDE", "PDPTE", "PML4E", "PML5E"};
   if (fl_psc_level != 0) {

@@ -417,5 +417,40 @@ TEST(VtdFormats, RegisterOffsetsAndBits) {
   EXPECT_EQ(kIqaDw256, 0x800u);
 }
 
+TEST(VtdFormats, PasidDeviceTlbDescriptorMatchesLinuxQiDevEiotlb) {
+  // Linux: QI_DEV_EIOTLB_PASID(p) << 32, _SID(sid) << 16, _QDEP(qd) << 4,
+  // _PFSID: low 4 bits at 15:12, high 12 at 63:52; qw1 bit 0 G, bit 11 S.
+  vtd::PasidDeviceTlbInvDesc d{};
+  d.qdep = 3;
+  d.sid = 0x0100;
+  d.pasid = 0x12345;
+  d.pfsid = 0xabcd;
+  d.g = true;
+  d.s = true;
+  d.addr = 0x7000;
+  const auto raw = d.encode();
+  EXPECT_EQ(raw[0], 0x8ull | 3ull << 4 | 0x0100ull << 16 | 0x12345ull << 32 | 0xdull << 12 |
+                        0xabcull << 52);
+  EXPECT_EQ(raw[1], 0x7000ull | 1ull << 11 | 1ull);
+  EXPECT_EQ(vtd::PasidDeviceTlbInvDesc::decode(raw), d);
+  EXPECT_EQ(vtd::descriptor_type(raw[0]), vtd::kDescPasidDeviceTlb);
+}
+
+TEST(VtdFormats, AtsInvalidationRangeEncoding) {
+  // S=0: one page. S=1: t ones from bit 12 mean 2^(13+t) bytes.
+  EXPECT_EQ(vtd::ats_range_decode(0x5000, false).size, 4096u);
+  for (unsigned order = 0; order < 20; ++order) {
+    const std::uint64_t base = 1ull << 40;
+    const auto [addr, s] = vtd::ats_range_encode(base, order);
+    const auto r = vtd::ats_range_decode(addr, s);
+    EXPECT_EQ(r.base, base) << order;
+    EXPECT_EQ(r.size, 1ull << (12 + order)) << order;
+  }
+  EXPECT_EQ(vtd::ats_range_encode(0x200000, 1).first, 0x200000u);  // 8 KiB: S and no 1s
+  EXPECT_EQ(vtd::ats_range_encode(0x200000, 3).first, 0x203000u);  // 32 KiB: two 1s
+  const auto all = vtd::ats_range_encode(0, 52);
+  EXPECT_EQ(vtd::ats_range_decode(all.first, all.second).size, ~0ull);
+}
+
 }  // namespace
 }  // namespace iommu::vtd

@@ -1,7 +1,8 @@
 // The correct driver never lets a device use a translation after the host
 // settled its change: over 1000 seeded random interleavings of map, unmap,
 // replace, detach and attach (strict and lazy unmap) with concurrent DMA
-// from three functions and three PASIDs, the oracle reports nothing. The
+// from three functions and three PASIDs, two of them through a device TLB
+// (the ssd uses ATS), the oracle reports nothing. The
 // same interleavings with a driver that does not wait for its
 // invalidations do make it report: the property can fail.
 #include <gtest/gtest.h>
@@ -27,6 +28,7 @@ Outcome interleave(std::uint64_t seed, const std::string& bug) {
   c.host.flush_queue_size = 4;
   c.host.flush_timeout_ns = 3000;
   c.host.bug = bug;
+  c.pcie.endpoints[1].ats.enabled = true;  // ssd has a device TLB
   if (bug != "none") c.iommu.descriptor_latency_ns = 2000;
   TestBench tb(c);
   tb.allow_violations();
