@@ -160,9 +160,18 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     return;
   }
   ++translated_;
-  if (observer_ != nullptr) observer_->translated(req, res);
+  std::uint64_t translated_ps = 0;
+  if (observer_ != nullptr) {
+    translated_ps = sc_core::sc_time_stamp().value();
+    observer_->translated(req, res);
+  }
   p.set_address(res.address);
+  // Memory applies the data when the request reaches it, in this same
+  // simulated instant (TLM-2.0 loosely timed: the delay is annotated), so
+  // no DMA the IOMMU translated is still in flight when a later
+  // invalidation executes: the drain DR/DW ask for holds by construction.
   dma_out->b_transport(p, delay);
+  if (observer_ != nullptr) observer_->landed(req, res, translated_ps);
   p.set_address(iova);
 }
 

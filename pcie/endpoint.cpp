@@ -60,7 +60,12 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   const AtcKey key{attrs.pasid_present, attrs.pasid, iova >> 12};
   const AtcEntry* entry = atc_.lookup(key, atc_index(key));
   AtcEntry fetched;
-  if (entry == nullptr || !(write ? entry->write : entry->read)) {
+  // PCIe Base spec 10.3.1: a translation that was being asked for when an
+  // Invalidate Request arrived may be stale; it is not used, the function
+  // asks again.
+  for (std::uint64_t asked = ~0ull;
+       (entry == nullptr || !(write ? entry->write : entry->read)) && asked != invalidations_;) {
+    asked = invalidations_;
     // Translation Request (PCIe Base spec 10.2.2): a read of the page's
     // translation, No Write set unless the DMA writes.
     ++translation_requests_;
@@ -95,14 +100,16 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
     fetched.read = request.translation_read;
     fetched.write = request.translation_write;
     fetched.filled_ps = sc_core::sc_time_stamp().value();
+    if (asked != invalidations_) continue;  // an invalidation overtook it
     atc_.insert(key, fetched, atc_index(key));
     entry = &fetched;
   }
   const std::uint64_t translated = entry->page | (iova & 0xfff);
+  TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid, iova, write,
+                         attrs.privileged,    attrs.execute};
+  TranslationResult res;
+  std::uint64_t sent_ps = 0;
   if (observer_ != nullptr) {
-    TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid, iova, write,
-                           attrs.privileged,    attrs.execute};
-    TranslationResult res;
     res.ok = true;
     res.address = translated;
     // Without a PASID the IOMMU used the context entry's RID_PASID; the
@@ -110,6 +117,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
     res.pasid = attrs.pasid_present ? attrs.pasid : 0;
     res.source = TranslationSource::DeviceTlb;
     res.filled_ps = entry->filled_ps;
+    sent_ps = sc_core::sc_time_stamp().value();
     observer_->translated(req, res);
   }
   attrs.at = AddressType::Translated;
@@ -120,6 +128,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   if (p.is_read()) delay += link_latency_;
   --in_flight_;
   dma_done_.notify(sc_core::SC_ZERO_TIME);
+  if (observer_ != nullptr) observer_->landed(req, res, sent_ps);
   p.set_address(iova);
   attrs.at = AddressType::Untranslated;
 }
@@ -131,6 +140,7 @@ void Endpoint::invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& de
     return;
   }
   ++invalidate_requests_;
+  ++invalidations_;
   if (mode_ == TimingMode::Timed) {
     // The completion may go back only after every DMA that might use a
     // translation being invalidated has finished (PCIe Base spec 10.3.1);

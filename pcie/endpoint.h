@@ -81,7 +81,8 @@ class Endpoint : public sc_core::sc_module {
   TimingMode mode_;
   SetAssociativeCache<AtcKey, AtcEntry> atc_;
   TranslationObserver* observer_ = nullptr;
-  std::uint32_t in_flight_ = 0;  // translated requests not yet complete
+  std::uint32_t in_flight_ = 0;      // translated requests not yet complete
+  std::uint64_t invalidations_ = 0;  // Invalidate Requests received so far
   sc_core::sc_event dma_done_;
   std::uint64_t requests_ = 0, unsupported_ = 0;
   std::uint64_t translation_requests_ = 0, translation_failures_ = 0, invalidate_requests_ = 0;

@@ -30,11 +30,13 @@ class HostLock {
       ++depth_;
       return;
     }
+    // Outside a process (host set-up before time 0) nothing runs
+    // concurrently, and sc_mutex may not notify its event. The owner is
+    // recorded only once the mutex is ours: a waiter must not overwrite
+    // the holder's depth.
+    if (me.valid()) mutex_.lock();
     owner_ = me;
     depth_ = 1;
-    // Outside a process (host set-up before time 0) nothing runs
-    // concurrently, and sc_mutex may not notify its event.
-    if (me.valid()) mutex_.lock();
   }
   void unlock() {
     if (--depth_ != 0) return;

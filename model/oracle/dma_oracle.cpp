@@ -1,5 +1,6 @@
 #include "model/oracle/dma_oracle.h"
 
+#include <string_view>
 #include <systemc>
 
 #include "model/hex.h"
@@ -51,6 +52,7 @@ std::string Violation::to_string() const {
   if (pasid_cached) s += ", PASID entry from the PASID cache";
   if (context_cached) s += ", context entry from the context cache";
   if (kind == "stale_translation") s += "; the host's change there settled at " + ns(settled_ps);
+  if (landed_ps != 0) s += ", and the DMA, translated before that, completed after it";
   return s;
 }
 
@@ -70,7 +72,8 @@ nlohmann::json Violation::to_json() const {
           {"fl_psc_level", fl_psc_level},
           {"sl_psc_level", sl_psc_level},
           {"filled_ns", filled_ps / 1000.0},
-          {"settled_ns", settled_ps / 1000.0}};
+          {"settled_ns", settled_ps / 1000.0},
+          {"landed_ns", landed_ps / 1000.0}};
 }
 
 DmaOracle::DmaOracle(const OracleParams& params, const SparseMemory& memory, const Iommu& iommu,
@@ -92,6 +95,7 @@ boost::icl::discrete_interval<std::uint64_t> DmaOracle::range(std::uint64_t lo, 
 void DmaOracle::changing(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
                          std::uint64_t hi) {
   pending_[{rid, pasid}].add(range(lo, hi));
+  changes_[{rid, pasid}].push_back({lo, hi, sc_core::sc_time_stamp().value()});
 }
 
 void DmaOracle::settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
@@ -99,25 +103,75 @@ void DmaOracle::settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo
   const Key key{rid, pasid};
   pending_[key].subtract(range(lo, hi));
   settled_[key].add(range(lo, hi));
-  last_settled_ps_[key] = sc_core::sc_time_stamp().value();
+  const std::uint64_t now = sc_core::sc_time_stamp().value();
+  last_settled_ps_[key] = now;
+  settles_[key].push_back({lo, hi, now});
 }
 
 void DmaOracle::translated(const TranslationRequest& request, const TranslationResult& result) {
   ++checked_;
+  const std::uint64_t now = sc_core::sc_time_stamp().value();
   const auto reference =
       reference_translate(memory_, iommu_.root_table(), iommu_.address_width(), request);
-  if (reference && *reference == result.address) return;
+  const auto in_flight = std::make_tuple(request.source_id, result.pasid, request.iova, now);
+  if (reference && *reference == result.address) {
+    in_flight_.emplace(in_flight, true);
+    return;
+  }
   const Key key{request.source_id, result.pasid};
   if (auto p = pending_.find(key);
       p != pending_.end() && boost::icl::contains(p->second, request.iova)) {
-    return;  // the host's change is still in progress
+    in_flight_.emplace(in_flight, false);  // the host's change is still in progress
+    return;
   }
   const auto s = settled_.find(key);
   const bool stale = s != settled_.end() && boost::icl::contains(s->second, request.iova);
+  record(stale ? "stale_translation" : "isolation_breach", request, result, reference,
+         stale ? last_settled_ps_[key] : 0, 0);
+}
+
+bool DmaOracle::covers(const std::vector<Event>& events, std::uint64_t iova,
+                       std::uint64_t after_ps) {
+  for (auto it = events.rbegin(); it != events.rend() && it->at_ps > after_ps; ++it) {
+    if (it->lo <= iova && iova < it->hi) return true;
+  }
+  return false;
+}
+
+void DmaOracle::landed(const TranslationRequest& request, const TranslationResult& result,
+                       std::uint64_t translated_ps) {
+  const auto it = in_flight_.find(
+      std::make_tuple(request.source_id, result.pasid, request.iova, translated_ps));
+  if (it == in_flight_.end()) return;  // reported when it was translated
+  const bool fresh = it->second;
+  in_flight_.erase(it);
+  const Key key{request.source_id, result.pasid};
+  const auto reference =
+      reference_translate(memory_, iommu_.root_table(), iommu_.address_width(), request);
+  if (reference && *reference == result.address) return;
+  if (auto p = pending_.find(key);
+      p != pending_.end() && boost::icl::contains(p->second, request.iova)) {
+    return;  // a change in progress still allows the old translation
+  }
+  // The DMA completed after the host was told its translation was gone: a
+  // fresh translation removed by a change begun after it, or one only a
+  // pending change allowed, whose change has settled since.
+  const bool late = fresh ? covers(changes_[key], request.iova, translated_ps)
+                          : covers(settles_[key], request.iova, translated_ps);
+  if (!late) return;
+  record("stale_translation", request, result, reference, last_settled_ps_[key],
+         sc_core::sc_time_stamp().value());
+}
+
+void DmaOracle::record(const char* kind, const TranslationRequest& request,
+                       const TranslationResult& result,
+                       const std::optional<std::uint64_t>& reference, std::uint64_t settled_ps,
+                       std::uint64_t landed_ps) {
+  const bool stale = std::string_view(kind) == "stale_translation";
   ++(stale ? stale_ : breaches_);
   if (listed_.size() >= params_.max_listed) return;
   Violation v;
-  v.kind = stale ? "stale_translation" : "isolation_breach";
+  v.kind = kind;
   v.at_ps = sc_core::sc_time_stamp().value();
   v.request = request;
   v.pasid = result.pasid;
@@ -130,7 +184,8 @@ void DmaOracle::translated(const TranslationRequest& request, const TranslationR
   v.fl_psc_level = result.fl_psc_level;
   v.sl_psc_level = result.sl_psc_level;
   v.filled_ps = result.filled_ps;
-  if (stale) v.settled_ps = last_settled_ps_[key];
+  v.settled_ps = settled_ps;
+  v.landed_ps = landed_ps;
   listed_.push_back(std::move(v));
 }
 

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct Violation {
   std::uint8_t fl_psc_level = 0, sl_psc_level = 0;  // PSC entries a walk resumed from
   std::uint64_t filled_ps = 0;                      // when the IOTLB entry used was filled
   std::uint64_t settled_ps = 0;                     // when the host's change there was settled
+  std::uint64_t landed_ps = 0;                      // landing checks: when the DMA completed
   std::string to_string() const;
   nlohmann::json to_json() const;
 };
@@ -52,6 +54,11 @@ class DmaOracle : public TranslationObserver, public ChangeListener {
             StatsRegistry& stats);
 
   void translated(const TranslationRequest& request, const TranslationResult& result) override;
+  // A DMA that lands after a change covering it settled, where the change
+  // settled after the DMA was translated, is a stale_translation too: the
+  // hardware let the host's wait complete before the DMA had finished.
+  void landed(const TranslationRequest& request, const TranslationResult& result,
+              std::uint64_t translated_ps) override;
   void changing(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
                 std::uint64_t hi) override;
   void settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo, std::uint64_t hi) override;
@@ -73,6 +80,20 @@ class DmaOracle : public TranslationObserver, public ChangeListener {
   std::map<Key, Ranges> pending_;  // changes begun, not settled
   std::map<Key, Ranges> settled_;  // ranges some change was settled in
   std::map<Key, std::uint64_t> last_settled_ps_;
+  struct Event {
+    std::uint64_t lo, hi, at_ps;
+  };
+  std::map<Key, std::vector<Event>> changes_;  // changing() calls, in time order
+  std::map<Key, std::vector<Event>> settles_;  // settled() calls, in time order
+  // DMAs translated and not yet landed, by (requester, PASID, IOVA, when
+  // translated): whether memory gave the same translation then ("fresh")
+  // or only a pending change allowed it.
+  std::multimap<std::tuple<std::uint16_t, std::uint32_t, std::uint64_t, std::uint64_t>, bool>
+      in_flight_;
+  static bool covers(const std::vector<Event>& events, std::uint64_t iova, std::uint64_t after_ps);
+  void record(const char* kind, const TranslationRequest& request, const TranslationResult& result,
+              const std::optional<std::uint64_t>& reference, std::uint64_t settled_ps,
+              std::uint64_t landed_ps);
   std::vector<Violation> listed_;
   std::uint64_t checked_ = 0, stale_ = 0, breaches_ = 0;
 };

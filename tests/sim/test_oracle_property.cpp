@@ -16,7 +16,8 @@ namespace {
 
 struct Outcome {
   std::uint64_t checked = 0, violations = 0, calls_ok = 0;
-  std::string first;  // the first violation, with its provenance
+  std::string first;      // the first violation, with its provenance
+  bool finished = false;  // the host thread got through all its calls
 };
 
 constexpr std::uint64_t kBase = 0x100000, kSpan = 512 * 1024;
@@ -102,6 +103,7 @@ Outcome interleave(std::uint64_t seed, const std::string& bug) {
       }
       out.calls_ok += s.ok();
     }
+    out.finished = true;
   });
   out.checked = tb.platform().oracle().checked();
   out.violations = tb.platform().oracle().violations();
@@ -114,6 +116,7 @@ TEST(OracleProperty, TheCorrectDriverNeverLeavesAStaleTranslationUsable) {
   for (std::uint64_t seed = 0; seed < 1000; ++seed) {
     const Outcome o = interleave(seed, "none");
     ASSERT_EQ(o.violations, 0u) << "seed " << seed << ": " << o.first;
+    EXPECT_TRUE(o.finished) << "seed " << seed << ": the host thread never returned";
     total.checked += o.checked;
     total.calls_ok += o.calls_ok;
   }
