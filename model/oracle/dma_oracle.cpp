@@ -146,6 +146,13 @@ void DmaOracle::landed(const TranslationRequest& request, const TranslationResul
   const bool fresh = it->second;
   in_flight_.erase(it);
   const Key key{request.source_id, result.pasid};
+  // Nothing changed for this requester and PASID since the translation:
+  // nothing to check (the common case, without a second walk).
+  const auto changes = changes_.find(key);
+  const auto settles = settles_.find(key);
+  const bool changed = changes != changes_.end() && changes->second.back().at_ps > translated_ps;
+  const bool settled = settles != settles_.end() && settles->second.back().at_ps > translated_ps;
+  if (!changed && !settled) return;
   const auto reference =
       reference_translate(memory_, iommu_.root_table(), iommu_.address_width(), request);
   if (reference && *reference == result.address) return;
@@ -156,8 +163,8 @@ void DmaOracle::landed(const TranslationRequest& request, const TranslationResul
   // The DMA completed after the host was told its translation was gone: a
   // fresh translation removed by a change begun after it, or one only a
   // pending change allowed, whose change has settled since.
-  const bool late = fresh ? covers(changes_[key], request.iova, translated_ps)
-                          : covers(settles_[key], request.iova, translated_ps);
+  const bool late = fresh ? changed && covers(changes->second, request.iova, translated_ps)
+                          : settled && covers(settles->second, request.iova, translated_ps);
   if (!late) return;
   record("stale_translation", request, result, reference, last_settled_ps_[key],
          sc_core::sc_time_stamp().value());
