@@ -169,6 +169,19 @@ TEST(Config, TreePlruNeedsPowerOfTwoWays) {
                "iommu.iotlb.replacement", "power-of-two number of ways (got 3)");
   expect_error(json{{"iommu", {{"sl_psc", {{"pd", {{"replacement", "fifo"}}}}}}}},
                "iommu.sl_psc.pd.replacement", "one of");
+  // A device's ATC is a cache like the others.
+  expect_error(
+      json{{"pcie",
+            {{"endpoints",
+              {{{"name", "nic0"},
+                {"ats",
+                 {{"enabled", true}, {"atc", {{"ways", 6}, {"replacement", "tree_plru"}}}}}}}}}}},
+      "pcie.endpoints[0].ats.atc.replacement", "power-of-two number of ways (got 6)");
+}
+
+TEST(Config, BugKnobsNameTheBugsTheyModel) {
+  expect_error(json{{"host", {{"bug", "forgot_everything"}}}}, "host.bug", "one of");
+  expect_error(json{{"iommu", {{"bug", "no_wait_after_invalidation"}}}}, "iommu.bug", "one of");
 }
 
 TEST(Config, SizeStringsParse) {

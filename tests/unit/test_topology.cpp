@@ -252,6 +252,12 @@ TEST(BadTopology, EachMistakeNamesTheElement) {
   PcieParams odd = one_switch(kIso, kIso);
   odd.endpoints[0].bar_size = 3000;
   expect_error(odd, "pcie.endpoints[0].bar_size", "power of two");
+
+  PcieParams legacy;
+  legacy.ports = {port("rp0", "root_port", "", kIso, kIso), port("br", "pci_bridge", "rp0")};
+  legacy.endpoints = {{.name = "a", .kind = "pci", .parent = "br"}};
+  legacy.endpoints[0].ats.enabled = true;
+  expect_error(legacy, "pcie.endpoints[0].ats.enabled", "conventional PCI device has none");
 }
 
 TEST(BadTopology, BusNumbersRunOutAtTheElementThatNeedsTheTwoHundredFiftySixth) {
