@@ -46,6 +46,48 @@ TEST(Invalidation, PageSelectiveDescriptorRemovesOnlyTheNamedPage) {
   EXPECT_EQ(p.stats().counter_value("iommu.qi.pasid_iotlb"), 1u);
 }
 
+TEST(Invalidation, WaitsWriteTheirStatusInOrderAndIfSetsIcsIwc) {
+  // VT-d spec 6.5.2.8: a wait descriptor completes after every descriptor
+  // before it; SW writes its status data, IF sets ICS.IWC (RW1C).
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  Status st;
+  std::uint32_t first = 0, second = 0, ics = 0, ics_cleared = 0;
+  std::uint64_t invalidations_at_first = 0;
+  const std::uint64_t status = 0x180000000ull;  // a scratch dword in host memory
+  tb.run([&] {
+    tb.probe("nic0").issue({.address = 0x100000});
+    vtd::PasidIotlbInvDesc inv{};
+    inv.granularity = vtd::PasidIotlbGranularity::Pasid;
+    inv.did = p.manager().domain_id(p.ioas("as0"));
+    inv.pasid = 1;
+    vtd::InvWaitDesc w1{};
+    w1.sw = true;
+    w1.status_addr = status;
+    w1.status_data = 0x1111;
+    vtd::InvWaitDesc w2 = w1;
+    w2.status_addr = status + 4;
+    w2.status_data = 0x2222;
+    w2.iflag = true;
+    w2.fn = true;
+    const std::array<std::array<std::uint64_t, 2>, 3> descs{inv.encode(), w1.encode(), w2.encode()};
+    st = p.driver().submit_and_wait(descs);
+    first = p.host_bus().read32(status);
+    second = p.host_bus().read32(status + 4);
+    invalidations_at_first = p.stats().counter_value("iommu.iotlb.invalidations");
+    ics = static_cast<std::uint32_t>(p.host_bus().mmio_read(vtd::kRegIcs, 4));
+    p.host_bus().mmio_write(vtd::kRegIcs, 4, vtd::kIcsIwc);
+    ics_cleared = static_cast<std::uint32_t>(p.host_bus().mmio_read(vtd::kRegIcs, 4));
+  });
+  ASSERT_TRUE(st.ok()) << st.message;
+  EXPECT_EQ(first, 0x1111u);
+  EXPECT_EQ(second, 0x2222u);
+  EXPECT_EQ(invalidations_at_first, 1u);  // the descriptor before them ran
+  EXPECT_EQ(ics & vtd::kIcsIwc, vtd::kIcsIwc);
+  EXPECT_EQ(ics_cleared & vtd::kIcsIwc, 0u);
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.waits"), 3u);  // two here, the driver's own
+}
+
 TEST(Invalidation, PasidWideAndDomainWideDescriptorsRemoveOnlyTheirEntries) {
   // nic0 PASID 1 -> as0 (domain A), nic0 PASID 2 -> as1 (domain B), two
   // pages each in the IOTLB.
