@@ -104,7 +104,6 @@ void DmaOracle::settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo
   pending_[key].subtract(range(lo, hi));
   settled_[key].add(range(lo, hi));
   const std::uint64_t now = sc_core::sc_time_stamp().value();
-  last_settled_ps_[key] = now;
   settles_[key].push_back({lo, hi, now});
 }
 
@@ -127,7 +126,7 @@ void DmaOracle::translated(const TranslationRequest& request, const TranslationR
   const auto s = settled_.find(key);
   const bool stale = s != settled_.end() && boost::icl::contains(s->second, request.iova);
   record(stale ? "stale_translation" : "isolation_breach", request, result, reference,
-         stale ? last_settled_ps_[key] : 0, 0);
+         stale ? settles_.at(key).back().at_ps : 0, 0);
 }
 
 bool DmaOracle::covers(const std::vector<Event>& events, std::uint64_t iova,
@@ -166,7 +165,9 @@ void DmaOracle::landed(const TranslationRequest& request, const TranslationResul
   const bool late = fresh ? changed && covers(changes->second, request.iova, translated_ps)
                           : settled && covers(settles->second, request.iova, translated_ps);
   if (!late) return;
-  record("stale_translation", request, result, reference, last_settled_ps_[key],
+  // A change no longer pending has settled: the key has settle events.
+  record("stale_translation", request, result, reference,
+         settles == settles_.end() ? 0 : settles->second.back().at_ps,
          sc_core::sc_time_stamp().value());
 }
 

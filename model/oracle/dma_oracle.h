@@ -79,7 +79,6 @@ class DmaOracle : public TranslationObserver, public ChangeListener {
   const Iommu& iommu_;
   std::map<Key, Ranges> pending_;  // changes begun, not settled
   std::map<Key, Ranges> settled_;  // ranges some change was settled in
-  std::map<Key, std::uint64_t> last_settled_ps_;
   struct Event {
     std::uint64_t lo, hi, at_ps;
   };
