@@ -8,11 +8,14 @@ namespace iommu_sim {
 namespace vtd = iommu::vtd;
 
 InvalidationEngine::InvalidationEngine(Translator& translator, TablePort& port, FaultLog& faults,
-                                       TimingMode mode, sc_core::sc_time descriptor_latency,
-                                       StatsRegistry& stats, const std::string& prefix)
+                                       const DmaDrain& drain, bool drains, TimingMode mode,
+                                       sc_core::sc_time descriptor_latency, StatsRegistry& stats,
+                                       const std::string& prefix)
     : translator_(translator),
       port_(port),
       faults_(faults),
+      drain_(drain),
+      drains_(drains),
       mode_(mode),
       descriptor_latency_(descriptor_latency) {
   stats.counter(prefix + ".qi.descriptors", &executed_, "invalidation descriptors executed");
@@ -30,6 +33,9 @@ InvalidationEngine::InvalidationEngine(Translator& translator, TablePort& port, 
                 "device-TLB invalidation descriptors");
   stats.counter(prefix + ".qi.pasid_device_tlb", &by_type_[vtd::kDescPasidDeviceTlb],
                 "PASID-based device-TLB invalidation descriptors");
+  stats.histogram(prefix + ".qi.drain_time", &drain_time_, "ns",
+                  "how long a draining IOTLB invalidation waited for DMAs translated before it "
+                  "to finish (Timed mode)");
   stats.counter(prefix + ".qi.device_tlb_timeouts", &timeouts_,
                 "device-TLB invalidations whose completion did not come in time (FSTS.ITE)");
 }
@@ -73,6 +79,14 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
     const std::uint64_t base = iqa_ & ~0xfffull;
     std::array<std::uint64_t, 4> raw{};
     const auto bytes = descriptor_bytes();
+    // A tail software moved past the end of the queue, or between two
+    // 256-bit descriptors, is an invalidation queue error (VT-d spec
+    // 10.4.22, IQT; QEMU vtd_fetch_inv_desc): nothing is fetched.
+    if (tail_ >= queue_bytes() || tail_ % bytes != 0) {
+      ++errors_;
+      faults_.set_fsts_bits(vtd::kFstsIqe);
+      return;
+    }
     bool ok = port_.read(base + head_,
                          std::span(reinterpret_cast<std::uint8_t*>(raw.data()), bytes), delay);
     delay += descriptor_latency_;
@@ -153,12 +167,12 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
           tlb.invalidate_all();
           fl_psc.invalidate_all();
           sl_psc.invalidate_all();
-          return Outcome::Done;
+          break;
         case vtd::IotlbGranularity::Domain:
           tlb.invalidate_domain(d.did);
           fl_psc.invalidate_domain(d.did);
           sl_psc.invalidate_domain(d.did);
-          return Outcome::Done;
+          break;
         case vtd::IotlbGranularity::Page:
           tlb.invalidate_range(d.did, std::nullopt, d.addr, d.am);
           // IH=1: only leaf entries changed; the paging-structure caches stay.
@@ -166,10 +180,13 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
             sl_psc.invalidate_range(d.did, std::nullopt, d.addr, d.am);
             fl_psc.invalidate_domain(d.did);
           }
-          return Outcome::Done;
+          break;
         default:
           return Outcome::Invalid;
       }
+      // DR/DW take effect because CAP.DRD and CAP.DWD are set.
+      if (d.dr || d.dw) hold_for_drain(d.dr, d.dw, delay);
+      return Outcome::Done;
     }
     case vtd::kDescPasidIotlb: {
       const auto d = vtd::PasidIotlbInvDesc::decode({qw0, qw1});
@@ -183,14 +200,19 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
         case vtd::PasidIotlbGranularity::Pasid:
           tlb.invalidate_pasid(d.did, d.pasid);
           fl_psc.invalidate_pasid(d.did, d.pasid);
-          return Outcome::Done;
+          break;
         case vtd::PasidIotlbGranularity::Page:
           tlb.invalidate_range(d.did, d.pasid, d.addr, d.am);
           if (!d.ih) fl_psc.invalidate_range(d.did, d.pasid, d.addr, d.am);
-          return Outcome::Done;
+          break;
         default:
           return Outcome::Invalid;
       }
+      // The descriptor has no DR/DW fields; this model drains reads and
+      // writes for it, as an implementation that always drains may
+      // (decision in docs/model.md, "Draining").
+      hold_for_drain(true, true, delay);
+      return Outcome::Done;
     }
     case vtd::kDescWait: {
       const auto d = vtd::InvWaitDesc::decode({qw0, qw1});
@@ -235,6 +257,16 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
     default:
       return Outcome::Invalid;
   }
+}
+
+void InvalidationEngine::hold_for_drain(bool reads, bool writes, sc_core::sc_time& delay) {
+  // Functional mode keeps no order between DMAs and invalidations.
+  if (mode_ != TimingMode::Timed || !drains_) return;
+  const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time done = drain_.done(reads, writes);
+  const sc_core::sc_time held = done > now ? done - now : sc_core::SC_ZERO_TIME;
+  drain_time_.record(held.value());
+  delay += held;
 }
 
 InvalidationEngine::Outcome InvalidationEngine::invalidate_device_tlb(std::uint16_t sid,

@@ -2,13 +2,15 @@
 // ring in memory (IQA: base, size, descriptor width) and moves the tail
 // (IQT); the engine fetches descriptors at the head (IQH) by memory reads
 // and executes them in order. An invalid descriptor sets FSTS.IQE and stops
-// the queue with IQH pointing at it (VT-d spec 6.5.2.10).
+// the queue with IQH pointing at it (VT-d spec 6.5.2.10); so does a tail
+// beyond the queue or, with 256-bit descriptors, not on a descriptor.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <systemc>
 
+#include "iommu/dma_drain.h"
 #include "iommu/fault_log.h"
 #include "iommu/table_port.h"
 #include "iommu/translator.h"
@@ -20,7 +22,10 @@ namespace iommu_sim {
 
 class InvalidationEngine {
  public:
-  InvalidationEngine(Translator& translator, TablePort& port, FaultLog& faults, TimingMode mode,
+  // `drain` says when the DMAs translated so far finish; `drains` false
+  // models the hardware bug of completing invalidations without waiting.
+  InvalidationEngine(Translator& translator, TablePort& port, FaultLog& faults,
+                     const DmaDrain& drain, bool drains, TimingMode mode,
                      sc_core::sc_time descriptor_latency, StatsRegistry& stats,
                      const std::string& prefix);
 
@@ -53,12 +58,17 @@ class InvalidationEngine {
   void drain(sc_core::sc_time& delay);
   enum class Outcome : std::uint8_t { Done, Invalid, TimedOut };
   Outcome execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay);
+  // Holds the descriptor's completion until the DMAs translated before it
+  // (reads, writes or both) have finished (VT-d spec 6.5.2.3 DR/DW).
+  void hold_for_drain(bool reads, bool writes, sc_core::sc_time& delay);
   Outcome invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv,
                                 sc_core::sc_time& delay);
 
   Translator& translator_;
   TablePort& port_;
   FaultLog& faults_;
+  const DmaDrain& drain_;
+  bool drains_;
   TimingMode mode_;
   sc_core::sc_time descriptor_latency_;
   std::uint64_t iqa_ = 0, head_ = 0, tail_ = 0;
@@ -68,6 +78,7 @@ class InvalidationEngine {
   DeviceTlbInvalidator device_tlb_;
   std::uint64_t executed_ = 0, waits_ = 0, errors_ = 0, timeouts_ = 0;
   std::uint64_t by_type_[16] = {};
+  Histogram drain_time_;
 };
 
 }  // namespace iommu_sim

@@ -27,6 +27,10 @@ std::uint64_t make_cap(const IommuParams& p, std::uint64_t frcd_offset) {
   c.psi = true;
   c.mamv = 18;  // page-selective invalidation up to 1 GiB
   c.fl1gp = true;
+  // Invalidations can drain translated DMA reads and writes (DR/DW,
+  // VT-d spec 6.5.2.3); Linux qi_flush_iotlb sets them when these are set.
+  c.drd = true;
+  c.dwd = true;
   c.fl5lp = p.address_width >= 57;
   return c.encode();
 }
@@ -70,8 +74,9 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
       table_port_(table_mem, mode),
       translator_(params, table_port_, mode, seed, stats, prefix),
       faults_(params.fault_records, stats, prefix),
-      invalidation_(translator_, table_port_, faults_, mode, ns(params.descriptor_latency_ns),
-                    stats, prefix),
+      invalidation_(translator_, table_port_, faults_, drain_,
+                    params.bug != "wait_completes_before_drain", mode,
+                    ns(params.descriptor_latency_ns), stats, prefix),
       frcd_offset_(kFrcdOffset) {
   upstream.register_b_transport(this, &Iommu::dma_b_transport);
   regs.register_b_transport(this, &Iommu::regs_b_transport);
@@ -166,12 +171,16 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     observer_->translated(req, res);
   }
   p.set_address(res.address);
-  // Memory applies the data when the request reaches it, in this same
-  // simulated instant (TLM-2.0 loosely timed: the delay is annotated), so
-  // no DMA the IOMMU translated is still in flight when a later
-  // invalidation executes: the drain DR/DW ask for holds by construction.
   dma_out->b_transport(p, delay);
-  if (observer_ != nullptr) observer_->landed(req, res, translated_ps);
+  // The request finishes at now + delay: its write visible, or its read's
+  // data back from memory. Invalidations that drain wait until then.
+  if (timed) drain_.forwarded(p.is_write(), sc_core::sc_time_stamp() + delay);
+  if (observer_ != nullptr) {
+    // The oracle checks the request when it finishes, against what the host
+    // has been told by then.
+    sync_to(mode_, delay);
+    observer_->landed(req, res, translated_ps);
+  }
   p.set_address(iova);
 }
 
@@ -231,13 +240,21 @@ bool Iommu::invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv,
   p.set_command(tlm::TLM_IGNORE_COMMAND);
   p.set_address(inv.base);
   p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_time took = message;
-  ats_invalidation[port->second]->b_transport(p, took);
+  // The request leaves at now + delay. The device may wait (Timed mode) for
+  // its DMAs before answering, so the round trip is measured on the clock.
+  const sc_time leaves = sc_core::sc_time_stamp() + delay;
+  sc_time annotated = delay + message;
+  ats_invalidation[port->second]->b_transport(p, annotated);
   p.clear_extension(&request);
-  took += message;  // the completion back
+  annotated += message;  // the completion back
+  const sc_time arrives = sc_core::sc_time_stamp() + annotated;
+  const sc_time took = arrives - leaves;
   ats_invalidation_time_.record(took.value());
   const sc_time timeout(params_.device_tlb_timeout_ns, sc_core::SC_NS);
-  delay += std::min(took, timeout);
+  // Past the time-out the IOMMU has given up (VT-d spec 6.5.2.10).
+  const sc_time until = took <= timeout ? arrives : leaves + timeout;
+  delay =
+      until > sc_core::sc_time_stamp() ? until - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME;
   return took <= timeout && p.is_response_ok();
 }
 

@@ -15,6 +15,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "iommu/dma_drain.h"
 #include "iommu/fault_log.h"
 #include "iommu/invalidation_engine.h"
 #include "iommu/iommu_params.h"
@@ -92,6 +93,7 @@ class Iommu : public sc_core::sc_module {
   TablePort table_port_;
   Translator translator_;
   FaultLog faults_;
+  DmaDrain drain_;
   InvalidationEngine invalidation_;
   std::uint64_t frcd_offset_;
   TranslationObserver* observer_ = nullptr;

@@ -215,11 +215,14 @@ struct IommuParams {
        "none: the IOMMU as the specification requires",
        "A hardware bug to model, for the bug library (configs/bugs/): "
        "walk_installs_after_invalidation lets a page walk that was in flight when an "
-       "invalidation executed install its (stale) result and use it, instead of walking again.",
+       "invalidation executed install its (stale) result and use it, instead of walking again; "
+       "wait_completes_before_drain ignores the drain of IOTLB invalidations (DR/DW), so a "
+       "wait completes while DMAs translated with the old entries are still on their way to "
+       "memory.",
        0,
        0,
        false,
-       {"none", "walk_installs_after_invalidation"}},
+       {"none", "walk_installs_after_invalidation", "wait_completes_before_drain"}},
       "oracle.violations.stale_translation");
   }
 };

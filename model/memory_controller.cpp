@@ -1,5 +1,6 @@
 #include "model/memory_controller.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace iommu_sim {
@@ -14,7 +15,8 @@ MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryPar
       mode_(mode),
       latency_(ns(params.latency_ns)),
       ps_per_byte_(1000.0 / params.bandwidth_gbps),
-      limit_(params.address_bits >= 64 ? ~0ull : (1ull << params.address_bits)) {
+      limit_(params.address_bits >= 64 ? ~0ull : (1ull << params.address_bits)),
+      busy_until_(params.channels, sc_core::SC_ZERO_TIME) {
   socket.register_b_transport(this, &MemoryController::b_transport);
   socket.register_transport_dbg(this, &MemoryController::transport_dbg);
   stats.counter(prefix + ".reads", &reads_, "read requests served");
@@ -75,18 +77,36 @@ void MemoryController::b_transport(int, tlm::tlm_generic_payload& p, sc_time& de
     ++writes_;
     bytes_written_ += len;
   }
-  const sc_time busy = occupancy(len);
   if (mode_ == TimingMode::Timed) {
-    // First come, first served on one channel: the request starts when it
-    // arrives or when the channel frees, whichever is later.
     const sc_time arrival = sc_core::sc_time_stamp() + delay;
-    const sc_time start = arrival > busy_until_ ? arrival : busy_until_;
-    busy_until_ = start + busy;
-    queue_delay_.record((start - arrival).value());
-    delay += (start - arrival) + busy + latency_;
+    delay += (occupy(p.get_address(), len, arrival) - arrival) + latency_;
   } else {
-    delay += busy + latency_;
+    delay += occupancy(len) + latency_;
   }
+}
+
+sc_time MemoryController::occupy(std::uint64_t addr, std::uint64_t len, sc_time arrival) {
+  // First come, first served per channel: a share starts when it arrives or
+  // when its channel frees, whichever is later.
+  if (busy_until_.size() == 1) {
+    const sc_time start = arrival > busy_until_[0] ? arrival : busy_until_[0];
+    busy_until_[0] = start + occupancy(len);
+    queue_delay_.record((start - arrival).value());
+    return busy_until_[0];
+  }
+  const std::uint64_t block = params_.interleave_bytes;
+  sc_time done = arrival, waited = sc_core::SC_ZERO_TIME;
+  for (std::uint64_t at = addr, end = addr + len; at < end;) {
+    const std::uint64_t share = std::min(end, (at / block + 1) * block) - at;
+    sc_time& busy_until = busy_until_[(at / block) % busy_until_.size()];
+    const sc_time start = arrival > busy_until ? arrival : busy_until;
+    busy_until = start + occupancy(share);
+    waited = std::max(waited, start - arrival);
+    done = std::max(done, busy_until);
+    at += share;
+  }
+  queue_delay_.record(waited.value());
+  return done;
 }
 
 unsigned int MemoryController::transport_dbg(int, tlm::tlm_generic_payload& p) {

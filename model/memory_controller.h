@@ -1,12 +1,15 @@
-// The memory as TLM-2.0 target: sparse backing store plus a single channel
-// with a fixed latency and finite bandwidth. Requests are served in arrival
-// order; a request that finds the channel busy queues (memory.queue_delay).
+// The memory as TLM-2.0 target: sparse backing store plus one or more
+// address-interleaved channels, each with a fixed latency and finite
+// bandwidth. Each channel serves its requests in arrival order; a request
+// that finds its channel busy queues (memory.queue_delay). Channels are
+// independent, so requests to different channels complete out of order.
 // Any number of initiators bind to `socket` (DMA path, page walker, host).
 #pragma once
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "model/memory_params.h"
 #include "model/sparse_memory.h"
@@ -31,6 +34,9 @@ class MemoryController : public sc_core::sc_module {
   void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& p);
   bool access(tlm::tlm_generic_payload& p);
+  // Timed mode: occupies the channels [addr, addr + len) falls in from
+  // `arrival` on; returns when the last of them has transferred its share.
+  sc_core::sc_time occupy(std::uint64_t addr, std::uint64_t len, sc_core::sc_time arrival);
 
   MemoryParams params_;
   TimingMode mode_;
@@ -38,7 +44,8 @@ class MemoryController : public sc_core::sc_module {
   sc_core::sc_time latency_;
   double ps_per_byte_;
   std::uint64_t limit_;
-  sc_core::sc_time busy_until_ = sc_core::SC_ZERO_TIME;
+  // When each channel is free again (Timed mode).
+  std::vector<sc_core::sc_time> busy_until_;
   mutable std::uint64_t last_bytes_ = ~0ull;
   mutable sc_core::sc_time last_occupancy_;
 

@@ -1,5 +1,7 @@
 #include "pcie/endpoint.h"
 
+#include <algorithm>
+
 namespace iommu_sim {
 
 Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bdf bdf,
@@ -15,6 +17,7 @@ Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bd
       ats_(ats.enabled),
       invalidation_latency_(sc_core::sc_time(ats.invalidation_latency_ns, sc_core::SC_NS)),
       mode_(mode),
+      waits_for_dmas_(ats.bug != "invalidation_completes_before_dmas"),
       atc_(ats.atc, stats, "pcie." + function + ".atc", seed),
       dma_done_("dma_done") {
   dma_in.register_b_transport(this, &Endpoint::b_transport);
@@ -122,13 +125,20 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   }
   attrs.at = AddressType::Translated;
   p.set_address(translated);
-  ++in_flight_;
+  const std::uint64_t dma = next_dma_++;
+  in_flight_.insert(dma);
   delay += link_latency_;
   link->b_transport(p, delay);
   if (p.is_read()) delay += link_latency_;
-  --in_flight_;
+  if (mode_ == TimingMode::Timed) {
+    dmas_done_ = std::max(dmas_done_, sc_core::sc_time_stamp() + delay);
+  }
+  in_flight_.erase(dma);
   dma_done_.notify(sc_core::SC_ZERO_TIME);
-  if (observer_ != nullptr) observer_->landed(req, res, sent_ps);
+  if (observer_ != nullptr) {
+    sync_to(mode_, delay);  // checked when it finishes
+    observer_->landed(req, res, sent_ps);
+  }
   p.set_address(iova);
   attrs.at = AddressType::Untranslated;
 }
@@ -140,21 +150,27 @@ void Endpoint::invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& de
     return;
   }
   ++invalidate_requests_;
-  ++invalidations_;
   if (mode_ == TimingMode::Timed) {
-    // The completion may go back only after every DMA that might use a
-    // translation being invalidated has finished (PCIe Base spec 10.3.1);
-    // the model waits for all translated DMAs in flight.
-    sc_core::wait(delay);
+    sc_core::wait(delay);  // the request has arrived
     delay = sc_core::SC_ZERO_TIME;
-    while (in_flight_ != 0) sc_core::wait(dma_done_);
   }
+  // PCIe Base spec 10.3.1: from now on no request uses the entries (a
+  // Translation Request on the way is asked again)...
+  ++invalidations_;
   const std::uint64_t first = inv->base >> 12, last = (inv->base + inv->size - 1) >> 12;
   atc_.invalidate_if([&](const AtcKey& k, const AtcEntry&) {
     const bool pasid_matches =
         inv->all_pasids || (k.pasid_present == inv->pasid_present && k.pasid == inv->pasid);
     return pasid_matches && k.page >= first && k.page <= last;
   });
+  // ...and the completion goes back only after the requests that may have
+  // used them, all those sent before now, have finished.
+  if (mode_ == TimingMode::Timed && waits_for_dmas_) {
+    const std::uint64_t sent_before = next_dma_;
+    while (!in_flight_.empty() && *in_flight_.begin() < sent_before) sc_core::wait(dma_done_);
+    const sc_core::sc_time done = dmas_done_;
+    if (done > sc_core::sc_time_stamp()) sc_core::wait(done - sc_core::sc_time_stamp());
+  }
   delay += invalidation_latency_;
   p.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -15,6 +15,7 @@
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <boost/container/flat_set.hpp>
 #include <systemc>
 #include <tlm>
 
@@ -81,7 +82,13 @@ class Endpoint : public sc_core::sc_module {
   TimingMode mode_;
   SetAssociativeCache<AtcKey, AtcEntry> atc_;
   TranslationObserver* observer_ = nullptr;
-  std::uint32_t in_flight_ = 0;      // translated requests not yet complete
+  bool waits_for_dmas_;  // false: ats.bug = invalidation_completes_before_dmas
+  // Translated requests sent (numbered in order) and not yet past the IOMMU.
+  std::uint64_t next_dma_ = 0;
+  boost::container::flat_set<std::uint64_t> in_flight_;
+  // When the translated requests sent so far finish: a write visible in
+  // memory, a read's data back in the device.
+  sc_core::sc_time dmas_done_ = sc_core::SC_ZERO_TIME;
   std::uint64_t invalidations_ = 0;  // Invalidate Requests received so far
   sc_core::sc_event dma_done_;
   std::uint64_t requests_ = 0, unsupported_ = 0;

@@ -84,6 +84,7 @@ struct AtsParams {
   bool enabled = false;
   AtcParams atc;
   double invalidation_latency_ns = 100.0;
+  std::string bug = "none";
 
   template <class V>
   void visit(V& v) {
@@ -101,6 +102,19 @@ struct AtsParams {
        "(FSTS.ITE).",
        0.0, 1e12},
       "iommu.ats.invalidation_time, iommu.qi.errors");
+    v(bug,
+      {"bug",
+       "",
+       "none: the device as PCIe Base spec 10.3.1 requires",
+       "A device bug to model, for the bug library (configs/bugs/): "
+       "invalidation_completes_before_dmas sends the Invalidate Completion as soon as the ATC "
+       "entries are gone, while translated DMAs that used them may still be on their way to "
+       "memory.",
+       0,
+       0,
+       false,
+       {"none", "invalidation_completes_before_dmas"}},
+      "oracle.violations.stale_translation");
   }
 };
 

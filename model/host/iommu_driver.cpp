@@ -6,6 +6,7 @@
 #include "iommu/formats/vtd_pasid.h"
 #include "iommu/formats/vtd_registers.h"
 #include "iommu/formats/vtd_root_context.h"
+#include "model/hex.h"
 
 namespace iommu_sim {
 
@@ -197,6 +198,10 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
   if (second_level_only) {
     vtd::IotlbInvDesc d{};
     d.did = did;
+    // Linux qi_flush_iotlb: drain reads and writes where the IOMMU can.
+    const auto cap = vtd::CapRegister::decode(cap_);
+    d.dr = cap.drd;
+    d.dw = cap.dwd;
     if (am <= mamv) {
       d.granularity = vtd::IotlbGranularity::Page;
       d.addr = iova & ~((1ull << (12 + am)) - 1);
@@ -325,7 +330,21 @@ Status IommuDriver::submit_locked(std::span<const std::array<std::uint64_t, 2>> 
   for (;;) {
     if (bus_.read32(status_addr_) == token) break;
     const auto fsts = static_cast<std::uint32_t>(bus_.mmio_read(vtd::kRegFsts, 4));
-    if (fsts & vtd::kFstsIqe) return Status::error(EIO, "invalidation queue error (FSTS.IQE)");
+    if (fsts & vtd::kFstsIqe) {
+      // Linux qi_check_fault: the queue stopped at a descriptor it found
+      // invalid (IQH points at it). Put the wait descriptor in its place and
+      // clear IQE so the queue goes on; this submission failed.
+      const std::uint64_t at = bus_.mmio_read(vtd::kRegIqh, 8) & (queue_bytes_ - 1);
+      const std::uint64_t bad = bus_.read64(queue_ + at);
+      const auto w = wait.encode();
+      bus_.write64(queue_ + at, w[0]);
+      bus_.write64(queue_ + at + 8, w[1]);
+      bus_.write64(queue_ + at + 16, 0);
+      bus_.write64(queue_ + at + 24, 0);
+      bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsIqe);
+      return Status::error(EINVAL, "invalidation queue error (FSTS.IQE): descriptor " + hex(bad) +
+                                       " at IQH " + hex(at) + " is invalid");
+    }
     if (fsts & vtd::kFstsIte) {
       // VT-d spec 6.5.2.10: the queue stopped after a device-TLB
       // invalidation whose completion never came. Clearing ITE lets it go

@@ -46,6 +46,10 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       fail("pcie.endpoints[" + std::to_string(i) + "].ats.atc.replacement",
            "tree_plru needs a power-of-two number of ways (got " + std::to_string(atc.ways) + ")");
     }
+    if (c.pcie.endpoints[i].ats.bug != "none" && !c.pcie.endpoints[i].ats.enabled) {
+      fail("pcie.endpoints[" + std::to_string(i) + "].ats.bug",
+           "models a device-TLB bug; needs ats.enabled");
+    }
   }
   std::set<std::string> spaces;
   std::map<std::string, std::uint64_t> guest_use;  // nested bytes per parent

@@ -82,6 +82,58 @@ TEST(Ats, UnmapInvalidatesTheDeviceTlbBeforeItsWaitCompletes) {
   EXPECT_EQ(counter(tb, "iommu.faults.total"), 0u);  // a failed translation request is no fault
 }
 
+struct QueuedWritesRun {
+  sc_core::sc_time last_write_done, unmap_returned;
+  std::uint64_t invalidation_ns = 0;  // the device-TLB invalidation's round trip
+};
+
+// nic0 (ATS) has 20 translated 4 KiB writes to one page queued on one of
+// four page-interleaved memory channels (the last finishes ~5 us later)
+// when, 1 us in, the host unmaps the page. IOVA 0x103000 is frame
+// 0x200003000, on channel 3; the root table, the invalidation queue and the
+// status word (frames 0x100000000-0x100002000) are on channels 0-2.
+QueuedWritesRun unmap_under_queued_writes(const std::string& device_bug) {
+  PlatformConfig c = ats_config();
+  c.memory.channels = 4;
+  c.pcie.endpoints[0].ats.bug = device_bug;
+  TestBench tb(c);
+  tb.allow_violations();
+  QueuedWritesRun out;
+  tb.run([&] {
+    // Fills the ATC with a writable entry (a read would ask with No Write).
+    tb.probe("nic0").issue({.address = 0x103000, .write = true});
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    for (int i = 0; i < 20; ++i) {
+      sc_core::sc_spawn([&] {
+        tb.probe("nic0").issue({.address = 0x103000, .write = true, .size = 4096});
+        out.last_write_done = std::max(out.last_write_done, sc_core::sc_time_stamp());
+      });
+    }
+    sc_core::wait(start + sc_core::sc_time(1, sc_core::SC_US) - sc_core::sc_time_stamp());
+    const Status s = tb.platform().manager().unmap(tb.platform().ioas("as0"), 0x100000, 1 << 20);
+    EXPECT_TRUE(s.ok()) << s.message;
+    out.unmap_returned = sc_core::sc_time_stamp();
+  });
+  out.invalidation_ns =
+      tb.platform().stats().find_histogram("iommu.ats.invalidation_time")->max() / 1000;
+  return out;
+}
+
+TEST(Ats, TheDeviceCompletesAnInvalidationOnlyAfterItsEarlierTranslatedWritesFinished) {
+  // PCIe Base spec 10.3.1: the Invalidate Completion follows every request
+  // that may have used the invalidated entries.
+  const QueuedWritesRun r = unmap_under_queued_writes("none");
+  EXPECT_GT(r.unmap_returned, r.last_write_done);
+  EXPECT_GT(r.invalidation_ns, 3000u);  // held for the queued writes
+}
+
+TEST(Ats, ADeviceThatCompletesAtOnceLetsTheHostReturnBeforeItsWritesFinished) {
+  const QueuedWritesRun r = unmap_under_queued_writes("invalidation_completes_before_dmas");
+  EXPECT_LT(r.unmap_returned, r.last_write_done);
+  // Request 500 ns, device 100 ns, completion 500 ns.
+  EXPECT_EQ(r.invalidation_ns, 1100u);
+}
+
 TEST(Ats, ATranslatedRequestFromADeviceWithoutDteIsBlocked) {
   TestBench tb(ats_config());
   DmaResult forged;

@@ -156,20 +156,92 @@ TEST(Invalidation, StrictUnmapThenDmaFaults) {
   EXPECT_EQ(p.driver().waits_completed(), 1u);
 }
 
-TEST(Invalidation, UnknownDescriptorTypeStopsTheQueueWithIqe) {
+TEST(Invalidation, UnknownDescriptorTypeStopsTheQueueWithIqeAndTheDriverRecovers) {
   TestBench tb(default_config_without_workloads());
   auto& p = tb.platform();
-  Status st;
+  Status bad_status, next;
+  std::uint32_t fsts_after = 0;
   tb.run([&] {
     const std::array<std::array<std::uint64_t, 2>, 1> bad{{{0xf, 0}}};  // type 15
-    st = p.driver().submit_and_wait(bad);
+    bad_status = p.driver().submit_and_wait(bad);
+    fsts_after = static_cast<std::uint32_t>(p.host_bus().mmio_read(vtd::kRegFsts, 4));
+    // The queue goes on: a good submission after it completes.
+    vtd::PasidIotlbInvDesc inv{};
+    inv.granularity = vtd::PasidIotlbGranularity::Pasid;
+    inv.did = 1;
+    inv.pasid = 1;
+    const std::array<std::array<std::uint64_t, 2>, 1> good{inv.encode()};
+    next = p.driver().submit_and_wait(good);
   });
-  EXPECT_EQ(st.code, EIO);
-  const auto fsts = static_cast<std::uint32_t>(p.host_bus().mmio_read(vtd::kRegFsts, 4));
+  // The hardware stopped at the bad descriptor (FSTS.IQE, VT-d spec
+  // 6.5.2.10); the driver put its wait there and cleared IQE (Linux
+  // qi_check_fault), and says which descriptor was refused.
+  EXPECT_EQ(bad_status.code, EINVAL);
+  EXPECT_NE(bad_status.message.find("descriptor 0xf at IQH 0x0"), std::string::npos)
+      << bad_status.message;
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.errors"), 1u);
+  EXPECT_EQ(fsts_after & vtd::kFstsIqe, 0u);
+  ASSERT_TRUE(next.ok()) << next.message;
+  // Executed: the wait in the bad slot, the original wait, then the good
+  // submission's two descriptors; IQH is past all four slots.
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.waits"), 3u);
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.pasid_iotlb"), 1u);
+  EXPECT_EQ(p.host_bus().mmio_read(vtd::kRegIqh, 8), 4u * 32);
+}
+
+TEST(Invalidation, ATailBeyondTheQueueIsAQueueError) {
+  // VT-d spec 10.4.22: IQT must lie inside the queue IQA.QS sizes (4 KiB
+  // here); QEMU's vtd_fetch_inv_desc reports IQE for one that does not.
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  std::uint32_t fsts = 0;
+  tb.run([&] {
+    p.host_bus().mmio_write(vtd::kRegIqt, 8, 0x2000);
+    sc_core::wait(1, sc_core::SC_US);
+    fsts = static_cast<std::uint32_t>(p.host_bus().mmio_read(vtd::kRegFsts, 4));
+  });
   EXPECT_TRUE(fsts & vtd::kFstsIqe);
   EXPECT_EQ(p.stats().counter_value("iommu.qi.errors"), 1u);
-  // IQH stays at the faulting descriptor (the first slot).
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.descriptors"), 0u);  // nothing fetched
   EXPECT_EQ(p.host_bus().mmio_read(vtd::kRegIqh, 8), 0u);
+}
+
+TEST(Invalidation, AFullQueueIsRefusedWithEbusyAndNothingPosted) {
+  // A driver that does not wait fills the 4 KiB queue (128 slots of 32
+  // bytes, 2 per submission) long before the engine, 1 ms per descriptor,
+  // has executed one: the 64th submission would leave no free slot and is
+  // refused before anything is written.
+  PlatformConfig c = default_config_without_workloads();
+  c.host.bug = "no_wait_after_invalidation";
+  c.iommu.descriptor_latency_ns = 1e6;
+  TestBench tb(c);
+  auto& p = tb.platform();
+  int accepted = 0;
+  Status refused;
+  std::uint64_t tail_before = 0, tail_after = 0, digest_before = 0, digest_after = 0;
+  tb.run([&] {
+    vtd::PasidIotlbInvDesc inv{};
+    inv.granularity = vtd::PasidIotlbGranularity::Pasid;
+    inv.did = 1;
+    inv.pasid = 1;
+    const std::array<std::array<std::uint64_t, 2>, 1> descs{inv.encode()};
+    for (;;) {
+      tail_before = p.host_bus().mmio_read(vtd::kRegIqt, 8);
+      digest_before = p.memory().store().digest();
+      refused = p.driver().submit_and_wait(descs);
+      if (!refused.ok()) break;
+      ++accepted;
+    }
+    tail_after = p.host_bus().mmio_read(vtd::kRegIqt, 8);
+    digest_after = p.memory().store().digest();
+  });
+  EXPECT_EQ(accepted, 63);
+  EXPECT_EQ(refused.code, EBUSY);
+  EXPECT_EQ(refused.message, "invalidation queue full");
+  EXPECT_EQ(tail_after, tail_before);
+  EXPECT_EQ(digest_after, digest_before);
+  // The engine then executed everything that was posted.
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.descriptors"), 2u * 63);
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ Outcome interleave(std::uint64_t seed, const std::string& bug) {
   c.host.flush_queue_size = 4;
   c.host.flush_timeout_ns = 3000;
   c.host.bug = bug;
+  // Two channels: DMAs and the IOMMU's own accesses finish out of order,
+  // so invalidations must drain.
+  c.memory.channels = 2;
   c.pcie.endpoints[1].ats.enabled = true;  // ssd has a device TLB
   if (bug != "none") c.iommu.descriptor_latency_ns = 2000;
   TestBench tb(c);

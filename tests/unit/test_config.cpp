@@ -182,6 +182,22 @@ TEST(Config, TreePlruNeedsPowerOfTwoWays) {
 TEST(Config, BugKnobsNameTheBugsTheyModel) {
   expect_error(json{{"host", {{"bug", "forgot_everything"}}}}, "host.bug", "one of");
   expect_error(json{{"iommu", {{"bug", "no_wait_after_invalidation"}}}}, "iommu.bug", "one of");
+  expect_error(
+      json{{"pcie", {{"endpoints", {{{"name", "nic0"}, {"ats", {{"bug", "late_completion"}}}}}}}}},
+      "pcie.endpoints[0].ats.bug", "one of");
+  expect_error(
+      json{{"pcie",
+            {{"endpoints",
+              {{{"name", "nic0"}, {"ats", {{"bug", "invalidation_completes_before_dmas"}}}}}}}}},
+      "pcie.endpoints[0].ats.bug", "needs ats.enabled");
+}
+
+TEST(Config, MemoryChannelsAndInterleaveAreChecked) {
+  expect_error(json{{"memory", {{"channels", 0}}}}, "memory.channels", "between 1 and 64");
+  expect_error(json{{"memory", {{"channels", 65}}}}, "memory.channels", "between 1 and 64");
+  expect_error(json{{"memory", {{"interleave_bytes", 3000}}}}, "memory.interleave_bytes",
+               "power of two");
+  expect_error(json{{"memory", {{"interleave_bytes", 32}}}}, "memory.interleave_bytes", "between");
 }
 
 TEST(Config, SizeStringsParse) {
