@@ -171,10 +171,12 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     observer_->translated(req, res);
   }
   p.set_address(res.address);
+  const sc_time sent = delay;
   dma_out->b_transport(p, delay);
-  // The request finishes at now + delay: its write visible, or its read's
-  // data back from memory. Invalidations that drain wait until then.
-  if (timed) drain_.forwarded(p.is_write(), sc_core::sc_time_stamp() + delay);
+  // The request finishes what memory added after `done`: its write
+  // visible, or its read's data back. Invalidations that drain wait until
+  // then.
+  if (timed) drain_.forwarded(p.is_write(), done + (delay - sent));
   if (observer_ != nullptr) {
     // The oracle checks the request when it finishes, against what the host
     // has been told by then.
