@@ -109,6 +109,13 @@ void PcieFabric::deliver_to_bar(int function, tlm::tlm_generic_payload& p) {
   p.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
+void PcieFabric::deliver_to_peer(int source, int target, tlm::tlm_generic_payload& p) {
+  if (peer_observer_ != nullptr) {
+    peer_observer_->peer_access(source, target, p, *p.get_extension<PcieAttrs>());
+  }
+  deliver_to_bar(target, p);
+}
+
 void PcieFabric::reject(tlm::tlm_generic_payload& p, CompletionStatus status) {
   if (auto* attrs = p.get_extension<PcieAttrs>()) attrs->completion = status;
   p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
@@ -136,7 +143,7 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
   if (t_.nodes[f].kind == NodeKind::ConventionalPci) {
     if (target && *target != f && t_.nodes[*target].bridge == at) {
       finish(sc_time());
-      deliver_to_bar(*target, p);
+      deliver_to_peer(f, *target, p);
       return;
     }
     path += timing_.switch_hop + timing_.link;
@@ -163,7 +170,7 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
       // A peer below another downstream port of this switch.
       int egress = *target;
       while (t_.nodes[egress].bridge != usp) egress = t_.nodes[egress].bridge;
-      const bool rr = (port.acs_control & acs::kRr) != 0;
+      const bool rr = (port.acs_control & acs::kRr) != 0 && port.rr_enforced;
       const bool egress_blocked = (port.acs_control & acs::kEc) != 0 &&
                                   ((port.egress_vector >> t_.nodes[egress].bdf.device) & 1) != 0;
       // Direct Translated P2P lets translated requests pass RR and EC.
@@ -182,7 +189,7 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
         }
         delay += there;
         if (p.is_read()) delay += back;
-        deliver_to_bar(*target, p);
+        deliver_to_peer(f, *target, p);
         return;
       }
       if (egress_blocked && !rr) {

@@ -21,6 +21,7 @@
 
 #include "model/sparse_memory.h"
 #include "model/stats.h"
+#include "pcie/peer_access_observer.h"
 #include "pcie/topology.h"
 
 namespace iommu_sim {
@@ -49,6 +50,7 @@ class PcieFabric : public sc_core::sc_module {
 
   // The function whose BAR holds `addr`, if any.
   std::optional<int> bar_owner(std::uint64_t addr) const;
+  void set_peer_observer(PeerAccessObserver* observer) { peer_observer_ = observer; }
 
  private:
   struct PortCounters {
@@ -64,6 +66,8 @@ class PcieFabric : public sc_core::sc_module {
   // Whether node `a` lies below node `port`.
   bool below(int a, int port) const;
   void deliver_to_bar(int function, tlm::tlm_generic_payload& p);
+  // A request from function `source` that reaches peer `target` directly.
+  void deliver_to_peer(int source, int target, tlm::tlm_generic_payload& p);
   void reject(tlm::tlm_generic_payload& p, CompletionStatus status);
 
   const Topology& t_;
@@ -75,6 +79,7 @@ class PcieFabric : public sc_core::sc_module {
   std::vector<PortCounters> ports_;          // by node index
   std::vector<std::uint64_t> bar_accesses_;  // by node index
   std::uint64_t via_root_complex_ = 0;
+  PeerAccessObserver* peer_observer_ = nullptr;
 };
 
 }  // namespace iommu_sim

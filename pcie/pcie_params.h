@@ -33,6 +33,7 @@ struct PortParams {
   std::string acs_control;
   std::uint32_t egress_vector = 0;
   std::uint64_t bar_size = 0;
+  std::string bug = "none";
 
   template <class V>
   void visit(V& v) {
@@ -66,6 +67,19 @@ struct PortParams {
        "is not isolated from the conventional bus behind it, so it joins that bus's group "
        "(Linux pci_bus_isolated: PCI_BRIDGE_NON_ISOLATED)."},
       "the IOMMU groups");
+    v(bug,
+      {"bug",
+       "",
+       "none: the port as PCIe Base spec 6.12 requires",
+       "A hardware bug to model, for the bug library (configs/bugs/): acs_rr_not_enforced is a "
+       "downstream port whose ACS control says P2P Request Redirect (so the host isolates the "
+       "devices below it in groups of their own) but that routes peer requests directly, "
+       "without the IOMMU.",
+       0,
+       0,
+       false,
+       {"none", "acs_rr_not_enforced"}},
+      "oracle.violations.isolation_breach, pcie.port.<port>.p2p_direct");
   }
 };
 

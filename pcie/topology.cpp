@@ -60,6 +60,7 @@ struct Item {
   bool has_acs = false;
   std::uint8_t acs_capability = 0, acs_control = 0;
   std::uint32_t egress_vector = 0;
+  bool rr_enforced = true;
   // Filled by enumeration.
   std::uint8_t bus = 0, secondary = 0, subordinate = 0;
   std::uint64_t window_base = 0, window_size = 0;
@@ -136,6 +137,12 @@ class Builder {
       claim_name(it.name, it.path + ".name");
       parse_acs(it, port.acs_capability, port.acs_control);
       it.egress_vector = port.egress_vector;
+      it.rr_enforced = port.bug != "acs_rr_not_enforced";
+      if (!it.rr_enforced && it.kind != NodeKind::SwitchDownstream) {
+        fail(it.path + ".bug", "acs_rr_not_enforced models a switch downstream port");
+      } else if (!it.rr_enforced && (it.acs_control & acs::kRr) == 0) {
+        fail(it.path + ".bug", "acs_rr_not_enforced needs rr in acs_control");
+      }
       it.bar_size = port.bar_size;
       if (port.bar_size != 0 && it.kind != NodeKind::PciBridge) {
         fail(it.path + ".bar_size", "only a pci_bridge has a BAR of its own here");
@@ -399,6 +406,7 @@ class Builder {
         n.acs_capability = it.acs_capability;
         n.acs_control = it.acs_control;
         n.egress_vector = it.egress_vector;
+        n.rr_enforced = it.rr_enforced;
         n.secondary = it.secondary;
         n.subordinate = it.subordinate;
         n.window_base = it.window_base;

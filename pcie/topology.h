@@ -40,6 +40,7 @@ struct TopoNode {
   bool has_acs = false;
   std::uint8_t acs_capability = 0, acs_control = 0;
   std::uint32_t egress_vector = 0;
+  bool rr_enforced = true;  // false: pcie.ports[].bug = acs_rr_not_enforced
   // Bridges: bus range and memory window (window_size 0: none).
   std::uint8_t secondary = 0, subordinate = 0;
   std::uint64_t window_base = 0, window_size = 0;

@@ -30,6 +30,13 @@ std::string ns(std::uint64_t ps) {
 }  // namespace
 
 std::string Violation::to_string() const {
+  if (!peer.empty()) {
+    return kind + " at " + ns(at_ps) + ": " + Bdf::from_rid(request.source_id).to_string() +
+           (request.write ? " write " : " read ") + hex(request.iova) + " reached the BAR of " +
+           peer + " (IOMMU group " + std::to_string(peer_group) +
+           ") peer to peer, without the IOMMU; the requester is in group " +
+           std::to_string(requester_group);
+  }
   std::string s = kind + " at " + ns(at_ps) + ": " + Bdf::from_rid(request.source_id).to_string() +
                   " PASID " + std::to_string(pasid) + (request.write ? " write " : " read ") +
                   hex(request.iova) + " went to " + hex(used) + "; memory now " +
@@ -73,19 +80,24 @@ nlohmann::json Violation::to_json() const {
           {"sl_psc_level", sl_psc_level},
           {"filled_ns", filled_ps / 1000.0},
           {"settled_ns", settled_ps / 1000.0},
-          {"landed_ns", landed_ps / 1000.0}};
+          {"landed_ns", landed_ps / 1000.0},
+          {"peer", peer.empty() ? nlohmann::json(nullptr) : nlohmann::json(peer)},
+          {"requester_group", requester_group},
+          {"peer_group", peer_group}};
 }
 
 DmaOracle::DmaOracle(const OracleParams& params, const SparseMemory& memory, const Iommu& iommu,
-                     StatsRegistry& stats)
-    : params_(params), memory_(memory), iommu_(iommu) {
+                     const Topology& topology, StatsRegistry& stats)
+    : params_(params), memory_(memory), iommu_(iommu), topology_(topology) {
   stats.counter("oracle.checked", &checked_,
-                "translated DMAs the oracle compared with the tables in memory (oracle.enabled)");
+                "DMAs the oracle checked (oracle.enabled): translated ones against the tables in "
+                "memory, peer-to-peer ones the fabric delivered against the IOMMU groups");
   stats.counter("oracle.violations.stale_translation", &stale_,
                 "DMAs that used a translation after the host's change to it had settled "
                 "(its invalidation completed)");
   stats.counter("oracle.violations.isolation_breach", &breaches_,
-                "DMAs that reached an address their requester was never given");
+                "DMAs that reached an address their requester was never given, or a BAR "
+                "outside its IOMMU group peer to peer without the IOMMU");
 }
 
 boost::icl::discrete_interval<std::uint64_t> DmaOracle::range(std::uint64_t lo, std::uint64_t hi) {
@@ -127,6 +139,30 @@ void DmaOracle::translated(const TranslationRequest& request, const TranslationR
   const bool stale = s != settled_.end() && boost::icl::contains(s->second, request.iova);
   record(stale ? "stale_translation" : "isolation_breach", request, result, reference,
          stale ? settles_.at(key).back().at_ps : 0, 0);
+}
+
+void DmaOracle::peer_access(int source, int target, const tlm::tlm_generic_payload& p,
+                            const PcieAttrs& attrs) {
+  ++checked_;
+  if (attrs.at == AddressType::Translated) return;
+  const TopoNode& from = topology_.nodes[static_cast<std::size_t>(source)];
+  const TopoNode& to = topology_.nodes[static_cast<std::size_t>(target)];
+  if (from.group == to.group) return;
+  ++breaches_;
+  if (listed_.size() >= params_.max_listed) return;
+  Violation v;
+  v.kind = "isolation_breach";
+  v.at_ps = sc_core::sc_time_stamp().value();
+  v.request =
+      TranslationRequest{attrs.requester_id, attrs.pasid_present, attrs.pasid,  p.get_address(),
+                         p.is_write(),       attrs.privileged,    attrs.execute};
+  v.pasid = attrs.pasid_present ? attrs.pasid : 0;
+  v.used = p.get_address();
+  v.source = TranslationSource::PassThrough;
+  v.peer = to.name;
+  v.requester_group = from.group;
+  v.peer_group = to.group;
+  listed_.push_back(std::move(v));
 }
 
 bool DmaOracle::covers(const std::vector<Event>& events, std::uint64_t iova,

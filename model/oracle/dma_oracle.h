@@ -27,6 +27,8 @@
 #include "model/oracle/oracle_params.h"
 #include "model/sparse_memory.h"
 #include "model/stats.h"
+#include "pcie/peer_access_observer.h"
+#include "pcie/topology.h"
 
 namespace iommu_sim {
 
@@ -44,14 +46,20 @@ struct Violation {
   std::uint64_t filled_ps = 0;                      // when the IOTLB entry used was filled
   std::uint64_t settled_ps = 0;                     // when the host's change there was settled
   std::uint64_t landed_ps = 0;                      // landing checks: when the DMA completed
+  // Peer to peer without the IOMMU: the function whose BAR was reached, and
+  // the IOMMU groups of requester and target.
+  std::string peer;
+  int requester_group = -1, peer_group = -1;
   std::string to_string() const;
   nlohmann::json to_json() const;
 };
 
-class DmaOracle : public TranslationObserver, public ChangeListener {
+class DmaOracle : public TranslationObserver, public ChangeListener, public PeerAccessObserver {
  public:
+  // `topology` gives the IOMMU groups peer-to-peer requests are checked
+  // against.
   DmaOracle(const OracleParams& params, const SparseMemory& memory, const Iommu& iommu,
-            StatsRegistry& stats);
+            const Topology& topology, StatsRegistry& stats);
 
   void translated(const TranslationRequest& request, const TranslationResult& result) override;
   // A DMA that lands after a change covering it settled, where the change
@@ -62,6 +70,12 @@ class DmaOracle : public TranslationObserver, public ChangeListener {
   void changing(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
                 std::uint64_t hi) override;
   void settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo, std::uint64_t hi) override;
+  // An untranslated request the fabric delivered to a peer's BAR never met
+  // the IOMMU: allowed only inside the requester's IOMMU group, which the
+  // host treats as one unit (Linux pci_device_group). A translated one
+  // carries an address its device TLB gave, checked when it was sent.
+  void peer_access(int source, int target, const tlm::tlm_generic_payload& p,
+                   const PcieAttrs& attrs) override;
 
   std::uint64_t checked() const { return checked_; }
   std::uint64_t violations() const { return stale_ + breaches_; }
@@ -77,6 +91,7 @@ class DmaOracle : public TranslationObserver, public ChangeListener {
   OracleParams params_;
   const SparseMemory& memory_;
   const Iommu& iommu_;
+  const Topology& topology_;
   std::map<Key, Ranges> pending_;  // changes begun, not settled
   std::map<Key, Ranges> settled_;  // ranges some change was settled in
   struct Event {

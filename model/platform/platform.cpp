@@ -87,9 +87,11 @@ Platform::Platform(const PlatformConfig& config)
                                              config.host);
   // The oracle's counters exist in every run (docs/statistics.md); it
   // watches only when enabled.
-  oracle_ = std::make_unique<DmaOracle>(config.oracle, memory_->store(), *iommu_, stats_);
+  oracle_ =
+      std::make_unique<DmaOracle>(config.oracle, memory_->store(), *iommu_, topology_, stats_);
   if (config.oracle.enabled) {
     iommu_->set_observer(oracle_.get());
+    fabric_->set_peer_observer(oracle_.get());
     manager_->set_change_listener(oracle_.get());
     for (auto& [name, ep] : endpoints_) ep->set_observer(oracle_.get());
   }

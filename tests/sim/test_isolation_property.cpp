@@ -3,7 +3,9 @@
 // from any function to the BAR of a function in another group is seen by
 // the IOMMU (and, nothing being attached, faults); and some pair in one
 // group behind ports without ACS reaches its peer without the IOMMU, in
-// the time of the short path.
+// the time of the short path. The oracle (on in every TestBench) watches
+// the fabric too and would fail the test on a peer-to-peer request that
+// left its group.
 #include <gtest/gtest.h>
 
 #include <cstdio>

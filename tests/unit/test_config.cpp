@@ -192,6 +192,22 @@ TEST(Config, BugKnobsNameTheBugsTheyModel) {
       "pcie.endpoints[0].ats.bug", "needs ats.enabled");
 }
 
+TEST(Config, TheAcsBugKnobNeedsADownstreamPortThatRedirects) {
+  expect_error(json{{"pcie", {{"ports", {{{"name", "rp0"}, {"bug", "acs_rr_not_enforced"}}}}}}},
+               "pcie.ports[0].bug", "models a switch downstream port");
+  expect_error(json{{"pcie",
+                     {{"ports",
+                       {{{"name", "rp0"}},
+                        {{"name", "sw"}, {"kind", "switch_upstream"}, {"parent", "rp0"}},
+                        {{"name", "d0"},
+                         {"kind", "downstream_port"},
+                         {"parent", "sw"},
+                         {"bug", "acs_rr_not_enforced"}}}}}}},
+               "pcie.ports[2].bug", "needs rr in acs_control");
+  expect_error(json{{"pcie", {{"ports", {{{"name", "rp0"}, {"bug", "leaky"}}}}}}},
+               "pcie.ports[0].bug", "one of");
+}
+
 TEST(Config, MemoryChannelsAndInterleaveAreChecked) {
   expect_error(json{{"memory", {{"channels", 0}}}}, "memory.channels", "between 1 and 64");
   expect_error(json{{"memory", {{"channels", 65}}}}, "memory.channels", "between 1 and 64");
