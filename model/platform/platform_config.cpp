@@ -123,7 +123,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   }
   for (const auto& [parent, bytes] : guest_use) {
     const auto it = std::find_if(c.address_spaces.begin(), c.address_spaces.end(),
-                                 [&](const auto& p) { return p.name == parent; });
+                                 [&name = parent](const auto& p) { return p.name == name; });
     if (bytes > it->mappings.front().size) {
       fail("address_spaces[" + std::to_string(it - c.address_spaces.begin()) + "].mappings[0].size",
            "guest memory of " + std::to_string(it->mappings.front().size) +
