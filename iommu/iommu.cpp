@@ -205,9 +205,12 @@ void Iommu::translation_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, s
     return;
   }
   // A translation that fails is no fault: the completion says R=W=0 and the
-  // device decides what to do (VT-d spec 4.2.3).
-  attrs.translation = res.address & ~0xfffull;
-  attrs.translation_shift = 12;
+  // device decides what to do (VT-d spec 4.2.3). A successful one covers
+  // the page the IOMMU's translation covers (PCIe Base spec 10.2.3: S=1
+  // with the size encoded in the address for more than 4 KiB).
+  const std::uint8_t shift = res.ok ? res.page_shift : 12;
+  attrs.translation = res.address & ~((1ull << shift) - 1);
+  attrs.translation_shift = shift;
   attrs.translation_read = res.ok;
   attrs.translation_write = res.ok && !attrs.no_write;
   p.set_response_status(tlm::TLM_OK_RESPONSE);

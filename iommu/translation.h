@@ -29,7 +29,8 @@ enum class TranslationSource : std::uint8_t {
 
 struct TranslationResult {
   bool ok = false;
-  std::uint64_t address = 0;  // output (host physical) address when ok
+  std::uint64_t address = 0;     // output (host physical) address when ok
+  std::uint8_t page_shift = 12;  // size of the translation used (IOTLB entry): 12, 21 or 30
   iommu::vtd::FaultReason reason{};
   bool fault_processing_disabled = false;  // FPD set in an entry on the path
   std::uint32_t pasid = 0;                 // effective PASID (RID_PASID when none was sent)

@@ -548,6 +548,7 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
     return res;
   }
   res.ok = true;
+  res.page_shift = hit->page_shift;
   res.address = hit->output_page | (r.iova & ((1ull << hit->page_shift) - 1));
   return res;
 }

@@ -56,12 +56,25 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
   if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
 }
 
+const Endpoint::AtcEntry* Endpoint::atc_lookup(bool pasid_present, std::uint32_t pasid,
+                                               std::uint64_t iova) {
+  for (const unsigned shift : {12u, 21u, 30u}) {
+    if ((atc_shifts_ & (1u << shift)) == 0) continue;
+    const AtcKey key{pasid_present, pasid, iova >> shift, static_cast<std::uint8_t>(shift)};
+    if (const AtcEntry* e = atc_.probe(key, atc_index(key))) {
+      atc_.count_lookup(true);
+      return e;
+    }
+  }
+  atc_.count_lookup(false);
+  return nullptr;
+}
+
 void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
                                sc_core::sc_time& delay) {
   const std::uint64_t iova = p.get_address();
   const bool write = p.is_write();
-  const AtcKey key{attrs.pasid_present, attrs.pasid, iova >> 12};
-  const AtcEntry* entry = atc_.lookup(key, atc_index(key));
+  const AtcEntry* entry = atc_lookup(attrs.pasid_present, attrs.pasid, iova);
   AtcEntry fetched;
   // PCIe Base spec 10.3.1: a translation that was being asked for when an
   // Invalidate Request arrived may be stale; it is not used, the function
@@ -98,16 +111,18 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
       p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
       return;
     }
-    const std::uint64_t size = 1ull << request.translation_shift;
-    fetched.page = request.translation | (iova & (size - 1) & ~0xfffull);
+    fetched.page = request.translation;
+    fetched.shift = request.translation_shift;
     fetched.read = request.translation_read;
     fetched.write = request.translation_write;
     fetched.filled_ps = sc_core::sc_time_stamp().value();
     if (asked != invalidations_) continue;  // an invalidation overtook it
+    const AtcKey key{attrs.pasid_present, attrs.pasid, iova >> fetched.shift, fetched.shift};
     atc_.insert(key, fetched, atc_index(key));
+    atc_shifts_ |= 1u << fetched.shift;
     entry = &fetched;
   }
-  const std::uint64_t translated = entry->page | (iova & 0xfff);
+  const std::uint64_t translated = entry->page | (iova & ((1ull << entry->shift) - 1));
   TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid, iova, write,
                          attrs.privileged,    attrs.execute};
   TranslationResult res;
@@ -161,7 +176,10 @@ void Endpoint::invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& de
   atc_.invalidate_if([&](const AtcKey& k, const AtcEntry&) {
     const bool pasid_matches =
         inv->all_pasids || (k.pasid_present == inv->pasid_present && k.pasid == inv->pasid);
-    return pasid_matches && k.page >= first && k.page <= last;
+    // The entry's 4 KiB pages [lo, hi] overlap the invalidated ones.
+    const std::uint64_t lo = k.page << (k.shift - 12);
+    const std::uint64_t hi = lo + (1ull << (k.shift - 12)) - 1;
+    return pasid_matches && lo <= last && hi >= first;
   });
   // ...and the completion goes back only after the requests that may have
   // used them, all those sent before now, have finished.

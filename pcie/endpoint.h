@@ -55,18 +55,24 @@ class Endpoint : public sc_core::sc_module {
   void set_observer(TranslationObserver* observer) { observer_ = observer; }
 
  private:
+  // An ATC entry covers the page size the Translation Completion gave:
+  // 4 KiB, 2 MiB or 1 GiB.
   struct AtcKey {
     bool pasid_present = false;
     std::uint32_t pasid = 0;
-    std::uint64_t page = 0;  // untranslated address >> 12
+    std::uint64_t page = 0;  // untranslated address >> shift
+    std::uint8_t shift = 12;
     bool operator==(const AtcKey&) const = default;
   };
   struct AtcEntry {
-    std::uint64_t page = 0;  // translated address of the 4 KiB page
+    std::uint64_t page = 0;  // translated address of the page
+    std::uint8_t shift = 12;
     bool read = false, write = false;
     std::uint64_t filled_ps = 0;
   };
   static std::uint64_t atc_index(const AtcKey& k) { return k.page ^ (k.pasid * 0x9e3779b1ull); }
+  // The entry for `iova` of any size, probing each size ever cached.
+  const AtcEntry* atc_lookup(bool pasid_present, std::uint32_t pasid, std::uint64_t iova);
 
   void b_transport(int engine, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   // Translates through the ATC (asking the IOMMU on a miss) and sends `p`
@@ -81,6 +87,7 @@ class Endpoint : public sc_core::sc_module {
   sc_core::sc_time invalidation_latency_;
   TimingMode mode_;
   SetAssociativeCache<AtcKey, AtcEntry> atc_;
+  unsigned atc_shifts_ = 0;  // bit n: entries of 2^n bytes were cached
   TranslationObserver* observer_ = nullptr;
   bool waits_for_dmas_;  // false: ats.bug = invalidation_completes_before_dmas
   // Translated requests sent (numbered in order) and not yet past the IOMMU.

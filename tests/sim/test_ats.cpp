@@ -134,6 +134,43 @@ TEST(Ats, ADeviceThatCompletesAtOnceLetsTheHostReturnBeforeItsWritesFinished) {
   EXPECT_EQ(r.invalidation_ns, 1100u);
 }
 
+TEST(Ats, ATranslationCompletionCoversTheIommusLargePageAndOneAtcEntryHoldsIt) {
+  // as0 maps 2 MiB at 0x200000 with one 2 MiB page: the IOMMU's
+  // translation, and so the Translation Completion (PCIe Base spec 10.2.3,
+  // S=1), covers all of it, and the device caches it as one entry.
+  PlatformConfig c = ats_config();
+  c.address_spaces[0].page_size = 2ull << 20;
+  c.address_spaces[0].mappings = {{.iova = 0x200000, .size = 2ull << 20}};
+  TestBench tb(c);
+  auto& p = tb.platform();
+  DmaResult first, far, after_flush;
+  std::uint64_t landed = 0, expected_target = 0;
+  std::uint64_t requests_after_two = 0, atc_invalidations = 0;
+  Status flushed;
+  tb.run([&] {
+    auto& m = p.manager();
+    first = tb.probe("nic0").issue({.address = 0x200000, .write = true});
+    // 2 MiB - 4 KiB further: the same ATC entry, no Translation Request.
+    far = tb.probe("nic0").issue({.address = 0x3ff000, .write = true, .fill = 0x5a});
+    requests_after_two = counter(tb, "pcie.nic0.ats.translation_requests");
+    expected_target = *m.physical(p.ioas("as0"), 0x3ff000);
+    landed = p.host_bus().read64(expected_target);
+    // Invalidating one 4 KiB page inside it removes the whole entry.
+    flushed = p.driver().flush_device_tlb(p.endpoint("nic0").bdf(), 1, 0x201000, 0x1000);
+    atc_invalidations = counter(tb, "pcie.nic0.atc.invalidations");
+    after_flush = tb.probe("nic0").issue({.address = 0x300000});
+  });
+  EXPECT_TRUE(first.ok);
+  EXPECT_TRUE(far.ok);
+  EXPECT_EQ(requests_after_two, 1u);
+  EXPECT_EQ(landed, 0x5a5a5a5a5a5a5a5aull);  // the write went to the right 4 KiB of the page
+  ASSERT_TRUE(flushed.ok()) << flushed.message;
+  EXPECT_EQ(atc_invalidations, 1u);
+  EXPECT_TRUE(after_flush.ok);
+  EXPECT_EQ(counter(tb, "pcie.nic0.ats.translation_requests"), 2u);
+  EXPECT_EQ(counter(tb, "pcie.nic0.atc.hits"), 1u);
+}
+
 TEST(Ats, ATranslatedRequestFromADeviceWithoutDteIsBlocked) {
   TestBench tb(ats_config());
   DmaResult forged;
