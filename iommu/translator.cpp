@@ -438,7 +438,10 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   res.context_cached = ctx != nullptr;
   if (ctx == nullptr) {
     auto c = fetch_context(r.source_id, root_table, delay, res);
-    if (stale()) return translate(r, root_table, delay);
+    if (stale()) {
+      res = translate(r, root_table, delay);
+      return res;
+    }
     if (!c) return res;
     ctx_fetched = *c;
     context_cache_.insert(r.source_id, ctx_fetched, r.source_id);
@@ -458,7 +461,10 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   res.pasid_cached = pe != nullptr;
   if (pe == nullptr) {
     auto p = fetch_pasid(*ctx, pasid, delay, res);
-    if (stale()) return translate(r, root_table, delay);
+    if (stale()) {
+      res = translate(r, root_table, delay);
+      return res;
+    }
     if (!p) return res;
     pe_fetched = *p;
     pasid_cache_.insert(pkey, pe_fetched, pasid_index(pkey));
@@ -521,7 +527,10 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
         in_flight_.erase(key);
         release_walk_engine();
       }
-      if (restart) return translate(r, root_table, delay);
+      if (restart) {
+        res = translate(r, root_table, delay);
+        return res;
+      }
       if (!w) return res;
       walked = *w;
       hit = &walked;
