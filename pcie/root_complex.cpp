@@ -19,7 +19,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, sc_core::sc_time latency,
                 "upstream requests forwarded to the IOMMU");
 }
 
-void RootComplex::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+void RootComplex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   ++requests_;
   delay += latency_;
   to_iommu->b_transport(p, delay);

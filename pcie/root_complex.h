@@ -4,7 +4,6 @@
 // down the fabric to a BAR (peer-to-peer through the root complex).
 #pragma once
 
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 #include <systemc>
@@ -16,7 +15,9 @@ namespace iommu_sim {
 
 class RootComplex : public sc_core::sc_module {
  public:
-  tlm_utils::multi_passthrough_target_socket<RootComplex> root_ports;
+  // The fabric's one link up: a simple socket, one indirect call less per
+  // request than a multi-socket (functional mode's hot path).
+  tlm_utils::simple_target_socket<RootComplex> root_ports;
   tlm_utils::simple_initiator_socket<RootComplex> to_iommu;
   tlm_utils::simple_target_socket<RootComplex> from_iommu;
   tlm_utils::simple_initiator_socket<RootComplex> to_memory;
@@ -26,7 +27,7 @@ class RootComplex : public sc_core::sc_module {
               std::uint64_t mmio_size, StatsRegistry& stats);
 
  private:
-  void b_transport(int port, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void route(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
 
   sc_core::sc_time latency_;
