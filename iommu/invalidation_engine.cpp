@@ -210,7 +210,7 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
       }
       // The descriptor has no DR/DW fields; this model drains reads and
       // writes for it, as an implementation that always drains may
-      // (decision in docs/model.md, "Draining").
+      // (decision in docs/oracles.md, "Draining").
       hold_for_drain(true, true, delay);
       return Outcome::Done;
     }
