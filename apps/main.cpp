@@ -2,7 +2,8 @@
 //   iommu-sim                         run the embedded default platform
 //   iommu-sim --config F --out D      run a platform from JSON, write D/stats.json
 //   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
-//   iommu-sim run FILE [--out D]      run a scenario; exit 1 if an expectation fails
+//   iommu-sim run FILE [--out D] [--without-bugs]
+//                                     run a scenario; exit 1 if an expectation fails
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
@@ -132,11 +133,12 @@ int sweep(const std::string& file, const std::string& out_dir) {
   return 0;
 }
 
-int scenario(const std::string& file, const std::string& out_dir, bool quiet) {
+int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs) {
   const auto j = read_json(file, "run");
   if (!j) return kExitConfigError;
   ScenarioSpec spec;
   auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);
+  if (without_bugs) switch_off_bugs(spec);
   ScenarioReport report;
   // The statistic names are checked on the built platform, before it runs.
   if (errors.empty()) {
@@ -191,7 +193,7 @@ int sc_main(int argc, char** argv) {
   sweep_cmd->add_option("--out", sweep_out,
                         "directory for sweep.csv and point-<n>/stats.json of every run");
   std::string scenario_file, scenario_out;
-  bool scenario_quiet = false;
+  bool scenario_quiet = false, scenario_without_bugs = false;
   auto* run_cmd = app.add_subcommand(
       "run",
       "run a scenario (timeline of host calls and DMAs with expected outcomes); exit 1 "
@@ -201,6 +203,9 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run_cmd->add_option("--out", scenario_out, "directory to write stats.json into");
   run_cmd->add_flag("--quiet", scenario_quiet, "print the report only when the scenario fails");
+  run_cmd->add_flag("--without-bugs", scenario_without_bugs,
+                    "switch every modelled bug off and expect no oracle violation instead of "
+                    "the scenario's statistics");
   (void)config_opt;
   try {
     app.parse(argc, argv);
@@ -219,7 +224,7 @@ int sc_main(int argc, char** argv) {
   if (*topo_cmd) return topo(topo_config);
   if (*run_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
-    return scenario(scenario_file, scenario_out, scenario_quiet);
+    return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs);
   }
   if (*sweep_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);

@@ -60,6 +60,13 @@ struct ScenarioReport {
 std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::filesystem::path& dir,
                                         ScenarioSpec& out);
 
+// The same scenario on correct hardware and a correct driver: every bug
+// knob (host.bug, iommu.bug, pcie.ports[].bug, pcie.endpoints[].ats.bug)
+// set to none, every step's expected outcome to "any", and the expected
+// statistics replaced by "no oracle violation of either kind". The bug
+// library's counter-check.
+void switch_off_bugs(ScenarioSpec& spec);
+
 // Builds the platform on a fresh kernel, checks the statistic names
 // (errors: nothing ran), runs the timeline with the platform's workloads
 // and compares. stats_json gets a "scenario" section with every outcome.

@@ -102,7 +102,8 @@ struct StepParams {
     v(expect,
       {"expect", "", "ok",
        "Host calls: ok or the errno name the call must fail with (EPERM, ENOENT, ...); dma: "
-       "ok, unsupported_request (blocked by the IOMMU) or completer_abort."});
+       "ok, unsupported_request (blocked by the IOMMU) or completer_abort; any step: any (the "
+       "outcome is reported, not checked)."});
     v.list(faults, {"faults", "faults step: the faults the context must read, in order"});
   }
 };

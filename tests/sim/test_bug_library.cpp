@@ -45,15 +45,13 @@ TEST(BugLibrary, EveryBugIsReportedAsItsKindAndVanishesWithoutTheBug) {
     ASSERT_FALSE(buggy.violations.empty());
     EXPECT_TRUE(buggy.violations.front().starts_with(kind + " at ")) << buggy.violations.front();
 
-    spec.platform.host.bug = "none";
-    spec.platform.iommu.bug = "none";
-    for (auto& e : spec.platform.pcie.endpoints) e.ats.bug = "none";
-    for (auto& port : spec.platform.pcie.ports) port.bug = "none";
+    switch_off_bugs(spec);
     ScenarioReport correct;
     ASSERT_TRUE(run_scenario(spec, correct).empty());
     EXPECT_GT(correct.oracle_checked, 0u);
     EXPECT_EQ(correct.oracle_violations, 0u)
         << (correct.violations.empty() ? "" : correct.violations.front());
+    for (const auto& c : correct.stats) EXPECT_TRUE(c.as_expected) << c.name << " = " << c.value;
   }
   EXPECT_EQ(seen, 11);
 }

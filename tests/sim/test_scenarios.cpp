@@ -88,6 +88,32 @@ TEST(Scenarios, AWrongExpectationFailsTheRunAndNamesTheStep) {
   EXPECT_NE(r.output.find("scenario FAILED: 2 of 6 expectations not met"), std::string::npos);
 }
 
+TEST(Scenarios, AnyAcceptsEveryOutcomeAndStillReportsIt) {
+  const std::string file = write_temp("iommu_sim_any_expectation.json", R"({
+    "platform": {"address_spaces": [], "attach": [], "workloads": []},
+    "steps": [{"do": "dma", "device": "nic0", "iova": "0x100000", "expect": "any"}]})");
+  const CommandResult r = run_command("run " + file);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("-> unsupported_request"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("MISMATCH"), std::string::npos) << r.output;
+}
+
+TEST(Scenarios, WithoutBugsABugScenarioRunsCleanAndShowsTheCorrectOutcome) {
+  // mask_too_small expects the stale DMA to succeed; with every bug off the
+  // same DMA is blocked and the oracle sees nothing.
+  const std::string file = IOMMU_SIM_SOURCE_DIR "/configs/bugs/mask_too_small.json";
+  const CommandResult buggy = run_command("run " + file);
+  EXPECT_EQ(buggy.exit_code, 0) << buggy.output;
+  EXPECT_NE(buggy.output.find("1 violations"), std::string::npos) << buggy.output;
+  const CommandResult fixed = run_command("run " + file + " --without-bugs");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
+  EXPECT_NE(fixed.output.find("0 violations"), std::string::npos) << fixed.output;
+  EXPECT_NE(fixed.output.find("-> unsupported_request"), std::string::npos) << fixed.output;
+  EXPECT_NE(fixed.output.find("stat oracle.violations.stale_translation = 0 (expected = 0)"),
+            std::string::npos)
+      << fixed.output;
+}
+
 struct BadScenario {
   const char* json;
   const char* error;  // expected in the output
@@ -174,7 +200,8 @@ TEST(Scenarios, DocsDescribeEveryAction) {
   step.visit(actions);
   ASSERT_EQ(actions.names.size(), 19u);
   for (const auto& a : actions.names) {
-    EXPECT_NE(doc.find("| `" + a + "` |"), std::string::npos) << a << " is not in docs/scenarios.md";
+    EXPECT_NE(doc.find("| `" + a + "` |"), std::string::npos)
+        << a << " is not in docs/scenarios.md";
   }
 }
 
