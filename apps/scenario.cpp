@@ -113,14 +113,15 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
         x.equals = want.get<double>();
       } else if (want.is_object() && !want.empty()) {
         for (const auto& [k, v] : want.items()) {
+          const std::string bound = std::string(at).append(".").append(k);
           if (!v.is_number()) {
-            errors.push_back({at + "." + k, "must be a number"});
+            errors.push_back({bound, "must be a number"});
           } else if (k == "min") {
             x.min = v.get<double>();
           } else if (k == "max") {
             x.max = v.get<double>();
           } else {
-            errors.push_back({at + "." + k, "unknown bound (expected min, max)"});
+            errors.push_back({bound, "unknown bound (expected min, max)"});
           }
         }
       } else {

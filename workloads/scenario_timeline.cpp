@@ -81,7 +81,9 @@ std::vector<ConfigError> check_steps(const std::vector<StepParams>& steps,
     const nlohmann::json& raw = raw_steps[i];
     const std::string at = "steps[" + std::to_string(i) + "]";
     auto fail = [&](const std::string& field, const std::string& why) {
-      errors.push_back({at + (field.empty() ? "" : "." + field), why});
+      std::string path = at;
+      if (!field.empty()) path.append(".").append(field);
+      errors.push_back({std::move(path), why});
     };
     const auto fields = action_fields().find(s.action);
     if (fields == action_fields().end()) {
@@ -95,7 +97,8 @@ std::vector<ConfigError> check_steps(const std::vector<StepParams>& steps,
       return std::find(f.required.begin(), f.required.end(), key) != f.required.end() ||
              std::find(f.optional.begin(), f.optional.end(), key) != f.optional.end();
     };
-    for (const auto& [key, value] : raw.items()) {
+    for (const auto& item : raw.items()) {
+      const std::string& key = item.key();
       if (key == "do" || key == "at_ns" || key == "expect" || takes(fields->second, key)) continue;
       // Keys no action takes were reported by the loader as unknown.
       const bool known = std::any_of(action_fields().begin(), action_fields().end(),
@@ -130,7 +133,9 @@ std::vector<ConfigError> check_steps(const std::vector<StepParams>& steps,
     auto need = [&](const std::string& field, const std::string& value,
                     const std::set<std::string>& known, const std::string& what) {
       if (raw.contains(field) && !known.contains(value)) {
-        fail(field, "no " + what + " named \"" + value + "\" is created before this step");
+        std::string why = "no ";
+        why.append(what).append(" named \"").append(value).append("\" is created before this step");
+        fail(field, why);
       }
     };
     if (s.action != "open") need("context", s.context, contexts, "context");
