@@ -97,6 +97,7 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
       faults_.set_fsts_bits(vtd::kFstsIqe);
       return;  // IQH stays at the bad descriptor
     }
+    if (outcome == Outcome::Halted) return;  // IQH stays at the wait
     if (vtd::descriptor_type(raw[0]) != vtd::kDescWait) translator_.note_invalidation();
     if (outcome == Outcome::TimedOut) {
       // The request went out; its completion did not come back. The queue
@@ -216,7 +217,11 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
     }
     case vtd::kDescWait: {
       const auto d = vtd::InvWaitDesc::decode({qw0, qw1});
-      // Descriptors execute in order here, so every earlier one is complete.
+      // Every earlier descriptor has completed once the device-TLB
+      // invalidations still out have been answered; one that timed out set
+      // FSTS.ITE and the queue halts here (VT-d spec 6.5.2.10).
+      while (device_tlb_outstanding_ != 0) sc_core::wait(device_tlb_answered_);
+      if (faults_.fsts() & vtd::kFstsIte) return Outcome::Halted;
       if (d.sw) {
         const std::uint32_t data = d.status_data;
         if (!port_.write(d.status_addr,
@@ -272,6 +277,23 @@ void InvalidationEngine::hold_for_drain(bool reads, bool writes, sc_core::sc_tim
 InvalidationEngine::Outcome InvalidationEngine::invalidate_device_tlb(std::uint16_t sid,
                                                                       const AtsInvalidation& inv,
                                                                       sc_core::sc_time& delay) {
+  if (mode_ == TimingMode::Timed) {
+    // The request goes out and the engine moves on; the answer (or the
+    // time-out) comes back in a process of its own.
+    ++device_tlb_outstanding_;
+    sc_core::sc_spawn([this, sid, inv, sent = delay] {
+      sc_core::sc_time until = sent;
+      const bool answered = device_tlb_ && device_tlb_(sid, inv, until);
+      sc_core::wait(until);
+      if (!answered) {
+        ++timeouts_;
+        faults_.set_fsts_bits(vtd::kFstsIte);
+      }
+      --device_tlb_outstanding_;
+      device_tlb_answered_.notify(sc_core::SC_ZERO_TIME);
+    });
+    return Outcome::Done;
+  }
   // A device the IOMMU cannot reach (no ATS) never completes: time-out.
   if (!device_tlb_ || !device_tlb_(sid, inv, delay)) return Outcome::TimedOut;
   return Outcome::Done;

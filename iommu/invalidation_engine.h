@@ -56,7 +56,10 @@ class InvalidationEngine {
   std::uint64_t queue_bytes() const { return 4096ull << (iqa_ & 7); }
   // Fetches and executes descriptors until head == tail or an error.
   void drain(sc_core::sc_time& delay);
-  enum class Outcome : std::uint8_t { Done, Invalid, TimedOut };
+  // TimedOut: a device-TLB invalidation timed out (Functional mode, where
+  // it is awaited at once). Halted: a wait found that one had (Timed
+  // mode); it stays at IQH, unexecuted, until software clears FSTS.ITE.
+  enum class Outcome : std::uint8_t { Done, Invalid, TimedOut, Halted };
   Outcome execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay);
   // Holds the descriptor's completion until the DMAs translated before it
   // (reads, writes or both) have finished (VT-d spec 6.5.2.3 DR/DW).
@@ -76,6 +79,11 @@ class InvalidationEngine {
   bool enabled_ = false;
   sc_core::sc_event tail_written_;
   DeviceTlbInvalidator device_tlb_;
+  // Timed mode: device-TLB invalidations sent and not yet answered. They
+  // overlap with the descriptors after them; a wait descriptor completes
+  // only once all have come back (VT-d spec 6.5.2.8).
+  std::uint32_t device_tlb_outstanding_ = 0;
+  sc_core::sc_event device_tlb_answered_;
   std::uint64_t executed_ = 0, waits_ = 0, errors_ = 0, timeouts_ = 0;
   std::uint64_t by_type_[16] = {};
   Histogram drain_time_;

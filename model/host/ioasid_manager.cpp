@@ -503,13 +503,23 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
 
 Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length,
                             bool leaf_only) {
+  // Every device using the table directly, in one batch with one wait
+  // (Linux cache_tag_flush_range with qi_batch).
+  InvalidationBatch batch;
   const bool second_level = as.options.translation == IoasTranslation::SecondLevel;
   for (const auto& [bdf, pasid] : as.attached) {
-    if (Status s = driver_.flush_range(as.did, pasid, iova, length, second_level, leaf_only,
-                                       device_tlb(bdf));
-        !s.ok()) {
-      return s;
+    driver_.add_flush_range(batch, as.did, pasid, iova, length, second_level, leaf_only,
+                            device_tlb(bdf));
+  }
+  for (HwptId id : as.hwpts) {
+    const Hwpt& h = *hwpts_.at(id);
+    const bool sl = h.table->format() == PageTableFormat::SecondLevel;
+    for (const auto& [bdf, pasid] : h.attached) {
+      driver_.add_flush_range(batch, h.did, pasid, iova, length, sl, leaf_only, device_tlb(bdf));
     }
+  }
+  if (!batch.empty()) {
+    if (Status s = driver_.submit_and_wait(batch.descriptors()); !s.ok()) return s;
   }
   for (IoasId child : as.children) {
     const AddressSpace& c = *spaces_.at(child);
@@ -517,14 +527,6 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
   }
   for (HwptId id : as.hwpts) {
     const Hwpt& h = *hwpts_.at(id);
-    const bool sl = h.table->format() == PageTableFormat::SecondLevel;
-    for (const auto& [bdf, pasid] : h.attached) {
-      if (Status s =
-              driver_.flush_range(h.did, pasid, iova, length, sl, leaf_only, device_tlb(bdf));
-          !s.ok()) {
-        return s;
-      }
-    }
     for (HwptId child : h.children) {
       const Hwpt& c = *hwpts_.at(child);
       if (Status s = flush_nested(c.attached, c.did); !s.ok()) return s;
@@ -535,13 +537,11 @@ Status IoasidManager::flush(const AddressSpace& as, std::uint64_t iova, std::uin
 
 Status IoasidManager::flush_nested(const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
                                    std::uint16_t did) {
+  InvalidationBatch batch;
   for (const auto& [bdf, pasid] : attached) {
-    if (Status s = driver_.flush_range(did, pasid, 0, 1ull << 62, true, false, device_tlb(bdf));
-        !s.ok()) {
-      return s;
-    }
+    driver_.add_flush_range(batch, did, pasid, 0, 1ull << 62, true, false, device_tlb(bdf));
   }
-  return Status::success();
+  return batch.empty() ? Status::success() : driver_.submit_and_wait(batch.descriptors());
 }
 
 std::optional<Bdf> IoasidManager::device_tlb(Bdf bdf) const {

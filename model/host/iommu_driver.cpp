@@ -183,6 +183,14 @@ Status IommuDriver::clear_pasid_entry(Bdf bdf, std::uint32_t pasid, bool device_
 Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
                                 std::uint64_t length, bool second_level_only, bool leaf_only,
                                 std::optional<Bdf> device_tlb) {
+  InvalidationBatch batch;
+  add_flush_range(batch, did, pasid, iova, length, second_level_only, leaf_only, device_tlb);
+  return submit_and_wait(batch.descriptors());
+}
+
+void IommuDriver::add_flush_range(InvalidationBatch& batch, std::uint16_t did, std::uint32_t pasid,
+                                  std::uint64_t iova, std::uint64_t length, bool second_level_only,
+                                  bool leaf_only, std::optional<Bdf> device_tlb) const {
   // Smallest naturally aligned power-of-two region covering the range
   // (VT-d spec 6.5.2.4: ADDR with address mask AM); beyond CAP.MAMV the
   // whole PASID is invalidated instead.
@@ -210,30 +218,26 @@ Status IommuDriver::flush_range(std::uint16_t did, std::uint32_t pasid, std::uin
     } else {
       d.granularity = vtd::IotlbGranularity::Domain;
     }
-    std::vector<std::array<std::uint64_t, 2>> descs{d.encode()};
-    if (device_tlb && params_.bug != "no_device_tlb_invalidation") {
-      descs.push_back(device_tlb_descriptor(*device_tlb, pasid, iova, length));
-    }
-    return submit_and_wait(descs);
-  }
-  vtd::PasidIotlbInvDesc d{};
-  d.did = did;
-  d.pasid = pasid;
-  if (am <= mamv) {
-    d.granularity = vtd::PasidIotlbGranularity::Page;
-    d.addr = iova & ~((1ull << (12 + am)) - 1);
-    d.am = static_cast<std::uint8_t>(am);
-    d.ih = leaf_only;
+    batch.add(d.encode());
   } else {
-    d.granularity = vtd::PasidIotlbGranularity::Pasid;
+    vtd::PasidIotlbInvDesc d{};
+    d.did = did;
+    d.pasid = pasid;
+    if (am <= mamv) {
+      d.granularity = vtd::PasidIotlbGranularity::Page;
+      d.addr = iova & ~((1ull << (12 + am)) - 1);
+      d.am = static_cast<std::uint8_t>(am);
+      d.ih = leaf_only;
+    } else {
+      d.granularity = vtd::PasidIotlbGranularity::Pasid;
+    }
+    batch.add(d.encode());
   }
   // Linux flushes the IOTLB, then the device TLB (cache_tag_flush_range),
   // in one submission before the wait.
-  std::vector<std::array<std::uint64_t, 2>> descs{d.encode()};
   if (device_tlb && params_.bug != "no_device_tlb_invalidation") {
-    descs.push_back(device_tlb_descriptor(*device_tlb, pasid, iova, length));
+    batch.add(device_tlb_descriptor(*device_tlb, pasid, iova, length));
   }
-  return submit_and_wait(descs);
 }
 
 std::array<std::uint64_t, 2> IommuDriver::device_tlb_descriptor(Bdf bdf, std::uint32_t pasid,

@@ -17,6 +17,7 @@
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
 #include "model/host/host_params.h"
+#include "model/host/invalidation_batch.h"
 #include "model/host/status.h"
 #include "model/pcie_attrs.h"
 
@@ -67,6 +68,11 @@ class IommuDriver {
   Status flush_range(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova,
                      std::uint64_t length, bool second_level_only = false, bool leaf_only = false,
                      std::optional<Bdf> device_tlb = std::nullopt);
+  // The descriptors flush_range posts, added to `batch` (submitted with
+  // submit_and_wait(batch.descriptors())).
+  void add_flush_range(InvalidationBatch& batch, std::uint16_t did, std::uint32_t pasid,
+                       std::uint64_t iova, std::uint64_t length, bool second_level_only = false,
+                       bool leaf_only = false, std::optional<Bdf> device_tlb = std::nullopt) const;
   // Invalidates the device TLB of `bdf` for [iova, iova+length) of `pasid`
   // and waits.
   Status flush_device_tlb(Bdf bdf, std::uint32_t pasid, std::uint64_t iova, std::uint64_t length);
