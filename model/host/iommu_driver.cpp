@@ -203,6 +203,19 @@ void IommuDriver::add_flush_range(InvalidationBatch& batch, std::uint16_t did, s
     ++am;
   }
   if (params_.bug == "mask_too_small" && am > 0 && am <= mamv) --am;
+  // Both descriptor types name the range the same way: page-selective with
+  // ADDR and AM, or everything of the domain (IOTLB) or PASID beyond MAMV.
+  auto add_covering = [&](auto d, auto page_selective, auto all) {
+    if (am <= mamv) {
+      d.granularity = page_selective;
+      d.addr = iova & ~((1ull << (12 + am)) - 1);
+      d.am = static_cast<std::uint8_t>(am);
+      d.ih = leaf_only;
+    } else {
+      d.granularity = all;
+    }
+    batch.add(d.encode());
+  };
   if (second_level_only) {
     vtd::IotlbInvDesc d{};
     d.did = did;
@@ -210,28 +223,12 @@ void IommuDriver::add_flush_range(InvalidationBatch& batch, std::uint16_t did, s
     const auto cap = vtd::CapRegister::decode(cap_);
     d.dr = cap.drd;
     d.dw = cap.dwd;
-    if (am <= mamv) {
-      d.granularity = vtd::IotlbGranularity::Page;
-      d.addr = iova & ~((1ull << (12 + am)) - 1);
-      d.am = static_cast<std::uint8_t>(am);
-      d.ih = leaf_only;
-    } else {
-      d.granularity = vtd::IotlbGranularity::Domain;
-    }
-    batch.add(d.encode());
+    add_covering(d, vtd::IotlbGranularity::Page, vtd::IotlbGranularity::Domain);
   } else {
     vtd::PasidIotlbInvDesc d{};
     d.did = did;
     d.pasid = pasid;
-    if (am <= mamv) {
-      d.granularity = vtd::PasidIotlbGranularity::Page;
-      d.addr = iova & ~((1ull << (12 + am)) - 1);
-      d.am = static_cast<std::uint8_t>(am);
-      d.ih = leaf_only;
-    } else {
-      d.granularity = vtd::PasidIotlbGranularity::Pasid;
-    }
-    batch.add(d.encode());
+    add_covering(d, vtd::PasidIotlbGranularity::Page, vtd::PasidIotlbGranularity::Pasid);
   }
   // Linux flushes the IOTLB, then the device TLB (cache_tag_flush_range),
   // in one submission before the wait.
