@@ -102,14 +102,8 @@ QueuedWritesRun unmap_under_queued_writes(const std::string& device_bug) {
   tb.run([&] {
     // Fills the ATC with a writable entry (a read would ask with No Write).
     tb.probe("nic0").issue({.address = 0x103000, .write = true});
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
-    for (int i = 0; i < 20; ++i) {
-      sc_core::sc_spawn([&] {
-        tb.probe("nic0").issue({.address = 0x103000, .write = true, .size = 4096});
-        out.last_write_done = std::max(out.last_write_done, sc_core::sc_time_stamp());
-      });
-    }
-    sc_core::wait(start + sc_core::sc_time(1, sc_core::SC_US) - sc_core::sc_time_stamp());
+    spawn_page_writes(tb, "nic0", 0x103000, 20, out.last_write_done);
+    sc_core::wait(1, sc_core::SC_US);
     const Status s = tb.platform().manager().unmap(tb.platform().ioas("as0"), 0x100000, 1 << 20);
     EXPECT_TRUE(s.ok()) << s.message;
     out.unmap_returned = sc_core::sc_time_stamp();

@@ -98,14 +98,8 @@ DrainRun drain_run(const vtd::Descriptor& descriptor, const std::string& bug = "
   Status st;
   tb.run([&] {
     tb.probe("nic0").issue({.address = 0x100000});
-    const sc_time start = sc_core::sc_time_stamp();
-    for (int i = 0; i < 20; ++i) {
-      sc_core::sc_spawn([&] {
-        tb.probe("nic0").issue({.address = 0x100000, .write = true, .size = 4096});
-        out.last_write_done = std::max(out.last_write_done, sc_core::sc_time_stamp());
-      });
-    }
-    sc_core::wait(start + sc_time(1, sc_core::SC_US) - sc_core::sc_time_stamp());
+    spawn_page_writes(tb, "nic0", 0x100000, 20, out.last_write_done);
+    sc_core::wait(1, sc_core::SC_US);
     const std::array<vtd::Descriptor, 1> descs{descriptor};
     st = p.driver().submit_and_wait(descs);
     out.wait_returned = sc_core::sc_time_stamp();

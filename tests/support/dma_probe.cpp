@@ -63,6 +63,16 @@ PlatformConfig default_config_without_workloads() {
   return c;
 }
 
+void spawn_page_writes(TestBench& tb, const std::string& function, std::uint64_t address, int count,
+                       sc_core::sc_time& last_done) {
+  for (int i = 0; i < count; ++i) {
+    sc_core::sc_spawn([&tb, function, address, &last_done] {
+      tb.probe(function).issue({.address = address, .write = true, .size = 4096});
+      last_done = std::max(last_done, sc_core::sc_time_stamp());
+    });
+  }
+}
+
 PlatformConfig two_groups_config_without_attachments() {
   PlatformConfig c = default_config_without_workloads();
   c.pcie.ports = {{.name = "rp0", .acs_capability = "sv,rr,cr,uf", .acs_control = "sv,rr,cr,uf"}};

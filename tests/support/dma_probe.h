@@ -60,6 +60,12 @@ class TestBench {
   bool allow_violations_ = false;
 };
 
+// Starts `count` 4 KiB writes from `function` to `address` at once, each in
+// a thread of its own, so they queue at memory (call from a SystemC
+// thread). `last_done` becomes the time the last of them finished.
+void spawn_page_writes(TestBench& tb, const std::string& function, std::uint64_t address, int count,
+                       sc_core::sc_time& last_done);
+
 // The default platform without workloads: one endpoint "nic0"
 // (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
 PlatformConfig default_config_without_workloads();
