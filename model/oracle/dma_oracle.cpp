@@ -72,7 +72,7 @@ nlohmann::json Violation::to_json() const {
           {"iova", hex(request.iova)},
           {"used", hex(used)},
           {"reference", reference ? nlohmann::json(hex(*reference)) : nlohmann::json(nullptr)},
-          {"source", source_name(source)},
+          {"source", peer.empty() ? source_name(source) : "peer to peer, without the IOMMU"},
           {"pasid_cached", pasid_cached},
           {"context_cached", context_cached},
           {"did", did},
@@ -158,7 +158,6 @@ void DmaOracle::peer_access(int source, int target, const tlm::tlm_generic_paylo
                          p.is_write(),       attrs.privileged,    attrs.execute};
   v.pasid = attrs.pasid_present ? attrs.pasid : 0;
   v.used = p.get_address();
-  v.source = TranslationSource::PassThrough;
   v.peer = to.name;
   v.requester_group = from.group;
   v.peer_group = to.group;

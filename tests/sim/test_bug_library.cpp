@@ -44,6 +44,13 @@ TEST(BugLibrary, EveryBugIsReportedAsItsKindAndVanishesWithoutTheBug) {
     EXPECT_EQ(stat(buggy, "oracle.violations." + other), 0u);
     ASSERT_FALSE(buggy.violations.empty());
     EXPECT_TRUE(buggy.violations.front().starts_with(kind + " at ")) << buggy.violations.front();
+    if (breach) {
+      // The only breach in the library is peer to peer: stats.json names the
+      // BAR's owner and that the IOMMU never saw the request.
+      const auto& listed = buggy.stats_json.at("oracle").at("listed").front();
+      EXPECT_EQ(listed.at("peer"), "gpu1");
+      EXPECT_EQ(listed.at("source"), "peer to peer, without the IOMMU");
+    }
 
     switch_off_bugs(spec);
     ScenarioReport correct;
