@@ -12,13 +12,18 @@
 namespace iommu_sim {
 
 // Visits the fields of a CacheParams under a cache-specific name and default source.
+static_assert(kMaxCacheEntries == 1048576, "the ways doc below states the bound");
 template <class V>
 void visit_cache(V& v, CacheParams& c, std::string_view source) {
   v(c.enabled, {"enabled", "", "on, as in hardware", "Whether this cache is used at all."},
     "this cache's counters (lookups, hits, misses, fills, evictions, occupancy), iommu.walk.*");
   v(c.sets, {"sets", "sets", source, "Number of sets; entries = sets x ways.", 1, 1 << 20, true},
     "this cache's hits, misses, evictions");
-  v(c.ways, {"ways", "ways", source, "Associativity.", 1, 64},
+  v(c.ways,
+    {"ways", "ways", source,
+     "Associativity; sets = 1 makes the cache fully associative, as real IOTLBs of up to "
+     "thousands of entries are. sets x ways may not exceed 1048576 entries.",
+     1, kMaxCacheWays},
     "this cache's hits, misses, evictions");
   v(c.replacement,
     {"replacement",

@@ -4,9 +4,13 @@
 // that finds its channel busy queues (memory.queue_delay). Channels are
 // independent, so requests to different channels complete out of order.
 // Any number of initiators bind to `socket` (DMA path, page walker, host).
+// Physical ranges marked resident in the host's last-level cache are served
+// in memory.llc_latency_ns without a channel; the controller knows ranges,
+// not who put them there.
 #pragma once
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <boost/container/flat_map.hpp>
 #include <systemc>
 #include <tlm>
 #include <vector>
@@ -29,6 +33,10 @@ class MemoryController : public sc_core::sc_module {
   const SparseMemory& store() const { return store_; }
   // Channel occupancy of a transfer of `bytes`, rounded up to a picosecond.
   sc_core::sc_time occupancy(std::uint64_t bytes) const;
+  // Marks physical [addr, addr + len) resident in the last-level cache; it
+  // stays resident for the rest of the run (no eviction is modelled).
+  void mark_llc_resident(std::uint64_t addr, std::uint64_t len);
+  bool llc_resident(std::uint64_t addr, std::uint64_t len) const;
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
@@ -48,9 +56,12 @@ class MemoryController : public sc_core::sc_module {
   std::vector<sc_core::sc_time> busy_until_;
   mutable std::uint64_t last_bytes_ = ~0ull;
   mutable sc_core::sc_time last_occupancy_;
+  sc_core::sc_time llc_latency_;
+  // Disjoint, non-adjacent LLC-resident ranges: start -> end.
+  boost::container::flat_map<std::uint64_t, std::uint64_t> llc_;
 
   std::uint64_t reads_ = 0, writes_ = 0, bytes_read_ = 0, bytes_written_ = 0;
-  std::uint64_t address_errors_ = 0;
+  std::uint64_t address_errors_ = 0, llc_hits_ = 0;
   Histogram queue_delay_;
 };
 

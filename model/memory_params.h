@@ -12,6 +12,8 @@ struct MemoryParams {
   std::uint32_t channels = 1;
   std::uint64_t interleave_bytes = 4096;
   std::uint32_t address_bits = 46;
+  double llc_latency_ns = 30.0;
+  std::uint64_t llc_bytes = 25ull << 20;
 
   template <class V>
   void visit(V& v) {
@@ -55,6 +57,24 @@ struct MemoryParams {
        "response (memory.address_errors).",
        32, 52},
       "memory.address_errors");
+    v(llc_latency_ns,
+      {"llc_latency_ns", "ns",
+       "assumed: 30 ns, the low end of the L3 hit latency AnandTech measured with LMBench on "
+       "a Xeon E5-2699 v4 (Broadwell-EP, 27-42 ns from a core, \"Intel Skylake-EP vs AMD "
+       "EPYC 7000\", 2017); the I/O hub sits on the same ring as the cores' L3 slices",
+       "Latency of a DMA read or write to a line resident in the host's last-level cache "
+       "(workloads[].host_cache warm): served without occupying a DRAM channel. Page-walk "
+       "reads use iommu.walk_llc_* instead.",
+       0.0, 1e6},
+      "memory.llc_hits, workload.*.latency, workload.*.throughput_gbps");
+    v(llc_bytes,
+      {"llc_bytes", "bytes",
+       "25 MiB: the L3 of a 10-core Broadwell-EP (Xeon E5-2630 v4), 2.5 MB per core "
+       "(AnandTech, \"The Intel Xeon E5 v4 Review\", 2016)",
+       "Capacity of the last-level cache: a warm workload finds the last min(span, llc_bytes) "
+       "bytes of its window resident (what a sequential CPU pass leaves in an LRU cache).",
+       0, 1ull << 40},
+      "memory.llc_hits");
   }
 };
 

@@ -2,28 +2,37 @@
 
 #include <algorithm>
 
+#include "pcie/tlp_wire.h"
+
 namespace iommu_sim {
 
 Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bdf bdf,
-                   Bdf requester_id, sc_core::sc_time link_latency, const AtsParams& ats,
-                   TimingMode mode, std::uint64_t seed, StatsRegistry& stats)
+                   Bdf requester_id, const AtsParams& ats, std::uint32_t tags, std::uint32_t mrrs,
+                   sc_core::sc_time dma_latency, TimingMode mode, std::uint64_t seed,
+                   StatsRegistry& stats)
     : sc_module(name),
       dma_in("dma_in"),
       link("link"),
       ats_invalidation("ats_invalidation"),
       bdf_(bdf),
       requester_id_(requester_id),
-      link_latency_(link_latency),
+      mrrs_(mrrs),
+      tags_(tags),
+      dma_latency_(dma_latency),
       ats_(ats.enabled),
       invalidation_latency_(sc_core::sc_time(ats.invalidation_latency_ns, sc_core::SC_NS)),
       mode_(mode),
-      waits_for_dmas_(ats.bug != "invalidation_completes_before_dmas"),
       atc_(ats.atc, stats, "pcie." + function + ".atc", seed),
+      waits_for_dmas_(ats.bug != "invalidation_completes_before_dmas"),
       dma_done_("dma_done") {
+  free_tags_.assign(tags, 0);  // all free from time 0
   dma_in.register_b_transport(this, &Endpoint::b_transport);
   ats_invalidation.register_b_transport(this, &Endpoint::invalidate);
   const std::string prefix = "pcie." + function;
   stats.counter(prefix + ".requests", &requests_, "DMA requests this function sent upstream");
+  stats.counter(prefix + ".tag_waits", &tag_waits_,
+                "read or translation requests that found every tag taken and waited for one "
+                "(Timed mode; pcie.endpoints[].tags)");
   stats.counter(prefix + ".unsupported_request", &unsupported_,
                 "requests answered with Unsupported Request (blocked by the IOMMU)");
   stats.counter(prefix + ".ats.translation_requests", &translation_requests_,
@@ -45,15 +54,66 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
   attrs->requester_id = requester_id_.rid();
   attrs->completion = CompletionStatus::Success;
   ++requests_;
+  delay += dma_latency_;
   if (ats_ && attrs->at == AddressType::Untranslated) {
     send_translated(p, *attrs, delay);
   } else {
-    delay += link_latency_;
-    link->b_transport(p, delay);
-    // A read's completion crosses the link back; a posted write has none.
-    if (p.is_read()) delay += link_latency_;
+    send_tagged(p, tags_for(p), delay);
   }
   if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
+}
+
+std::uint32_t Endpoint::tags_for(const tlm::tlm_generic_payload& p) const {
+  return p.is_read() ? pcie_wire::blocks_touched(p.get_address(), p.get_data_length(), mrrs_) : 0;
+}
+
+std::uint64_t Endpoint::take_tag(std::uint64_t arrival) {
+  // Tags come back in the order their requests returned, which is nearly
+  // the order they are free again: the oldest is almost always free by
+  // `arrival`, and then any free tag will do. Otherwise the one free
+  // soonest is searched for.
+  std::uint64_t free_at = free_tags_.front();
+  if (free_at <= arrival) {
+    free_tags_.pop_front();
+    return free_at;
+  }
+  const auto soonest = std::min_element(free_tags_.begin(), free_tags_.end());
+  free_at = *soonest;
+  free_tags_.erase(soonest);
+  return free_at;
+}
+
+void Endpoint::send_tagged(tlm::tlm_generic_payload& p, std::uint32_t n, sc_core::sc_time& delay) {
+  // Functional mode has no contention; posted writes need no tag.
+  if (mode_ != TimingMode::Timed || n == 0) {
+    link->b_transport(p, delay);
+    return;
+  }
+  // A read longer than all the tags allow goes out with all of them.
+  n = std::min(n, tags_);
+  bool waited = free_tags_.size() < n;
+  while (free_tags_.size() < n) {
+    // The tags are out on requests still in flight: wait for them back.
+    sync_to(mode_, delay);
+    ++tag_waiters_;
+    sc_core::wait(tag_returned_);
+    --tag_waiters_;
+  }
+  // Times as picosecond counts: this runs once per read.
+  const std::uint64_t now = sc_core::sc_time_stamp().value();
+  const std::uint64_t arrival = now + delay.value();
+  std::uint64_t start = arrival;
+  for (std::uint32_t i = 0; i < n; ++i) start = std::max(start, take_tag(arrival));
+  if (start > arrival) {
+    waited = true;
+    delay += sc_core::sc_time::from_value(start - arrival);
+  }
+  if (waited) ++tag_waits_;
+  link->b_transport(p, delay);
+  const std::uint64_t back = sc_core::sc_time_stamp().value() + delay.value();
+  for (std::uint32_t i = 0; i < n; ++i) free_tags_.push_back(back);
+  // A notification costs the kernel a delta cycle: only when someone waits.
+  if (tag_waiters_ > 0) tag_returned_.notify(sc_core::SC_ZERO_TIME);
 }
 
 const Endpoint::AtcEntry* Endpoint::atc_lookup(bool pasid_present, std::uint32_t pasid,
@@ -97,9 +157,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
     tr.set_data_length(8);
     tr.set_streaming_width(8);
     tr.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    delay += link_latency_;
-    link->b_transport(tr, delay);
-    delay += link_latency_;  // the Translation Completion
+    send_tagged(tr, 1, delay);
     tr.clear_extension(&request);
     if (request.completion != CompletionStatus::Success ||
         !(write ? request.translation_write : request.translation_read)) {
@@ -142,9 +200,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   p.set_address(translated);
   const std::uint64_t dma = next_dma_++;
   in_flight_.insert(dma);
-  delay += link_latency_;
-  link->b_transport(p, delay);
-  if (p.is_read()) delay += link_latency_;
+  send_tagged(p, tags_for(p), delay);
   if (mode_ == TimingMode::Timed) {
     dmas_done_ = std::max(dmas_done_, sc_core::sc_time_stamp() + delay);
   }

@@ -1,7 +1,9 @@
-// A PCI function: the DMA engine's requests enter at `dma_in`, leave on the
-// link with the requester ID the fabric gives them stamped into PcieAttrs
-// (hardware, not the workload, decides the requester ID), and cost the link
-// latency.
+// A PCI function: the DMA engine's requests enter at `dma_in` and leave on
+// the link (the fabric's, which times it) with the requester ID the fabric
+// gives them stamped into PcieAttrs (hardware, not the workload, decides the
+// requester ID). A read needs a tag per read request until its completions
+// are back (PCIe Base spec 2.2.6.2): with every tag taken, the next read
+// waits for one (pcie.<function>.tag_waits).
 //
 // With ATS (pcie.endpoints[].ats) the function keeps its own address
 // translation cache (PCIe Base spec 10: the "device TLB"): an untranslated
@@ -16,6 +18,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <boost/container/flat_set.hpp>
+#include <deque>
 #include <systemc>
 #include <tlm>
 
@@ -44,9 +47,11 @@ class Endpoint : public sc_core::sc_module {
   // what the function's requests carry on the wire: its own BDF, or for a
   // conventional PCI device its PCIe-to-PCI bridge's alias. `seed` drives
   // the ATC's random replacement.
+  // `tags` and `mrrs` bound its outstanding reads (pcie.endpoints[].tags,
+  // .link.mrrs); `dma_latency` is the device's own time per DMA.
   Endpoint(sc_core::sc_module_name name, const std::string& function, Bdf bdf, Bdf requester_id,
-           sc_core::sc_time link_latency, const AtsParams& ats, TimingMode mode, std::uint64_t seed,
-           StatsRegistry& stats);
+           const AtsParams& ats, std::uint32_t tags, std::uint32_t mrrs,
+           sc_core::sc_time dma_latency, TimingMode mode, std::uint64_t seed, StatsRegistry& stats);
 
   Bdf bdf() const { return bdf_; }
   Bdf requester_id() const { return requester_id_; }
@@ -79,10 +84,27 @@ class Endpoint : public sc_core::sc_module {
   // as a translated request.
   void send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
   void invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // Sends a non-posted request needing `n` tags over the link: takes them
+  // (Timed mode: from when they are free), and gives them back when its
+  // completion has arrived.
+  void send_tagged(tlm::tlm_generic_payload& p, std::uint32_t n, sc_core::sc_time& delay);
+  // Tags a read of `p` needs: one per MRRS-aligned block.
+  std::uint32_t tags_for(const tlm::tlm_generic_payload& p) const;
+  // Takes a tag for a request arriving at `arrival` (ps); returns when it
+  // is free.
+  std::uint64_t take_tag(std::uint64_t arrival);
 
   Bdf bdf_;
   Bdf requester_id_;
-  sc_core::sc_time link_latency_;
+  std::uint32_t mrrs_;
+  std::uint32_t tags_;
+  sc_core::sc_time dma_latency_;
+  // When each tag not out on a request is free again (Timed mode), in ps,
+  // in the order the tags came back.
+  std::deque<std::uint64_t> free_tags_;
+  sc_core::sc_event tag_returned_;
+  unsigned tag_waiters_ = 0;
+  std::uint64_t tag_waits_ = 0;
   bool ats_;
   sc_core::sc_time invalidation_latency_;
   TimingMode mode_;

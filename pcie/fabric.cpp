@@ -1,5 +1,7 @@
 #include "pcie/fabric.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
 #include "pcie/acs.h"
@@ -9,13 +11,14 @@ namespace iommu_sim {
 using sc_core::sc_time;
 
 PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, FabricTiming timing,
-                       StatsRegistry& stats)
+                       TimingMode mode, StatsRegistry& stats)
     : sc_module(name),
       from_functions("from_functions"),
       to_root_complex("to_root_complex"),
       from_root_complex("from_root_complex"),
       t_(topology),
       timing_(std::move(timing)),
+      mode_(mode),
       ports_(topology.nodes.size()),
       bar_accesses_(topology.nodes.size()) {
   from_functions.register_b_transport(this, &PcieFabric::from_function);
@@ -52,6 +55,62 @@ PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, F
   }
   stats.counter("pcie.p2p.via_root_complex", &via_root_complex_,
                 "requests the root complex routed back down to a BAR after the IOMMU");
+  build_links(stats);
+}
+
+void PcieFabric::build_links(StatsRegistry& stats) {
+  link_of_node_.assign(t_.nodes.size(), -1);
+  // The functions of one device share its link.
+  std::map<std::pair<int, int>, int> device_links;
+  for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
+    const TopoNode& n = t_.nodes[i];
+    std::string name = n.name;
+    if (n.kind == NodeKind::Endpoint) {
+      const auto [it, added] = device_links.try_emplace(
+          std::pair{int{n.bdf.bus}, int{n.bdf.device}}, static_cast<int>(links_.size()));
+      link_of_node_[i] = it->second;
+      if (!added) continue;
+      if (n.multifunction) name = name.substr(0, name.rfind('.'));
+    } else if (n.kind == NodeKind::SwitchUpstream || n.kind == NodeKind::PciBridge) {
+      link_of_node_[i] = static_cast<int>(links_.size());
+    } else {
+      continue;
+    }
+    // pcie.link_model = latency keeps the counters but adds no time.
+    links_.push_back(
+        std::make_unique<PcieLink>(name, n.link, n.link.mps, mode_, timing_.bandwidth, stats));
+    link_mps_.push_back(n.link.mps);
+  }
+  build_paths();
+}
+
+void PcieFabric::build_paths() {
+  segments_.resize(t_.nodes.size());
+  sizes_.resize(t_.nodes.size());
+  for (std::size_t f = 0; f < t_.nodes.size(); ++f) {
+    if (!t_.is_function(static_cast<int>(f))) continue;
+    const TopoNode& n = t_.nodes[f];
+    std::vector<Segment>& segs = segments_[f];
+    segs.push_back({sc_time(), link_of_node_[f]});
+    int at = n.bridge;
+    if (n.kind == NodeKind::ConventionalPci) {
+      segs.push_back({timing_.switch_hop, link_of_node_[at]});
+      at = t_.nodes[at].bridge;
+    }
+    // The same way up as from_function takes: across each switch and its uplink.
+    while (at >= 0 && t_.nodes[at].kind == NodeKind::SwitchDownstream) {
+      const int usp = t_.nodes[at].bridge;
+      segs.push_back({timing_.switch_hop, link_of_node_[usp]});
+      at = t_.nodes[usp].bridge;
+    }
+    TlpSizes& sz = sizes_[f];
+    sz.mrrs = n.link.mrrs;
+    sz.rcb = n.link.rcb;
+    sz.mps = n.link.mps;
+    for (const Segment& s : segs) {
+      if (s.link >= 0) sz.mps = std::min(sz.mps, link_mps_[static_cast<std::size_t>(s.link)]);
+    }
+  }
 }
 
 std::optional<int> PcieFabric::bar_owner(std::uint64_t addr) const {
@@ -130,9 +189,9 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
   // request to a peer; below a root port alone there is no BAR to look up.
   std::optional<int> target;
   if (peer_reachable_[f]) target = bar_owner(p.get_address());
-  // One-way time spent in the fabric above the function's own link, which
-  // a read's completion spends again on the way back.
-  sc_time path;
+  // One-way time spent in the fabric, the function's own link (or bus)
+  // included, which a read's completion spends again on the way back.
+  sc_time path = timing_.link;
   const auto finish = [&](sc_time extra) {
     delay += path + extra;
     if (p.is_read()) delay += path + extra;
@@ -182,10 +241,10 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
         // PCIe Base spec 6.12: with P2P Completion Redirect at the port the
         // completion enters (the completer's downstream port), a read's
         // completion goes up to the root complex, which returns it down to
-        // the requester (whose own link the endpoint already counts).
+        // the requester.
         if (p.is_read() && (t_.nodes[egress].acs_control & acs::kCr) != 0) {
           ++ports_[egress].completions_redirected;
-          back = down_from_root(*target) + timing_.root_complex + down_from_root(f) - timing_.link;
+          back = down_from_root(*target) + timing_.root_complex + down_from_root(f);
         }
         delay += there;
         if (p.is_read()) delay += back;
@@ -204,9 +263,55 @@ void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time
     path += timing_.switch_hop + timing_.link;
     at = t_.nodes[usp].bridge;
   }
-  delay += path;
+  to_host(f, p, attrs->at, delay);
+}
+
+pcie_wire::Transfer PcieFabric::transfer_of(int f, const tlm::tlm_generic_payload& p,
+                                            AddressType at) const {
+  const TlpSizes& sz = sizes_[static_cast<std::size_t>(f)];
+  const std::uint64_t addr = p.get_address();
+  if (at == AddressType::TranslationRequest) {
+    return pcie_wire::translation_request(addr);
+  }
+  return p.is_read() ? pcie_wire::read(addr, p.get_data_length(), sz.mrrs, sz.rcb)
+                     : pcie_wire::write(addr, p.get_data_length(), sz.mps);
+}
+
+sc_time PcieFabric::up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+  for (const Segment& s : segments_[static_cast<std::size_t>(f)]) {
+    t += s.before;
+    if (s.link >= 0)
+      t = links_[static_cast<std::size_t>(s.link)]->carry(LinkDirection::Up, tlps, t);
+    t += timing_.link;
+  }
+  return t;
+}
+
+sc_time PcieFabric::down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+  const std::vector<Segment>& segs = segments_[static_cast<std::size_t>(f)];
+  for (auto s = segs.rbegin(); s != segs.rend(); ++s) {
+    if (s->link >= 0) {
+      t = links_[static_cast<std::size_t>(s->link)]->carry(LinkDirection::Down, tlps, t);
+    }
+    t += timing_.link + s->before;
+  }
+  return t;
+}
+
+void PcieFabric::to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_time& delay) {
+  const pcie_wire::Transfer x = transfer_of(f, p, at);
+  sc_time base = now();
+  delay = up(f, x.up, base + delay) - base;
   to_root_complex->b_transport(p, delay);
-  if (p.is_read()) delay += path;
+  if (!p.is_read()) return;  // posted: no completion
+  // Timed mode: the IOMMU may have waited, so the completion leaves the
+  // root complex at the new now + delay.
+  base = now();
+  // A request that failed is answered by one completion without data.
+  const pcie_wire::Tlps back =
+      p.is_response_ok() ? x.down
+                         : pcie_wire::Tlps{1, pcie_wire::kTlpWrapping + pcie_wire::kHeader3Dw};
+  delay = down(f, back, base + delay) - base;
 }
 
 void PcieFabric::from_host(tlm::tlm_generic_payload& p, sc_time& delay) {

@@ -14,6 +14,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <memory>
 #include <optional>
 #include <systemc>
 #include <tlm>
@@ -21,6 +22,8 @@
 
 #include "model/sparse_memory.h"
 #include "model/stats.h"
+#include "model/timing_mode.h"
+#include "pcie/link.h"
 #include "pcie/peer_access_observer.h"
 #include "pcie/topology.h"
 
@@ -30,6 +33,8 @@ struct FabricTiming {
   sc_core::sc_time link;          // one link, one direction
   sc_core::sc_time switch_hop;    // ingress port to egress port of a switch or bridge
   sc_core::sc_time root_complex;  // turning a redirected completion around
+  // false: links add only their latency (pcie.link_model = latency).
+  bool bandwidth = true;
 };
 
 class PcieFabric : public sc_core::sc_module {
@@ -43,7 +48,7 @@ class PcieFabric : public sc_core::sc_module {
   tlm_utils::simple_target_socket<PcieFabric> from_root_complex;
 
   PcieFabric(sc_core::sc_module_name name, const Topology& topology, FabricTiming timing,
-             StatsRegistry& stats);
+             TimingMode mode, StatsRegistry& stats);
 
   // The next binding of from_functions carries node `function`'s requests.
   void expect_function(int function) { binding_to_node_.push_back(function); }
@@ -51,8 +56,21 @@ class PcieFabric : public sc_core::sc_module {
   // The function whose BAR holds `addr`, if any.
   std::optional<int> bar_owner(std::uint64_t addr) const;
   void set_peer_observer(PeerAccessObserver* observer) { peer_observer_ = observer; }
+  // The TLP sizes a function's requests are cut to: its MRRS and RCB, and
+  // the smallest MPS on its way to the root complex (Linux pcie_bus_safe).
+  struct TlpSizes {
+    std::uint32_t mps = 256, mrrs = 512, rcb = 64;
+  };
+  const TlpSizes& tlp_sizes(int function) const { return sizes_[function]; }
 
  private:
+  // One step of a function's way up: the time spent before reaching the
+  // next link (a switch or bridge crossing), then that link (-1: none that
+  // carries bytes, e.g. a conventional PCI bus) and its latency.
+  struct Segment {
+    sc_core::sc_time before;
+    int link = -1;
+  };
   struct PortCounters {
     std::uint64_t direct = 0, redirected = 0, blocked = 0, violations = 0;
     std::uint64_t completions_redirected = 0;
@@ -69,12 +87,34 @@ class PcieFabric : public sc_core::sc_module {
   // A request from function `source` that reaches peer `target` directly.
   void deliver_to_peer(int source, int target, tlm::tlm_generic_payload& p);
   void reject(tlm::tlm_generic_payload& p, CompletionStatus status);
+  // One link per device with a PCIe link, per switch uplink and per bridge.
+  void build_links(StatsRegistry& stats);
+  // Each function's way up (segments_) and TLP sizes (sizes_).
+  void build_paths();
+  // Carries `tlps` from function `f` up to the root complex, leaving at `t`
+  // (absolute in Timed mode); returns when they arrive there.
+  sc_core::sc_time up(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
+  // Carries a completion from the root complex down to `f`.
+  sc_core::sc_time down(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
+  // Sends `p` to the root complex across the links above `f`, and its
+  // completion back.
+  void to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_core::sc_time& delay);
+  pcie_wire::Transfer transfer_of(int f, const tlm::tlm_generic_payload& p, AddressType at) const;
+  sc_core::sc_time now() const {
+    return mode_ == TimingMode::Timed ? sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME;
+  }
 
   const Topology& t_;
   FabricTiming timing_;
+  TimingMode mode_;
   std::vector<int> binding_to_node_;
-  std::vector<bool> peer_reachable_;  // by node: a switch or PCI bus above it
-  std::vector<int> bar_owners_;       // functions with a BAR
+  std::vector<std::unique_ptr<PcieLink>> links_;
+  std::vector<std::uint32_t> link_mps_;         // by link
+  std::vector<int> link_of_node_;               // by node: index in links_, or -1
+  std::vector<std::vector<Segment>> segments_;  // by function node, upwards
+  std::vector<TlpSizes> sizes_;                 // by function node
+  std::vector<bool> peer_reachable_;            // by node: a switch or PCI bus above it
+  std::vector<int> bar_owners_;                 // functions with a BAR
   SparseMemory bars_;
   std::vector<PortCounters> ports_;          // by node index
   std::vector<std::uint64_t> bar_accesses_;  // by node index

@@ -6,6 +6,7 @@
 
 #include "iommu/iommu_params.h"
 #include "model/param.h"
+#include "pcie/link_params.h"
 
 namespace iommu_sim {
 
@@ -34,6 +35,7 @@ struct PortParams {
   std::uint32_t egress_vector = 0;
   std::uint64_t bar_size = 0;
   std::string bug = "none";
+  LinkParams link;
 
   template <class V>
   void visit(V& v) {
@@ -80,6 +82,10 @@ struct PortParams {
        false,
        {"none", "acs_rr_not_enforced"}},
       "oracle.violations.isolation_breach, pcie.port.<port>.p2p_direct");
+    v.group("link", link,
+            "the link above a switch_upstream port or pci_bridge (gen, width, mps); root and "
+            "downstream ports have none of their own: their link is the one the component "
+            "below them declares");
   }
 };
 
@@ -143,6 +149,9 @@ struct EndpointParams {
   std::string acs_control;
   std::string spoof_requester_id;
   AtsParams ats;
+  LinkParams link;
+  std::uint32_t tags = 32;
+  double dma_latency_ns = 0.0;
 
   template <class V>
   void visit(V& v) {
@@ -193,6 +202,26 @@ struct EndpointParams {
        "one outside the port's bus range; the host still attaches the real one."},
       "pcie.port.*.acs_violations; which context entry the IOMMU uses");
     v.group("ats", ats, "Address Translation Services: the device's own translation cache");
+    v.group("link", link,
+            "the device's PCIe link to its port and the sizes its TLPs are cut to (ignored for "
+            "rc_integrated and pci kinds, which have no link of their own)");
+    v(tags,
+      {"tags", "tags",
+       "32: 5-bit tags, what a requester without Extended Tag Field enabled may use (PCIe "
+       "Base spec 2.2.6.2)",
+       "Non-posted requests (read requests) each function may have outstanding at once; a "
+       "read needs one tag per MRRS-sized request and waits for a free one "
+       "(pcie.<function>.tag_wait). Bandwidth-mode workloads keep this many in flight.",
+       1, 1024},
+      "pcie.<function>.tag_wait, workload.*.throughput_gbps in bandwidth mode");
+    v(dma_latency_ns,
+      {"dma_latency_ns", "ns",
+       "0: the device adds nothing beyond its link (presets name their device's figure)",
+       "Time a DMA spends inside the device, between its DMA engine and its PCIe core, going "
+       "out and (for a read) coming back, added once per DMA. It holds no link and no tag: "
+       "it lengthens latency, and so bounds throughput only through the tags.",
+       0.0, 1e6},
+      "workload.*.latency, workload.*.throughput_gbps");
   }
 };
 
@@ -200,6 +229,7 @@ struct PcieParams {
   double link_latency_ns = 100.0;
   double root_complex_latency_ns = 20.0;
   double switch_latency_ns = 110.0;
+  std::string link_model = "bandwidth";
   std::uint64_t mmio_base = 0xC0000000ull;
   std::uint64_t mmio_size = 0x3EC00000ull;
   std::vector<PortParams> ports;
@@ -212,9 +242,9 @@ struct PcieParams {
        "pcie-bench (Neugebauer et al., SIGCOMM 2018): a PCIe Gen3 x8 round "
        "trip of ~400-500 ns from device to host memory, about a quarter of it "
        "per link direction",
-       "One-way latency of the endpoint-to-root-port link (TLP serialisation, "
-       "PHY and data-link layers). Added to every request on its way up and "
-       "to every read completion on its way down.",
+       "One-way latency of every link (PHY and data-link layers, not the TLP's "
+       "serialisation, which the link's bandwidth adds: pcie.*.link). Added to every "
+       "request on its way up and to every read completion on its way down.",
        0.0, 1e6},
       "workload.*.latency");
     v(root_complex_latency_ns,
@@ -232,6 +262,19 @@ struct PcieParams {
        "bridge; read completions cross again on the way back.",
        0.0, 1e6},
       "workload.*.latency of functions below switches; peer-to-peer latency");
+    v(link_model,
+      {"link_model",
+       "",
+       "bandwidth: links carry bytes",
+       "bandwidth: every TLP occupies each link it crosses for its wire size / the link's "
+       "rate, per direction, and waits behind the TLPs before it (docs/model.md \"Links\"); "
+       "latency: links add only link_latency_ns (no serialisation, no contention), to study "
+       "the IOMMU's own latency in isolation. TLPs and bytes are counted either way.",
+       0,
+       0,
+       false,
+       {"bandwidth", "latency"}},
+      "pcie.link.*, workload.*.latency, workload.*.throughput_gbps");
     v(mmio_base,
       {"mmio_base", "bytes (physical address)",
        "3 GiB: the 32-bit PCI hole of a PC, below the 0xFEC00000 I/O APIC window",

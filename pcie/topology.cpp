@@ -67,6 +67,9 @@ struct Item {
   std::vector<std::uint64_t> bar_base;  // per function
   std::optional<Bdf> spoof;
   AtsParams ats;
+  LinkParams link;
+  std::uint32_t tags = 32;
+  double dma_latency_ns = 0.0;
 };
 
 class Builder {
@@ -100,6 +103,26 @@ class Builder {
     errors_.push_back({std::move(path), std::move(reason)});
   }
 
+  // A link is declared by the component below it (pcie/link_params.h).
+  void check_port_link(const Item& it, const PortParams& port) {
+    const LinkParams defaults;
+    if (it.kind == NodeKind::RootPort || it.kind == NodeKind::SwitchDownstream) {
+      if (port.link != defaults) {
+        fail(it.path + ".link",
+             "a " + port.kind +
+                 " has no link of its own: declare the link on the endpoint or switch_upstream "
+                 "port below it");
+      }
+      return;
+    }
+    if (port.link.mrrs != defaults.mrrs) {
+      fail(it.path + ".link.mrrs", "only endpoints issue read requests; set it on the endpoint");
+    }
+    if (port.link.rcb != defaults.rcb) {
+      fail(it.path + ".link.rcb",
+           "the root complex's completions to an endpoint; set it on the endpoint");
+    }
+  }
   void parse_acs(Item& it, const std::string& cap, const std::string& ctl) {
     const auto c = acs::parse(cap);
     const auto e = acs::parse(ctl);
@@ -137,6 +160,8 @@ class Builder {
       claim_name(it.name, it.path + ".name");
       parse_acs(it, port.acs_capability, port.acs_control);
       it.egress_vector = port.egress_vector;
+      it.link = port.link;
+      check_port_link(it, port);
       it.rr_enforced = port.bug != "acs_rr_not_enforced";
       if (!it.rr_enforced && it.kind != NodeKind::SwitchDownstream) {
         fail(it.path + ".bug", "acs_rr_not_enforced models a switch downstream port");
@@ -178,6 +203,9 @@ class Builder {
       }
       parse_acs(it, ep.acs_capability, ep.acs_control);
       it.ats = ep.ats;
+      it.link = ep.link;
+      it.tags = ep.tags;
+      it.dma_latency_ns = ep.dma_latency_ns;
       if (ep.ats.enabled && ep.kind == "pci") {
         fail(it.path + ".ats.enabled",
              "ATS is a PCIe capability; a conventional PCI device has none");
@@ -399,6 +427,7 @@ class Builder {
         TopoNode n;
         n.name = bridge || it.functions == 1 ? it.name : it.name + "." + std::to_string(f);
         n.kind = it.kind;
+        n.link = it.link;
         n.bridge = bridge_node;
         n.bdf = Bdf{it.bus, static_cast<std::uint8_t>(it.device), static_cast<std::uint8_t>(f)};
         n.multifunction = !bridge && it.functions > 1;
@@ -426,6 +455,8 @@ class Builder {
           }
           n.wire_id = it.spoof.value_or(n.requester_id);
           n.ats = it.ats;
+          n.tags = it.tags;
+          n.dma_latency_ns = it.dma_latency_ns;
         }
         t.nodes.push_back(std::move(n));
         if (bridge) bridges.emplace_back(i, static_cast<int>(t.nodes.size()) - 1);

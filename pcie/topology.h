@@ -53,6 +53,11 @@ struct TopoNode {
   Bdf wire_id;
   int group = -1;
   AtsParams ats;  // functions
+  // The link above this node (endpoints, switch upstream ports, bridges)
+  // and a function's tags.
+  LinkParams link;
+  std::uint32_t tags = 32;
+  double dma_latency_ns = 0.0;
 };
 
 struct Topology {

@@ -2,7 +2,7 @@
 # Installs the Debian packages iommu-sim needs, if any is missing (as root).
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsystemc-dev libboost-container-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libbenchmark-dev)
+          libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,16 +8,42 @@ namespace iommu_sim {
 
 using sc_core::sc_time;
 
+namespace {
+
+unsigned engine_slots(DmaEngineMode mode, const WorkloadParams& params, std::uint32_t device_tags) {
+  switch (mode) {
+    case DmaEngineMode::Latency:
+      return 1;
+    case DmaEngineMode::Bandwidth:
+      return device_tags;
+    case DmaEngineMode::Slots:
+      break;
+  }
+  return params.outstanding;
+}
+
+}  // namespace
+
 DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& params,
-                           TimingMode mode, std::uint64_t seed, StatsRegistry& stats)
+                           TimingMode mode, std::uint64_t seed, std::uint32_t device_tags,
+                           StatsRegistry& stats)
     : sc_module(name),
       socket("socket"),
       params_(params),
       mode_(mode),
+      slots_(engine_slots(parse_dma_engine_mode(params.mode), params, device_tags)),
       rng_(seed),
-      slots_in_span_(params.span / params.size),
+      slots_per_page_(dma_slots_per_page(params)),
+      slots_in_span_(dma_slots_in_window(params)),
       sequential_(params.pattern == "sequential"),
       pick_slot_(0, slots_in_span_ - 1) {
+  register_stats(stats);
+  for (unsigned slot = 0; slot < slots_; ++slot) {
+    sc_core::sc_spawn([this, slot] { slot_thread(slot); }, sc_core::sc_gen_unique_name("slot"));
+  }
+}
+
+void DmaGenerator::register_stats(StatsRegistry& stats) {
   const std::string prefix = std::string("workload.") + basename();
   stats.counter(prefix + ".issued", &issued_, "DMAs issued");
   stats.counter(prefix + ".completed", &completed_, "DMAs completed successfully");
@@ -26,9 +52,41 @@ DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& p
   stats.counter(prefix + ".errors", &errors_, "DMAs that ended with another TLM error");
   stats.histogram(prefix + ".latency", &latency_, "ns",
                   "end-to-end DMA latency: issue to completion (Functional mode: unloaded)");
-  for (unsigned slot = 0; slot < params_.outstanding; ++slot) {
-    sc_core::sc_spawn([this, slot] { slot_thread(slot); }, sc_core::sc_gen_unique_name("slot"));
-  }
+  stats.counter(prefix + ".bytes", &bytes_, "payload bytes of the DMAs completed successfully");
+  stats.derived(
+      prefix + ".active_ns", [this] { return active_time().to_seconds() * 1e9; },
+      "simulated ns from the workload's first issue to the end of its last DMA (Functional "
+      "mode: the slots' local times)");
+  stats.derived(
+      prefix + ".throughput_gbps", [this] { return throughput_gbps(); },
+      "bytes x 8 / active_ns: payload Gb/s (1e9 bits/s) of completed DMAs");
+  stats.derived(
+      prefix + ".dma_rate_mps", [this] { return dma_rate_mps(); },
+      "completed / active_ns x 1000: completed DMAs per simulated microsecond (M/s)");
+}
+
+void DmaGenerator::note_issue(const sc_time& issue) {
+  // Functional-mode slots run ahead of each other: the earliest counts.
+  if (!started_ || issue < first_issue_) first_issue_ = issue;
+  started_ = true;
+}
+
+void DmaGenerator::note_end(const sc_time& end) {
+  if (end > last_end_) last_end_ = end;
+}
+
+sc_time DmaGenerator::active_time() const {
+  return started_ && last_end_ > first_issue_ ? last_end_ - first_issue_ : sc_core::SC_ZERO_TIME;
+}
+
+double DmaGenerator::throughput_gbps() const {
+  const double active_ns = active_time().to_seconds() * 1e9;
+  return active_ns > 0 ? static_cast<double>(bytes_) * 8.0 / active_ns : 0.0;
+}
+
+double DmaGenerator::dma_rate_mps() const {
+  const double active_ns = active_time().to_seconds() * 1e9;
+  return active_ns > 0 ? static_cast<double>(completed_) * 1000.0 / active_ns : 0.0;
 }
 
 bool DmaGenerator::next_request(Request& out) {
@@ -39,7 +97,7 @@ bool DmaGenerator::next_request(Request& out) {
   } else {
     index = pick_slot_(rng_);
   }
-  out.address = params_.base + index * params_.size;
+  out.address = dma_slot_address(params_, slots_per_page_, index);
   out.write = params_.write_fraction > 0.0 &&
               std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
   ++issued_;
@@ -62,6 +120,9 @@ void DmaGenerator::slot_thread(unsigned slot) {
   qk.reset();
   if (params_.start_ns > 0) wait(ns(params_.start_ns));
   const sc_time gap = ns(params_.gap_ns);
+  // Functional mode: the kernel's time at the last sync, so that the
+  // slot's local time needs no library call per DMA.
+  sc_time synced = mode_ == TimingMode::Functional ? sc_core::sc_time_stamp() : sc_time();
 
   Request r{};
   while (next_request(r)) {
@@ -74,19 +135,30 @@ void DmaGenerator::slot_thread(unsigned slot) {
       // A copy: the kernel's current time moves on during the wait below.
       // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
       const sc_time issue = sc_core::sc_time_stamp();
+      note_issue(issue);
       socket->b_transport(payload, delay);
       // Zero when the path already waited (an oracle checks each DMA as it
       // finishes): no delta cycle then.
       if (delay != sc_core::SC_ZERO_TIME) wait(delay);
-      latency_.record((sc_core::sc_time_stamp() - issue).value());
+      // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
+      const sc_time end = sc_core::sc_time_stamp();
+      latency_.record((end - issue).value());
+      note_end(end);
     } else {
+      const sc_time issue = synced + qk.get_local_time();
+      note_issue(issue);
       socket->b_transport(payload, delay);
       latency_.record(delay.value());
+      note_end(issue + delay);
       qk.inc(delay + gap);
-      if (qk.need_sync()) qk.sync();
+      if (qk.need_sync()) {
+        synced += qk.get_local_time();  // sync() waits exactly that long
+        qk.sync();
+      }
     }
     if (payload.is_response_ok()) {
       ++completed_;
+      bytes_ += params_.size;
     } else if (attrs.completion == CompletionStatus::UnsupportedRequest) {
       ++faulted_;
     } else {

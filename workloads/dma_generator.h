@@ -1,7 +1,8 @@
-// A DMA traffic generator for one PCIe function and PASID: `outstanding`
-// slots, each a SystemC thread that issues one request at a time. Addresses
-// come from one seeded random stream shared by the slots, so the request
-// sequence depends only on the seed and the (deterministic) SystemC schedule.
+// A DMA traffic generator for one PCIe function and PASID: a DMA engine of
+// `slots()` slots (params.mode decides how many), each a SystemC thread that
+// issues one request at a time. Addresses come from one seeded random
+// stream shared by the slots, so the request sequence depends only on the
+// seed and the (deterministic) SystemC schedule.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -20,11 +21,22 @@ class DmaGenerator : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<DmaGenerator> socket;
 
+  // `device_tags`: the tags of the function the generator drives, the
+  // slots of a bandwidth-mode engine.
   DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& params, TimingMode mode,
-               std::uint64_t seed, StatsRegistry& stats);
+               std::uint64_t seed, std::uint32_t device_tags, StatsRegistry& stats);
 
   std::uint64_t completed() const { return completed_; }
   std::uint64_t faulted() const { return faulted_; }
+  // DMAs the engine keeps in flight at most.
+  unsigned slots() const { return slots_; }
+  // From the first issue to the end of the last DMA (any outcome); zero
+  // before the first DMA ended.
+  sc_core::sc_time active_time() const;
+  // Payload bits of completed DMAs per simulated nanosecond (Gb/s).
+  double throughput_gbps() const;
+  // Completed DMAs per simulated microsecond (millions per second).
+  double dma_rate_mps() const;
 
  private:
   struct Request {
@@ -33,14 +45,24 @@ class DmaGenerator : public sc_core::sc_module {
   };
   bool next_request(Request& out);
   void slot_thread(unsigned slot);
+  void register_stats(StatsRegistry& stats);
+  // In Functional mode `issue` and `end` are the slot's local time (its
+  // quantum keeper's), in Timed mode the kernel's.
+  void note_issue(const sc_core::sc_time& issue);
+  void note_end(const sc_core::sc_time& end);
 
   WorkloadParams params_;
   TimingMode mode_;
+  unsigned slots_;
   std::mt19937_64 rng_;
+  std::uint64_t slots_per_page_;
   std::uint64_t slots_in_span_;
   bool sequential_;
   std::uniform_int_distribution<std::uint64_t> pick_slot_;
   std::uint64_t issued_ = 0, completed_ = 0, faulted_ = 0, errors_ = 0;
+  std::uint64_t bytes_ = 0;
+  bool started_ = false;
+  sc_core::sc_time first_issue_, last_end_;
   Histogram latency_;
 };
 

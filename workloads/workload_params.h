@@ -1,11 +1,28 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "model/param.h"
 
 namespace iommu_sim {
+
+// How many DMAs the generator keeps in flight (docs/workloads.md).
+enum class DmaEngineMode : std::uint8_t {
+  Slots,      // `outstanding` slots
+  Latency,    // one DMA at a time, as pcie-bench's latency tests
+  Bandwidth,  // one slot per tag of the function, as pcie-bench's bandwidth tests
+};
+
+inline DmaEngineMode parse_dma_engine_mode(std::string_view mode) {
+  if (mode == "latency") return DmaEngineMode::Latency;
+  if (mode == "bandwidth") return DmaEngineMode::Bandwidth;
+  return DmaEngineMode::Slots;
+}
+
+constexpr std::uint64_t kDmaPageBytes = 4096;
 
 struct WorkloadParams {
   std::string name;
@@ -22,6 +39,9 @@ struct WorkloadParams {
   std::uint32_t outstanding = 1;
   double start_ns = 0.0;
   double gap_ns = 0.0;
+  std::string mode = "slots";
+  std::uint32_t offset = 0;
+  std::string host_cache = "cold";
 
   template <class V>
   void visit(V& v) {
@@ -73,14 +93,17 @@ struct WorkloadParams {
       "workload.<name>.issued, completed");
     v(size,
       {"size", "bytes", "64: one cache line, the common small-DMA size",
-       "Bytes per DMA; also the address alignment. Must not cross a 4 KiB page.", 1, 4096, true},
+       "Bytes per DMA; also the address alignment (plus offset). Must not cross a 4 KiB page.", 1,
+       4096, true},
       "memory.bytes_read, memory.bytes_written, workload.*.latency");
     v(write_fraction,
       {"write_fraction", "", "0: reads only", "Probability that a request is a write.", 0.0, 1.0},
       "memory.writes, memory.bytes_written");
     v(outstanding,
       {"outstanding", "requests", "1: one request at a time, latency-bound",
-       "Requests in flight at once (one DMA-engine slot each).", 1, 1024},
+       "Requests in flight at once (one DMA-engine slot each) in mode slots; the other modes "
+       "decide it themselves and refuse any value but 1.",
+       1, 1024},
       "memory.queue_delay, iommu.walk.engine_wait, iommu.walk.merged");
     v(start_ns, {"start_ns", "ns", "0", "Simulated time of the first request.", 0.0, 1e15},
       "simulated_time_ns");
@@ -88,7 +111,70 @@ struct WorkloadParams {
       {"gap_ns", "ns", "0: back to back",
        "Idle time a slot waits after each completion before its next request.", 0.0, 1e12},
       "simulated_time_ns, memory.queue_delay");
+    v(mode,
+      {"mode",
+       "",
+       "slots: the generator as it was before modes existed",
+       "How many DMAs the engine keeps in flight: slots, `outstanding` of them; latency, one "
+       "at a time (pcie-bench's latency tests, Neugebauer et al., SIGCOMM 2018); bandwidth, "
+       "one per tag of the function (pcie.endpoints[].tags), so that the tags, not the "
+       "engine, limit the reads in flight (pcie-bench's bandwidth tests).",
+       0,
+       0,
+       false,
+       {"slots", "latency", "bandwidth"}},
+      "workload.<name>.throughput_gbps, dma_rate_mps, latency");
+    v(offset,
+      {"offset", "bytes", "0: DMAs start at the page (or size) boundary",
+       "pcie-bench's host offset: added to every DMA address. The window is cut into 4 KiB "
+       "pages from base; each page holds floor((4096 - offset) / size) DMA slots at page + "
+       "offset + k x size, so no DMA crosses a page (PCIe Base spec 2.2.7). offset + size "
+       "must not exceed 4096, and base must be 4 KiB aligned when offset is not 0.",
+       0, 4095},
+      "memory.queue_delay (channel shares), iommu.iotlb.hit_rate");
+    v(host_cache,
+      {"host_cache",
+       "",
+       "cold: DMA data comes from DRAM, the pessimistic case",
+       "State of the buffer in the host's last-level cache when the DMAs start: cold, in "
+       "DRAM; warm, the host CPU has just touched it, so the physical pages behind the last "
+       "min(span, memory.llc_bytes) bytes of the window are LLC-resident and DMAs to them "
+       "are served in memory.llc_latency_ns without a DRAM channel (pcie-bench's warm and "
+       "cold cache tests).",
+       0,
+       0,
+       false,
+       {"cold", "warm"}},
+      "memory.llc_hits, workload.<name>.latency, throughput_gbps");
   }
 };
+
+// DMA slots per 4 KiB page: floor((4096 - offset) / size).
+inline std::uint64_t dma_slots_per_page(const WorkloadParams& w) {
+  if (w.size == 0 || w.offset + w.size > kDmaPageBytes) return 0;
+  return (kDmaPageBytes - w.offset) / w.size;
+}
+
+// DMA slots in the window [base, base + span): every whole page's, plus
+// those of the last, partial page that end inside the window. With offset
+// 0 this is span / size, the slot count from before offsets existed.
+inline std::uint64_t dma_slots_in_window(const WorkloadParams& w) {
+  const std::uint64_t per_page = dma_slots_per_page(w);
+  if (per_page == 0) return 0;
+  const std::uint64_t rest = w.span % kDmaPageBytes;
+  const std::uint64_t in_last =
+      rest > w.offset ? std::min(per_page, (rest - w.offset) / w.size) : 0;
+  return w.span / kDmaPageBytes * per_page + in_last;
+}
+
+// Address of slot `index`: page index / per_page of the window, slot
+// index % per_page in it. With offset 0 this is base + index x size.
+inline std::uint64_t dma_slot_address(const WorkloadParams& w, std::uint64_t per_page,
+                                      std::uint64_t index) {
+  // The common case without a divide on the per-DMA path (size is a power
+  // of two, so size-aligned slots fill each page exactly).
+  if (w.offset == 0) return w.base + index * w.size;
+  return w.base + index / per_page * kDmaPageBytes + w.offset + index % per_page * w.size;
+}
 
 }  // namespace iommu_sim

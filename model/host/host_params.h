@@ -16,6 +16,7 @@ struct HostParams {
   std::uint32_t flush_queue_size = 256;
   std::string bug = "none";
   double flush_timeout_ns = 10e6;
+  std::string dma_remapping = "on";
 
   template <class V>
   void visit(V& v) {
@@ -86,6 +87,19 @@ struct HostParams {
         "no_pasid_cache_invalidation", "lazy_reuse_before_flush", "table_freed_before_flush",
         "no_device_tlb_invalidation"}},
       "oracle.violations.stale_translation");
+    v(dma_remapping,
+      {"dma_remapping",
+       "",
+       "on: Linux with the IOMMU in use (intel_iommu=on, or CONFIG_INTEL_IOMMU_DEFAULT_ON)",
+       "off: Linux booted with intel_iommu=off. The driver never enables translation, so "
+       "GSTS.TES stays 0 and the IOMMU forwards every DMA untranslated, at the address the "
+       "device sends (VT-d spec 10.4.5; iommu.untranslated); address_spaces and attach are "
+       "not programmed.",
+       0,
+       0,
+       false,
+       {"on", "off"}},
+      "iommu.untranslated, iommu.iotlb.*, every walk counter");
   }
 };
 

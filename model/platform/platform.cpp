@@ -30,8 +30,8 @@ Platform::Platform(const PlatformConfig& config)
   fabric_ = std::make_unique<PcieFabric>(
       "fabric", topology_,
       FabricTiming{ns(config.pcie.link_latency_ns), ns(config.pcie.switch_latency_ns),
-                   ns(config.pcie.root_complex_latency_ns)},
-      stats_);
+                   ns(config.pcie.root_complex_latency_ns), config.pcie.link_model == "bandwidth"},
+      mode_, stats_);
 
   iommu_->dma_out.bind(root_complex_->from_iommu);
   root_complex_->to_memory.bind(memory_->socket);
@@ -49,9 +49,9 @@ Platform::Platform(const PlatformConfig& config)
     if (is_bridge(n.kind)) continue;
     std::string module = n.name;
     std::replace(module.begin(), module.end(), '.', '_');  // '.' separates SystemC names
-    auto ep = std::make_unique<Endpoint>(module.c_str(), n.name, n.bdf, n.wire_id,
-                                         ns(config.pcie.link_latency_ns), n.ats, mode_, config.seed,
-                                         stats_);
+    auto ep = std::make_unique<Endpoint>(module.c_str(), n.name, n.bdf, n.wire_id, n.ats, n.tags,
+                                         fabric_->tlp_sizes(static_cast<int>(i)).mrrs,
+                                         ns(n.dma_latency_ns), mode_, config.seed, stats_);
     if (n.ats.enabled) {
       // Invalidate Requests reach the function by the requester ID the
       // host knows it by (the descriptor's SID).
@@ -75,7 +75,8 @@ Platform::Platform(const PlatformConfig& config)
   for (std::size_t i = 0; i < config.workloads.size(); ++i) {
     WorkloadParams w = config.workloads[i];
     if (w.name.empty()) w.name = "wl" + std::to_string(i);
-    auto gen = std::make_unique<DmaGenerator>(w.name.c_str(), w, mode_, seeds[i], stats_);
+    const std::uint32_t tags = topology_.nodes[topology_.find(w.device)].tags;
+    auto gen = std::make_unique<DmaGenerator>(w.name.c_str(), w, mode_, seeds[i], tags, stats_);
     gen->socket.bind(endpoints_.at(w.device)->dma_in);
     workloads_.push_back(std::move(gen));
   }
@@ -99,6 +100,13 @@ Platform::Platform(const PlatformConfig& config)
 }
 
 void Platform::set_up_host() {
+  // intel_iommu=off: the driver never initialises the IOMMU, so GSTS.TES
+  // stays 0 and DMA reaches memory at the address the device sends.
+  if (config_.host.dma_remapping == "on") program_remapping();
+  warm_host_caches();
+}
+
+void Platform::program_remapping() {
   auto check = [](const Status& s, const std::string& what) {
     // validate() rules out every user error, so a failure here is a bug.
     if (!s.ok()) throw std::logic_error(what + ": " + s.message);
@@ -140,6 +148,39 @@ void Platform::set_up_host() {
       }
     }
     check(manager_->attach_device(ctx, a.device, a.pasid, ioas_.at(a.ioas)), "attach " + a.device);
+  }
+}
+
+void Platform::warm_host_caches() {
+  for (const WorkloadParams& w : config_.workloads) {
+    if (w.host_cache != "warm") continue;
+    // A sequential CPU pass over the window leaves its last llc_bytes in an
+    // LRU cache.
+    const std::uint64_t warm = std::min(w.span, config_.memory.llc_bytes);
+    mark_llc_resident(w, w.base + w.span - warm, w.base + w.span);
+  }
+}
+
+void Platform::mark_llc_resident(const WorkloadParams& w, std::uint64_t lo, std::uint64_t hi) {
+  if (config_.host.dma_remapping == "off") {
+    memory_->mark_llc_resident(lo, hi - lo);  // DMA addresses are physical
+    return;
+  }
+  // The window's IOVAs map page by page to physical memory through the
+  // address space the workload's (device, PASID) is attached to; requests
+  // without PASID use RID_PASID, attached as PASID 0.
+  const std::uint32_t pasid = w.pasid_present ? w.pasid : 0;
+  const auto a =
+      std::find_if(config_.attach.begin(), config_.attach.end(),
+                   [&](const AttachParams& p) { return p.device == w.device && p.pasid == pasid; });
+  if (a == config_.attach.end()) return;  // its DMAs fault: nothing to warm
+  const IoasId ioas = ioas_.at(a->ioas);
+  for (std::uint64_t at = lo; at < hi;) {
+    const std::uint64_t end = std::min(hi, (at / kDmaPageBytes + 1) * kDmaPageBytes);
+    if (const auto physical = manager_->physical(ioas, at)) {
+      memory_->mark_llc_resident(*physical, end - at);
+    }
+    at = end;
   }
 }
 

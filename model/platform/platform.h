@@ -1,7 +1,8 @@
 // Turns a validated PlatformConfig into SystemC modules, wires their
 // sockets, and runs the host set-up (driver init, address spaces, mappings,
-// attachments) at the start of simulation, before time 0's processes, so DMA
-// starts on a programmed IOMMU.
+// attachments; none of it with host.dma_remapping off; then the warm
+// workloads' LLC-resident pages) at the start of simulation, before time
+// 0's processes, so DMA starts on a programmed IOMMU.
 //
 //   DmaGenerator -> Endpoint -> RootComplex -> Iommu -> MemoryController
 //                                              Iommu.table_mem -^
@@ -58,6 +59,12 @@ class Platform {
 
  private:
   void set_up_host();
+  // The driver's init, the address spaces and the attachments.
+  void program_remapping();
+  // Marks the LLC-resident part of every warm workload's buffer.
+  void warm_host_caches();
+  // Marks the physical memory behind IOVAs [lo, hi) of `w` LLC-resident.
+  void mark_llc_resident(const WorkloadParams& w, std::uint64_t lo, std::uint64_t hi);
 
   PlatformConfig config_;
   TimingMode mode_;

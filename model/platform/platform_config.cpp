@@ -9,6 +9,60 @@
 
 namespace iommu_sim {
 
+namespace {
+
+// The DMA engine's rules: where its DMAs may go in the window, and which
+// mode decides how many are in flight.
+void validate_dma_engine(const WorkloadParams& w, const std::string& path,
+                         std::vector<ConfigError>& errors) {
+  auto fail = [&](const std::string& field, std::string reason) {
+    errors.push_back({path + "." + field, std::move(reason)});
+  };
+  if (w.mode != "slots" && w.outstanding != 1) {
+    fail("outstanding", "is for mode slots only: mode " + w.mode + " keeps " +
+                            (w.mode == "latency" ? std::string("one DMA")
+                                                 : std::string("one DMA per tag of the function "
+                                                               "(pcie.endpoints[].tags)")) +
+                            " in flight (got " + std::to_string(w.outstanding) + ")");
+  }
+  // PCIe Base spec 2.2.7: a request must not cross a 4 KiB boundary.
+  if (w.offset + w.size > kDmaPageBytes) {
+    fail("offset", "offset + size = " + std::to_string(w.offset + w.size) +
+                       " exceeds 4096: a DMA would cross a 4 KiB page (PCIe Base spec 2.2.7)");
+    return;
+  }
+  if (w.offset != 0 && w.base % kDmaPageBytes != 0) {
+    fail("base", "must be 4 KiB aligned when offset is set (offset places DMAs inside each page)");
+  } else if (w.base % w.size != 0) {
+    fail("base", "must be a multiple of size");
+  }
+  if (w.span < w.size) {
+    fail("span", "must be at least size");
+  } else if (dma_slots_in_window(w) == 0) {
+    fail("span",
+         "holds no " + std::to_string(w.size) + "-byte DMA at offset " + std::to_string(w.offset));
+  }
+}
+
+void validate_workloads(const PlatformConfig& c, const std::map<std::string, Bdf>& devices,
+                        std::vector<ConfigError>& errors) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < c.workloads.size(); ++i) {
+    const auto& w = c.workloads[i];
+    const std::string path = "workloads[" + std::to_string(i) + "]";
+    if (!devices.contains(w.device)) {
+      errors.push_back({path + ".device", "no endpoint named \"" + w.device + "\""});
+    }
+    validate_dma_engine(w, path, errors);
+    const std::string name = w.name.empty() ? "wl" + std::to_string(i) : w.name;
+    if (!names.insert(name).second) {
+      errors.push_back({path + ".name", "duplicate workload name \"" + name + "\""});
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
   std::vector<ConfigError> errors;
   PlatformConfig c;
@@ -34,7 +88,16 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       devices.emplace(topology.nodes[i].name, topology.nodes[i].requester_id);
     }
   }
+  // Bounds the host memory of one cache (set_associative_cache.h).
+  auto check_entries = [&](const std::string& path, const CacheParams& cache) {
+    const std::uint64_t entries = std::uint64_t{cache.sets} * cache.ways;
+    if (entries > kMaxCacheEntries) {
+      fail(path + ".ways", "sets x ways is " + std::to_string(entries) + " entries, more than " +
+                               std::to_string(kMaxCacheEntries));
+    }
+  };
   for (const auto& [path, cache] : c.iommu.caches()) {
+    check_entries(path, *cache);
     if (cache->replacement == "tree_plru" && !std::has_single_bit(cache->ways)) {
       fail(path + ".replacement", "tree_plru needs a power-of-two number of ways (got " +
                                       std::to_string(cache->ways) + ")");
@@ -42,6 +105,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   }
   for (std::size_t i = 0; i < c.pcie.endpoints.size(); ++i) {
     const auto& atc = c.pcie.endpoints[i].ats.atc;
+    check_entries("pcie.endpoints[" + std::to_string(i) + "].ats.atc", atc);
     if (atc.replacement == "tree_plru" && !std::has_single_bit(atc.ways)) {
       fail("pcie.endpoints[" + std::to_string(i) + "].ats.atc.replacement",
            "tree_plru needs a power-of-two number of ways (got " + std::to_string(atc.ways) + ")");
@@ -189,18 +253,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       }
     }
   }
-  std::set<std::string> names;
-  for (std::size_t i = 0; i < c.workloads.size(); ++i) {
-    const auto& w = c.workloads[i];
-    const std::string path = "workloads[" + std::to_string(i) + "]";
-    if (!devices.contains(w.device))
-      fail(path + ".device", "no endpoint named \"" + w.device + "\"");
-    if (w.base % w.size != 0) fail(path + ".base", "must be a multiple of size");
-    if (w.span < w.size) fail(path + ".span", "must be at least size");
-    const std::string name = w.name.empty() ? "wl" + std::to_string(i) : w.name;
-    if (!names.insert(name).second)
-      fail(path + ".name", "duplicate workload name \"" + name + "\"");
-  }
+  validate_workloads(c, devices, errors);
   return errors;
 }
 

@@ -18,26 +18,12 @@ using sc_core::sc_time;
 
 const std::string kIso = "sv,rr,cr,uf";
 
-// rp0 (ACS) - switch sw - d0 (gpu), d1 (nic); DSP ACS as given.
 PlatformConfig switch_config(const std::string& cap, const std::string& ctl) {
   PlatformConfig c = default_config_without_workloads();
   c.pcie.link_latency_ns = 100;
   c.pcie.switch_latency_ns = 110;
   c.pcie.root_complex_latency_ns = 20;
-  c.pcie.ports = {{.name = "rp0", .acs_capability = kIso, .acs_control = kIso},
-                  {.name = "sw", .kind = "switch_upstream", .parent = "rp0"},
-                  {.name = "d0",
-                   .kind = "downstream_port",
-                   .parent = "sw",
-                   .acs_capability = cap,
-                   .acs_control = ctl},
-                  {.name = "d1",
-                   .kind = "downstream_port",
-                   .parent = "sw",
-                   .acs_capability = cap,
-                   .acs_control = ctl}};
-  c.pcie.endpoints = {{.name = "gpu", .parent = "d0"}, {.name = "nic", .parent = "d1"}};
-  c.attach = {{"nic", 1, "as0"}};
+  place_behind_switch(c, cap, ctl);
   return c;
 }
 

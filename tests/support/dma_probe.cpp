@@ -60,6 +60,9 @@ PlatformConfig default_config_without_workloads() {
   PlatformConfig c;
   c.workloads.clear();
   c.oracle.enabled = true;  // every test is also checked for ordering and isolation
+  // Latencies computed by hand leave the links' serialisation out
+  // (tests/sim/test_links.cpp adds it back and checks it).
+  c.pcie.link_model = "latency";
   return c;
 }
 
@@ -79,6 +82,24 @@ PlatformConfig two_groups_config_without_attachments() {
   c.pcie.endpoints = {{.name = "nic", .parent = "rp0", .functions = 2}, {.name = "ssd"}};
   c.attach.clear();
   return c;
+}
+
+void place_behind_switch(PlatformConfig& c, const std::string& cap, const std::string& ctl) {
+  const std::string iso = "sv,rr,cr,uf";
+  c.pcie.ports = {{.name = "rp0", .acs_capability = iso, .acs_control = iso},
+                  {.name = "sw", .kind = "switch_upstream", .parent = "rp0"},
+                  {.name = "d0",
+                   .kind = "downstream_port",
+                   .parent = "sw",
+                   .acs_capability = cap,
+                   .acs_control = ctl},
+                  {.name = "d1",
+                   .kind = "downstream_port",
+                   .parent = "sw",
+                   .acs_capability = cap,
+                   .acs_control = ctl}};
+  c.pcie.endpoints = {{.name = "gpu", .parent = "d0"}, {.name = "nic", .parent = "d1"}};
+  c.attach = {{"nic", 1, "as0"}};
 }
 
 PlatformConfig timing_config_without_workloads() {

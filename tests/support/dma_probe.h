@@ -67,12 +67,18 @@ void spawn_page_writes(TestBench& tb, const std::string& function, std::uint64_t
                        sc_core::sc_time& last_done);
 
 // The default platform without workloads: one endpoint "nic0"
-// (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1.
+// (bus 1), IOAS "as0" with 1 MiB at 0x100000 attached as PASID 1; links
+// add only their latency (pcie.link_model = latency).
 PlatformConfig default_config_without_workloads();
 
 // That platform with two IOMMU groups and nothing attached: "nic", two
 // functions without ACS (nic.0, nic.1: one group), and "ssd" alone.
 PlatformConfig two_groups_config_without_attachments();
+
+// Replaces the devices of `c` with rp0 (ACS on) - switch sw - downstream
+// ports d0 and d1 (ACS capability `cap`, control `ctl`), "gpu" below d0 and
+// "nic" below d1, and attaches nic to as0 as PASID 1.
+void place_behind_switch(PlatformConfig& c, const std::string& cap, const std::string& ctl);
 
 // The platform the timing tests compute latencies for by hand: memory
 // 80 ns + 16 GB/s (62.5 ps per byte, so every transfer time is a whole

@@ -68,7 +68,8 @@ TEST(Config, WrongTypeIsNamed) {
 
 TEST(Config, OutOfRangeAndNotPowerOfTwo) {
   expect_error(json{{"iommu", {{"iotlb", {{"sets", 12}}}}}}, "iommu.iotlb.sets", "power of two");
-  expect_error(json{{"iommu", {{"iotlb", {{"ways", 0}}}}}}, "iommu.iotlb.ways", "between 1 and 64");
+  expect_error(json{{"iommu", {{"iotlb", {{"ways", 0}}}}}}, "iommu.iotlb.ways",
+               "between 1 and 16384");
   expect_error(json{{"memory", {{"bandwidth_gbps", -1}}}}, "memory.bandwidth_gbps", "between");
   expect_error(json{{"workloads", {{{"device", "nic0"}, {"write_fraction", 1.5}}}}},
                "workloads[0].write_fraction", "between 0 and 1");
@@ -223,6 +224,34 @@ TEST(Config, SizeStringsParse) {
   EXPECT_FALSE(parse_u64("").has_value());
   EXPECT_FALSE(parse_u64("12 MiB").has_value());
   EXPECT_FALSE(parse_u64("99999999999TiB").has_value());
+}
+
+}  // namespace
+}  // namespace iommu_sim
+
+namespace iommu_sim {
+namespace {
+
+TEST(Config, BadLinkParametersAreRefusedWithTheFieldNamed) {
+  const auto endpoint_link = [](json link) {
+    return json{{"pcie", {{"endpoints", {{{"name", "nic0"}, {"link", std::move(link)}}}}}}};
+  };
+  expect_error(endpoint_link({{"gen", 7}}), "pcie.endpoints[0].link.gen", "between 1 and 5");
+  expect_error(endpoint_link({{"width", 3}}), "pcie.endpoints[0].link.width", "power of two");
+  expect_error(endpoint_link({{"width", 32}}), "pcie.endpoints[0].link.width", "between 1 and 16");
+  expect_error(endpoint_link({{"mps", 96}}), "pcie.endpoints[0].link.mps", "between 128 and 4096");
+  expect_error(endpoint_link({{"mrrs", 384}}), "pcie.endpoints[0].link.mrrs", "power of two");
+  expect_error(endpoint_link({{"rcb", 256}}), "pcie.endpoints[0].link.rcb", "between 64 and 128");
+  expect_error(json{{"pcie", {{"link_model", "ideal"}}}}, "pcie.link_model",
+               "must be one of bandwidth, latency");
+  // A root port's link is the one its endpoint declares; MRRS belongs to
+  // the requester.
+  const json ports = {
+      {{"name", "rp0"}, {"link", {{"width", 16}}}},
+      {{"name", "sw"}, {"kind", "switch_upstream"}, {"parent", "rp0"}, {"link", {{"mrrs", 1024}}}}};
+  expect_error(json{{"pcie", {{"ports", ports}}}}, "pcie.ports[0].link", "no link of its own");
+  expect_error(json{{"pcie", {{"ports", ports}}}}, "pcie.ports[1].link.mrrs",
+               "only endpoints issue read requests");
 }
 
 }  // namespace

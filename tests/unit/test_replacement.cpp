@@ -36,6 +36,24 @@ TEST(Replacement, TreePlruFollowsTheTreeBitsNotTheTrueAge) {
   EXPECT_NE(cache.probe(3, 0), nullptr);
 }
 
+TEST(Replacement, TreePlruWiderThan64WaysUsesEveryLevelOfTheTree) {
+  // 128 ways need 127 node bits (two words). After the uses 0..127 in order
+  // every node points away from its most recent use, down the left edge to
+  // way 0. Refilling way 0 turns the root to the right half, whose nodes
+  // still point away from way 127, down to way 64.
+  StatsRegistry stats;
+  Cache cache(CacheParams{true, 1, 128, "tree_plru"}, stats, "c");
+  for (int k = 0; k < 128; ++k) cache.insert(k, k, static_cast<std::uint64_t>(k));
+  cache.insert(1000, 1000, 1000);
+  EXPECT_EQ(cache.probe(0, 0), nullptr);
+  cache.insert(2000, 2000, 2000);
+  EXPECT_EQ(cache.probe(64, 64), nullptr);
+  EXPECT_EQ(stats.counter_value("c.evictions"), 2u);
+  for (int k : {1, 63, 65, 127, 1000, 2000}) {
+    EXPECT_NE(cache.probe(k, static_cast<std::uint64_t>(k)), nullptr) << k;
+  }
+}
+
 TEST(Replacement, RandomIsReproducibleForOneSeedAndFillsInvalidWaysFirst) {
   auto victims = [](std::uint64_t seed) {
     StatsRegistry stats;
