@@ -39,6 +39,26 @@ void print_translation(std::ostream& os, const nlohmann::json& s) {
   os << "  memory reads per miss   " << fmt("%.2f", misses == 0 ? 0.0 : reads / misses) << "\n";
 }
 
+// One line per link that carried TLPs: how busy each direction was.
+void print_links(std::ostream& os, const nlohmann::json& s) {
+  static const std::string kPrefix = "pcie.link.", kSuffix = ".up.utilisation";
+  for (const auto& [key, value] : s.items()) {
+    if (key.rfind(kPrefix, 0) != 0 || key.size() <= kPrefix.size() + kSuffix.size() ||
+        key.compare(key.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+      continue;
+    }
+    const std::string base = key.substr(0, key.size() - kSuffix.size());
+    const auto up = s.at(base + ".up.tlps").get<std::uint64_t>();
+    const auto down = s.at(base + ".down.tlps").get<std::uint64_t>();
+    if (up + down == 0) continue;
+    std::string label = "  link " + base.substr(kPrefix.size());
+    label.resize(std::max<std::size_t>(label.size() + 1, 26), ' ');
+    os << label << "up " << fmt("%.1f %%", 100.0 * value.get<double>()) << " busy (" << up
+       << " TLPs), down " << fmt("%.1f %%", 100.0 * s.at(base + ".down.utilisation").get<double>())
+       << " busy (" << down << " TLPs)\n";
+  }
+}
+
 }  // namespace
 
 void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j,
@@ -66,6 +86,7 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
   for (std::size_t i = 0; i < platform.workload_count(); ++i) {
     print_workload(os, platform.workload(i), platform.config().workloads[i].mode, s);
   }
+  print_links(os, s);
   print_violations(os, platform.oracle());
   os << "  wall time               " << fmt("%.3f s", wall_seconds) << " ("
      << fmt("%.0f", wall_seconds > 0 ? dmas / wall_seconds : 0.0) << " DMAs per wall-second)\n";
