@@ -10,6 +10,7 @@
 
 #include "apps/sweep.h"
 #include "tests/support/cli.h"
+#include "tests/support/config_errors.h"
 
 namespace iommu_sim {
 namespace {
@@ -24,14 +25,6 @@ SweepSpec parse(const json& j) {
 }
 
 const json kSmall = {{"workloads", {{{"device", "nic0"}, {"count", 2000}, {"span", "1MiB"}}}}};
-
-bool has_error(const std::vector<ConfigError>& errors, const std::string& path,
-               const std::string& part) {
-  for (const auto& e : errors) {
-    if (e.path == path && e.reason.find(part) != std::string::npos) return true;
-  }
-  return false;
-}
 
 TEST(Sweep, ExpandsEveryCombinationFirstAxisSlowest) {
   const auto spec =
@@ -62,31 +55,32 @@ TEST(Sweep, BadPointsAreNamedAndNothingIsExpanded) {
   std::vector<SweepPoint> points;
   auto errors =
       expand_sweep(parse({{"config", kSmall}, {"sweep", {{"iommu.iotlb.sets", {1, 3}}}}}), points);
-  EXPECT_TRUE(has_error(errors, "iommu.iotlb.sets", "point 1 (iommu.iotlb.sets=3)"))
+  EXPECT_TRUE(test::has_error(errors, "iommu.iotlb.sets", "point 1 (iommu.iotlb.sets=3)"))
       << errors.front().to_string();
   EXPECT_TRUE(points.empty());
   errors = expand_sweep(parse({{"sweep", {{"iommu.iotlb.setz", {1}}}}}), points);
-  EXPECT_TRUE(has_error(errors, "iommu.iotlb.setz", "unknown parameter"))
+  EXPECT_TRUE(test::has_error(errors, "iommu.iotlb.setz", "unknown parameter"))
       << errors.front().to_string();
   errors = expand_sweep(parse({{"sweep", {{"workloads[3].span", {4096}}}}}), points);
-  EXPECT_TRUE(has_error(errors, "workloads[3].span", "beyond the list"));
+  EXPECT_TRUE(test::has_error(errors, "workloads[3].span", "beyond the list"));
   errors = expand_sweep(parse({{"sweep", {{"workloads[x].span", {4096}}}}}), points);
-  EXPECT_TRUE(has_error(errors, "workloads[x].span", "malformed list index"));
+  EXPECT_TRUE(test::has_error(errors, "workloads[x].span", "malformed list index"));
   EXPECT_TRUE(points.empty());
 }
 
 TEST(Sweep, MalformedSweepFilesAreRefused) {
   SweepSpec spec;
-  EXPECT_TRUE(has_error(parse_sweep(json{{"sweep", json::object()}}, ".", spec), "sweep",
-                        "parameter path -> list"));
-  EXPECT_TRUE(has_error(parse_sweep(json{{"sweep", {{"seed", 1}}}}, ".", spec), "sweep.seed",
-                        "non-empty list"));
+  EXPECT_TRUE(test::has_error(parse_sweep(json{{"sweep", json::object()}}, ".", spec), "sweep",
+                              "parameter path -> list"));
+  EXPECT_TRUE(test::has_error(parse_sweep(json{{"sweep", {{"seed", 1}}}}, ".", spec), "sweep.seed",
+                              "non-empty list"));
+  EXPECT_TRUE(test::has_error(
+      parse_sweep(json{{"sweep", {{"seed", {1}}}}, {"stats", json::array()}}, ".", spec), "stats",
+      "at least one"));
   EXPECT_TRUE(
-      has_error(parse_sweep(json{{"sweep", {{"seed", {1}}}}, {"stats", json::array()}}, ".", spec),
-                "stats", "at least one"));
-  EXPECT_TRUE(has_error(parse_sweep(json{{"sweep", {{"seed", {1}}}}, {"bogus", 1}}, ".", spec),
-                        "bogus", "unknown key"));
-  EXPECT_TRUE(has_error(
+      test::has_error(parse_sweep(json{{"sweep", {{"seed", {1}}}}, {"bogus", 1}}, ".", spec),
+                      "bogus", "unknown key"));
+  EXPECT_TRUE(test::has_error(
       parse_sweep(json{{"base", "no-such-file.json"}, {"sweep", {{"seed", {1}}}}}, ".", spec),
       "base", "cannot open"));
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/platform/platform_config.h"
+#include "tests/support/config_errors.h"
 
 namespace iommu_sim {
 namespace {
@@ -16,14 +17,6 @@ std::vector<ConfigError> load_workload(const json& fields) {
   w.update(fields);
   PlatformConfig c;
   return load_config(json{{"workloads", json::array({w})}}, c);
-}
-
-bool refused(const std::vector<ConfigError>& errors, const std::string& path,
-             const std::string& part) {
-  for (const auto& e : errors) {
-    if (e.path == path && e.reason.find(part) != std::string::npos) return true;
-  }
-  return false;
 }
 
 TEST(DmaEnginePlacement, OffsetZeroKeepsTheSizeStridedAddresses) {
@@ -59,43 +52,44 @@ TEST(DmaEnginePlacement, OffsetPlacesSlotsInsideEachPage) {
 }
 
 TEST(DmaEngineConfig, UnknownModeIsRefused) {
-  EXPECT_TRUE(refused(load_workload({{"mode", "fast"}}), "workloads[0].mode", "fast"));
+  EXPECT_TRUE(test::has_error(load_workload({{"mode", "fast"}}), "workloads[0].mode", "fast"));
 }
 
 TEST(DmaEngineConfig, OffsetThatPushesADmaAcrossAPageIsRefused) {
   // 4095 + 64 = 4159 > 4096.
-  EXPECT_TRUE(
-      refused(load_workload({{"offset", 4095}, {"size", 64}}), "workloads[0].offset", "4159"));
+  EXPECT_TRUE(test::has_error(load_workload({{"offset", 4095}, {"size", 64}}),
+                              "workloads[0].offset", "4159"));
   EXPECT_TRUE(load_workload({{"offset", 4032}, {"size", 64}}).empty());
 }
 
 TEST(DmaEngineConfig, OffsetNeedsAPageAlignedBase) {
-  EXPECT_TRUE(refused(load_workload({{"offset", 8}, {"base", "0x100040"}}), "workloads[0].base",
-                      "4 KiB aligned"));
+  EXPECT_TRUE(test::has_error(load_workload({{"offset", 8}, {"base", "0x100040"}}),
+                              "workloads[0].base", "4 KiB aligned"));
 }
 
 TEST(DmaEngineConfig, OffsetBeyondTheWindowLeavesNoSlotAndIsRefused) {
-  EXPECT_TRUE(refused(load_workload({{"offset", 512}, {"span", 512}}), "workloads[0].span",
-                      "holds no 64-byte DMA"));
+  EXPECT_TRUE(test::has_error(load_workload({{"offset", 512}, {"span", 512}}), "workloads[0].span",
+                              "holds no 64-byte DMA"));
 }
 
 TEST(DmaEngineConfig, OutstandingIsForSlotsModeOnly) {
-  EXPECT_TRUE(refused(load_workload({{"mode", "latency"}, {"outstanding", 4}}),
-                      "workloads[0].outstanding", "one DMA"));
-  EXPECT_TRUE(refused(load_workload({{"mode", "bandwidth"}, {"outstanding", 4}}),
-                      "workloads[0].outstanding", "tags"));
+  EXPECT_TRUE(test::has_error(load_workload({{"mode", "latency"}, {"outstanding", 4}}),
+                              "workloads[0].outstanding", "one DMA"));
+  EXPECT_TRUE(test::has_error(load_workload({{"mode", "bandwidth"}, {"outstanding", 4}}),
+                              "workloads[0].outstanding", "tags"));
   EXPECT_TRUE(load_workload({{"mode", "slots"}, {"outstanding", 4}}).empty());
   EXPECT_TRUE(load_workload({{"mode", "bandwidth"}}).empty());
 }
 
 TEST(DmaEngineConfig, UnknownHostCacheStateIsRefused) {
-  EXPECT_TRUE(refused(load_workload({{"host_cache", "hot"}}), "workloads[0].host_cache", "hot"));
+  EXPECT_TRUE(
+      test::has_error(load_workload({{"host_cache", "hot"}}), "workloads[0].host_cache", "hot"));
 }
 
 TEST(DmaEngineConfig, DmaRemappingIsOnOrOff) {
   PlatformConfig c;
-  EXPECT_TRUE(refused(load_config(json{{"host", {{"dma_remapping", "maybe"}}}}, c),
-                      "host.dma_remapping", "maybe"));
+  EXPECT_TRUE(test::has_error(load_config(json{{"host", {{"dma_remapping", "maybe"}}}}, c),
+                              "host.dma_remapping", "maybe"));
   ASSERT_TRUE(load_config(json{{"host", {{"dma_remapping", "off"}}}}, c).empty());
   EXPECT_EQ(c.host.dma_remapping, "off");
 }
