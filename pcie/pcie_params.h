@@ -202,9 +202,10 @@ struct EndpointParams {
        "one outside the port's bus range; the host still attaches the real one."},
       "pcie.port.*.acs_violations; which context entry the IOMMU uses");
     v.group("ats", ats, "Address Translation Services: the device's own translation cache");
-    v.group("link", link,
-            "the device's PCIe link to its port and the sizes its TLPs are cut to (ignored for "
-            "rc_integrated and pci kinds, which have no link of their own)");
+    v.group(
+        "link", link,
+        "the device's PCIe link to its port and the sizes its TLPs are cut to (gen and width are "
+        "refused for rc_integrated and pci kinds, which have no link of their own)");
     v(tags,
       {"tags", "tags",
        "32: 5-bit tags, what a requester without Extended Tag Field enabled may use (PCIe "

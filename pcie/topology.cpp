@@ -204,6 +204,12 @@ class Builder {
       parse_acs(it, ep.acs_capability, ep.acs_control);
       it.ats = ep.ats;
       it.link = ep.link;
+      if (ep.kind != "pcie" &&
+          (ep.link.gen != LinkParams{}.gen || ep.link.width != LinkParams{}.width)) {
+        fail(it.path + ".link", "a " + ep.kind +
+                                    " device has no PCIe link of its own (gen and width belong to "
+                                    "its bridge's or the root complex's)");
+      }
       it.tags = ep.tags;
       it.dma_latency_ns = ep.dma_latency_ns;
       if (ep.ats.enabled && ep.kind == "pci") {

@@ -252,6 +252,11 @@ TEST(Config, BadLinkParametersAreRefusedWithTheFieldNamed) {
   expect_error(json{{"pcie", {{"ports", ports}}}}, "pcie.ports[0].link", "no link of its own");
   expect_error(json{{"pcie", {{"ports", ports}}}}, "pcie.ports[1].link.mrrs",
                "only endpoints issue read requests");
+  expect_error(
+      json{{"pcie",
+            {{"endpoints",
+              {{{"name", "nic0"}, {"kind", "rc_integrated"}, {"link", {{"width", 4}}}}}}}}},
+      "pcie.endpoints[0].link", "no PCIe link of its own");
 }
 
 }  // namespace
