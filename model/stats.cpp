@@ -5,6 +5,12 @@
 
 namespace iommu_sim {
 
+void Histogram::record_new_value(std::uint64_t value) {
+  last_count_ = &bins_[value];
+  last_value_ = value;
+  ++*last_count_;
+}
+
 std::uint64_t Histogram::percentile(double q) const {
   if (count_ == 0) return 0;
   const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));

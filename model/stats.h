@@ -20,6 +20,8 @@ namespace iommu_sim {
 // test compare p50 against a latency computed by hand.
 class Histogram {
  public:
+  // Hot paths record the same value again and again (an unloaded latency,
+  // a zero queue delay): that case stays inline, a new value goes to the bins.
   void record(std::uint64_t value) {
     ++count_;
     sum_ += value;
@@ -27,9 +29,7 @@ class Histogram {
       ++*last_count_;
       return;
     }
-    last_count_ = &bins_[value];
-    last_value_ = value;
-    ++*last_count_;
+    record_new_value(value);
   }
   std::uint64_t count() const { return count_; }
   std::uint64_t sum() const { return sum_; }
@@ -46,6 +46,8 @@ class Histogram {
   void reset();
 
  private:
+  void record_new_value(std::uint64_t value);
+
   boost::container::flat_map<std::uint64_t, std::uint64_t> bins_;
   std::uint64_t count_ = 0;
   std::uint64_t sum_ = 0;
