@@ -58,13 +58,13 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
   if (ats_ && attrs->at == AddressType::Untranslated) {
     send_translated(p, *attrs, delay);
   } else {
-    send_tagged(p, tags_for(p), delay);
+    send_tagged(p, delay);
   }
   if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
 }
 
 std::uint32_t Endpoint::tags_for(const tlm::tlm_generic_payload& p) const {
-  return p.is_read() ? pcie_wire::blocks_touched(p.get_address(), p.get_data_length(), mrrs_) : 0;
+  return p.is_read() ? pcie_wire::read_requests(p.get_address(), p.get_data_length(), mrrs_) : 0;
 }
 
 std::uint64_t Endpoint::take_tag(std::uint64_t arrival) {
@@ -83,9 +83,10 @@ std::uint64_t Endpoint::take_tag(std::uint64_t arrival) {
   return free_at;
 }
 
-void Endpoint::send_tagged(tlm::tlm_generic_payload& p, std::uint32_t n, sc_core::sc_time& delay) {
+void Endpoint::send_tagged(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   // Functional mode has no contention; posted writes need no tag.
-  if (mode_ != TimingMode::Timed || n == 0) {
+  std::uint32_t n = mode_ == TimingMode::Timed ? tags_for(p) : 0;
+  if (n == 0) {
     link->b_transport(p, delay);
     return;
   }
@@ -157,7 +158,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
     tr.set_data_length(8);
     tr.set_streaming_width(8);
     tr.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    send_tagged(tr, 1, delay);
+    send_tagged(tr, delay);  // an 8-byte read: one tag
     tr.clear_extension(&request);
     if (request.completion != CompletionStatus::Success ||
         !(write ? request.translation_write : request.translation_read)) {
@@ -200,7 +201,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   p.set_address(translated);
   const std::uint64_t dma = next_dma_++;
   in_flight_.insert(dma);
-  send_tagged(p, tags_for(p), delay);
+  send_tagged(p, delay);
   if (mode_ == TimingMode::Timed) {
     dmas_done_ = std::max(dmas_done_, sc_core::sc_time_stamp() + delay);
   }

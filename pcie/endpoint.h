@@ -84,11 +84,11 @@ class Endpoint : public sc_core::sc_module {
   // as a translated request.
   void send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
   void invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  // Sends a non-posted request needing `n` tags over the link: takes them
-  // (Timed mode: from when they are free), and gives them back when its
-  // completion has arrived.
-  void send_tagged(tlm::tlm_generic_payload& p, std::uint32_t n, sc_core::sc_time& delay);
-  // Tags a read of `p` needs: one per MRRS-aligned block.
+  // Sends `p` over the link. A read (Timed mode) first takes its tags,
+  // from when they are free, and gives them back when its completion has
+  // arrived.
+  void send_tagged(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // Tags a request needs: one per read request; none for a posted write.
   std::uint32_t tags_for(const tlm::tlm_generic_payload& p) const;
   // Takes a tag for a request arriving at `arrival` (ps); returns when it
   // is free.

@@ -62,6 +62,7 @@ void PcieFabric::build_links(StatsRegistry& stats) {
   link_of_node_.assign(t_.nodes.size(), -1);
   // The functions of one device share its link.
   std::map<std::pair<int, int>, int> device_links;
+  std::vector<std::uint32_t> link_mps;  // by link
   for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
     const TopoNode& n = t_.nodes[i];
     std::string name = n.name;
@@ -79,12 +80,12 @@ void PcieFabric::build_links(StatsRegistry& stats) {
     // pcie.link_model = latency keeps the counters but adds no time.
     links_.push_back(
         std::make_unique<PcieLink>(name, n.link, n.link.mps, mode_, timing_.bandwidth, stats));
-    link_mps_.push_back(n.link.mps);
+    link_mps.push_back(n.link.mps);
   }
-  build_paths();
+  build_paths(link_mps);
 }
 
-void PcieFabric::build_paths() {
+void PcieFabric::build_paths(const std::vector<std::uint32_t>& link_mps) {
   segments_.resize(t_.nodes.size());
   sizes_.resize(t_.nodes.size());
   for (std::size_t f = 0; f < t_.nodes.size(); ++f) {
@@ -108,7 +109,7 @@ void PcieFabric::build_paths() {
     sz.rcb = n.link.rcb;
     sz.mps = n.link.mps;
     for (const Segment& s : segs) {
-      if (s.link >= 0) sz.mps = std::min(sz.mps, link_mps_[static_cast<std::size_t>(s.link)]);
+      if (s.link >= 0) sz.mps = std::min(sz.mps, link_mps[static_cast<std::size_t>(s.link)]);
     }
   }
 }

@@ -89,8 +89,9 @@ class PcieFabric : public sc_core::sc_module {
   void reject(tlm::tlm_generic_payload& p, CompletionStatus status);
   // One link per device with a PCIe link, per switch uplink and per bridge.
   void build_links(StatsRegistry& stats);
-  // Each function's way up (segments_) and TLP sizes (sizes_).
-  void build_paths();
+  // Each function's way up (segments_) and TLP sizes (sizes_), given each
+  // link's MPS.
+  void build_paths(const std::vector<std::uint32_t>& link_mps);
   // Carries `tlps` from function `f` up to the root complex, leaving at `t`
   // (absolute in Timed mode); returns when they arrive there.
   sc_core::sc_time up(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
@@ -109,7 +110,6 @@ class PcieFabric : public sc_core::sc_module {
   TimingMode mode_;
   std::vector<int> binding_to_node_;
   std::vector<std::unique_ptr<PcieLink>> links_;
-  std::vector<std::uint32_t> link_mps_;         // by link
   std::vector<int> link_of_node_;               // by node: index in links_, or -1
   std::vector<std::vector<Segment>> segments_;  // by function node, upwards
   std::vector<TlpSizes> sizes_;                 // by function node

@@ -47,6 +47,11 @@ inline std::uint32_t blocks_touched(std::uint64_t addr, std::uint64_t len, std::
   const int shift = std::countr_zero(block);
   return static_cast<std::uint32_t>(((addr + len - 1) >> shift) - (addr >> shift) + 1);
 }
+// Read requests (MRd TLPs, one tag each) of a read: one per MRRS-aligned
+// block, as a DMA engine cuts a read so no request exceeds MRRS.
+inline std::uint32_t read_requests(std::uint64_t addr, std::uint64_t len, std::uint32_t mrrs) {
+  return blocks_touched(addr, len, mrrs);
+}
 inline std::uint32_t memory_header_bytes(std::uint64_t addr) {
   return addr >> 32 == 0 ? kHeader3Dw : kHeader4Dw;
 }
@@ -65,7 +70,7 @@ inline Transfer write(std::uint64_t addr, std::uint32_t len, std::uint32_t mps) 
 // never more than MPS because RCB <= MPS.
 inline Transfer read(std::uint64_t addr, std::uint32_t len, std::uint32_t mrrs, std::uint32_t rcb) {
   Transfer t;
-  t.read_requests = blocks_touched(addr, len, mrrs);
+  t.read_requests = read_requests(addr, len, mrrs);
   t.up.count = t.read_requests;
   t.up.wire_bytes = std::uint64_t{t.up.count} * (kTlpWrapping + memory_header_bytes(addr));
   t.down.count = blocks_touched(addr, len, rcb);

@@ -88,28 +88,23 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       devices.emplace(topology.nodes[i].name, topology.nodes[i].requester_id);
     }
   }
-  // Bounds the host memory of one cache (set_associative_cache.h).
-  auto check_entries = [&](const std::string& path, const CacheParams& cache) {
+  // The geometry rules every cache shares, IOMMU caches and device ATCs
+  // alike (set_associative_cache.h): bounded host memory, and tree-PLRU's
+  // binary tree over the ways.
+  auto check_cache = [&](const std::string& path, const CacheParams& cache) {
     const std::uint64_t entries = std::uint64_t{cache.sets} * cache.ways;
     if (entries > kMaxCacheEntries) {
       fail(path + ".ways", "sets x ways is " + std::to_string(entries) + " entries, more than " +
                                std::to_string(kMaxCacheEntries));
     }
-  };
-  for (const auto& [path, cache] : c.iommu.caches()) {
-    check_entries(path, *cache);
-    if (cache->replacement == "tree_plru" && !std::has_single_bit(cache->ways)) {
+    if (cache.replacement == "tree_plru" && !std::has_single_bit(cache.ways)) {
       fail(path + ".replacement", "tree_plru needs a power-of-two number of ways (got " +
-                                      std::to_string(cache->ways) + ")");
+                                      std::to_string(cache.ways) + ")");
     }
-  }
+  };
+  for (const auto& [path, cache] : c.iommu.caches()) check_cache(path, *cache);
   for (std::size_t i = 0; i < c.pcie.endpoints.size(); ++i) {
-    const auto& atc = c.pcie.endpoints[i].ats.atc;
-    check_entries("pcie.endpoints[" + std::to_string(i) + "].ats.atc", atc);
-    if (atc.replacement == "tree_plru" && !std::has_single_bit(atc.ways)) {
-      fail("pcie.endpoints[" + std::to_string(i) + "].ats.atc.replacement",
-           "tree_plru needs a power-of-two number of ways (got " + std::to_string(atc.ways) + ")");
-    }
+    check_cache("pcie.endpoints[" + std::to_string(i) + "].ats.atc", c.pcie.endpoints[i].ats.atc);
     if (c.pcie.endpoints[i].ats.bug != "none" && !c.pcie.endpoints[i].ats.enabled) {
       fail("pcie.endpoints[" + std::to_string(i) + "].ats.bug",
            "models a device-TLB bug; needs ats.enabled");

@@ -134,16 +134,10 @@ TEST(DmaEngine, OffsetPlacesEveryDmaInsideItsPage) {
   // Sequential 64-byte writes at offset 100 over two pages: 62 per page
   // (floor(3996 / 64)) at page + 100 + k x 64. Each write fills its bytes
   // with the low byte of its address, so memory shows where they went.
-  PlatformConfig c = timing_config_without_workloads();
-  c.workloads = {{.name = "dma",
-                  .device = "nic0",
-                  .pattern = "sequential",
-                  .base = 0x100000,
-                  .span = 8192,
-                  .count = 124,
-                  .size = 64,
-                  .write_fraction = 1.0,
-                  .offset = 100}};
+  PlatformConfig c = one_page_config("slots", 124);
+  c.workloads[0].span = 8192;
+  c.workloads[0].write_fraction = 1.0;
+  c.workloads[0].offset = 100;
   auto p = run(c);
   EXPECT_EQ(p->stats().counter_value("workload.dma.completed"), 124u);
   EXPECT_EQ(p->stats().counter_value("iommu.malformed"), 0u);
