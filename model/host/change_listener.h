@@ -17,6 +17,11 @@ class ChangeListener {
                         std::uint64_t hi) = 0;
   virtual void settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
                        std::uint64_t hi) = 0;
+  // A lazy unmap of [lo, hi) returned to its caller before its change
+  // settled: from now until settled(), a DMA that still uses the old
+  // translation is the exposure lazy mode accepts (Linux iommu.strict=0).
+  virtual void unmap_returned(std::uint16_t /*rid*/, std::uint32_t /*pasid*/, std::uint64_t /*lo*/,
+                              std::uint64_t /*hi*/) {}
 };
 
 }  // namespace iommu_sim

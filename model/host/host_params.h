@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "model/host/cpu_params.h"
 #include "model/param.h"
 
 namespace iommu_sim {
@@ -17,6 +18,9 @@ struct HostParams {
   std::string bug = "none";
   double flush_timeout_ns = 10e6;
   std::string dma_remapping = "on";
+  std::uint32_t cpus = 1;
+  std::string dma_api = "strict";
+  HostCpuParams cpu;
 
   template <class V>
   void visit(V& v) {
@@ -60,8 +64,10 @@ struct HostParams {
        {"strict", "lazy"}},
       "invalidation waits per unmap (driver), how long a stale translation stays usable");
     v(flush_queue_size,
-      {"flush_queue_size", "unmaps", "256: Linux IOVA_FQ_SIZE",
-       "Lazy unmap: queued unmaps that trigger a flush.", 1, 1 << 20},
+      {"flush_queue_size", "unmaps", "256: Linux IOVA_DEFAULT_FQ_SIZE (dma-iommu.c)",
+       "Lazy unmap: queued unmaps that trigger a flush (the manager's one queue); the DMA API's "
+       "per-CPU rings have this many slots, one kept empty.",
+       2, 1 << 20},
       "invalidation waits per unmap (lazy)");
     v(flush_timeout_ns,
       {"flush_timeout_ns", "ns", "10 ms: Linux IOVA_FQ_TIMEOUT",
@@ -100,6 +106,32 @@ struct HostParams {
        false,
        {"on", "off"}},
       "iommu.untranslated, iommu.iotlb.*, every walk counter");
+    v(cpus,
+      {"cpus", "CPUs",
+       "1: the scenario's host steps need one; device models get a queue per CPU, so studies "
+       "of queues raise it (a Xeon E5-2630 v4 has 10 cores)",
+       "Host CPUs that run driver code. Each device model's queue has a CPU "
+       "(devices[].queues, one per CPU by default); scenario steps run on CPU 0. At most 24: "
+       "each CPU has one invalidation submission (up to 4 descriptors with its wait) in flight, "
+       "and the 128-slot invalidation queue must hold them all.",
+       1, 24},
+      "host.cpu.<n>.*");
+    v(dma_api,
+      {"dma_api",
+       "",
+       "strict: Linux's iommu.strict=1, the default of distributions that favour safety "
+       "(and of iommufd-owned devices)",
+       "Linux's DMA API mode for kernel-owned devices (the device models): identity, a "
+       "pass-through PASID entry (iommu.passthrough=1), so DMA is never translated; strict, "
+       "each dma_unmap_page invalidates and waits; lazy, unmaps wait in per-CPU flush "
+       "queues of flush_queue_size, flushed by one invalidation of the domain when a CPU's "
+       "queue is full or flush_timeout_ns after the first (iommu.strict=0).",
+       0,
+       0,
+       false,
+       {"identity", "strict", "lazy"}},
+      "host.cpu.<n>.*, host.fq.*, oracle.lazy_window_uses, iommu.iotlb.*");
+    v.group("cpu", cpu, "CPU time of driver code, per step of Linux's DMA API paths");
   }
 };
 

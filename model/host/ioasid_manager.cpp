@@ -18,11 +18,13 @@ constexpr std::uint64_t kMsiWindow = 0xFEE00000, kMsiWindowSize = 0x100000;
 }  // namespace
 
 IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables,
-                             FrameAllocator& data, const HostParams& params)
+                             FrameAllocator& data, const HostParams& params, HostCpus& cpus)
     : bus_(bus),
       driver_(driver),
       tables_(tables),
       data_(data),
+      cpus_(cpus),
+      costs_(params.cpu),
       lazy_(params.unmap == "lazy"),
       flush_queue_size_(params.flush_queue_size),
       flush_timeout_(sc_core::sc_time(params.flush_timeout_ns, sc_core::SC_NS)),
@@ -190,9 +192,29 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
   return Status::success();
 }
 
+IoasidManager::TableWork IoasidManager::table_work(AddressSpace& as) {
+  TableWork w;
+  for (const PageTable* t : tables_of(as)) {
+    w.entries += t->entries_written();
+    w.tables += t->tables_allocated();
+  }
+  return w;
+}
+
+void IoasidManager::charge(AddressSpace& as, CpuWork work, const TableWork& before) {
+  const TableWork after = table_work(as);
+  HostCpu& cpu = cpus_.current();
+  const HostCpu::Run run(cpu);
+  const HostCpu::Activity activity(cpu, work);
+  HostCpu::spend_ns(costs_.pte_write_ns * static_cast<double>(after.entries - before.entries) +
+                    costs_.table_alloc_ns * static_cast<double>(after.tables - before.tables));
+}
+
 void IoasidManager::write_area(AddressSpace& as, std::uint64_t iova, std::uint64_t pa,
                                std::uint64_t length, bool writable) {
+  const TableWork before = table_work(as);
   map_pages(tables_of(as), as.options.max_page_shift, iova, pa, length, writable);
+  charge(as, CpuWork::Map, before);
   as.areas.emplace(iova, Area{length, pa, writable});
   // A mapping is live once written: no DMA may use what was there before
   // (a lazily unmapped translation in particular).
@@ -321,12 +343,14 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
   // Table pages the range covers entirely are freed; a guest's tables
   // (nested IOAS) live in guest memory the guest manages, so they stay.
   std::vector<std::uint64_t> freed, guest_freed;
+  const TableWork before = table_work(*as);
   for (auto it = first; it != last; ++it) {
     for (PageTable* t : tables_of(*as)) {
       t->unmap_range(it->first, it->first + it->second.length,
                      as->guest_memory != nullptr ? guest_freed : freed);
     }
   }
+  charge(*as, CpuWork::Unmap, before);
   as->areas.erase(first, last);
   if (unmapped != nullptr) *unmapped = total;
   if (free_tables_early_) {
@@ -342,6 +366,7 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
     as->pending.emplace(lo, hi);
     unsettled_.insert(unsettled_.end(), users.begin(), users.end());
     freed_tables_.insert(freed_tables_.end(), freed.begin(), freed.end());
+    notify_returned(users);
     if (++queued_ >= flush_queue_size_) return flush_queue();
     arm_flush_timer();
     return Status::success();
@@ -379,6 +404,11 @@ std::vector<IoasidManager::Affected> IoasidManager::affected(const AddressSpace&
 void IoasidManager::notify_changing(const std::vector<Affected>& list) {
   if (listener_ == nullptr) return;
   for (const Affected& a : list) listener_->changing(a.bdf.rid(), a.pasid, a.lo, a.hi);
+}
+
+void IoasidManager::notify_returned(const std::vector<Affected>& list) {
+  if (listener_ == nullptr) return;
+  for (const Affected& a : list) listener_->unmap_returned(a.bdf.rid(), a.pasid, a.lo, a.hi);
 }
 
 void IoasidManager::notify_settled(const std::vector<Affected>& list) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "model/host/change_listener.h"
+#include "model/host/host_cpu.h"
 #include "model/host/host_lock.h"
 #include "model/host/host_params.h"
 #include "model/host/iommu_driver.h"
@@ -85,8 +86,9 @@ struct UserInvalidation {
 
 class IoasidManager {
  public:
+  // Page-table writes cost CPU time (host.cpu) on the calling thread's CPU.
   IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, FrameAllocator& data,
-                const HostParams& params);
+                const HostParams& params, HostCpus& cpus);
   ~IoasidManager();
 
   // EINVAL: levels or page size the format lacks; ENODEV: the IOMMU does
@@ -231,6 +233,9 @@ class IoasidManager {
   std::optional<std::uint64_t> physical(IoasId ioas, std::uint64_t iova);
   // Of an IOAS or a HWPT (a nested HWPT's root is the user's, guest-physical).
   std::uint16_t domain_id(IoasId id) const;
+  // A domain ID for a domain outside the manager (the DMA API's default
+  // domains): one ID space per IOMMU, as Linux's domain ID allocator.
+  std::uint16_t allocate_domain_id() { return next_did_++; }
   std::uint64_t page_table_root(IoasId id) const;
 
  private:
@@ -295,6 +300,14 @@ class IoasidManager {
   std::vector<Affected> affected(const AddressSpace& as, std::uint64_t lo, std::uint64_t hi) const;
   void notify_changing(const std::vector<Affected>& list);
   void notify_settled(const std::vector<Affected>& list);
+  void notify_returned(const std::vector<Affected>& list);
+  // Entries written and table pages allocated in an IOAS's tables, to
+  // charge the CPU for an update: pte_write_ns and table_alloc_ns each.
+  struct TableWork {
+    std::uint64_t entries = 0, tables = 0;
+  };
+  TableWork table_work(AddressSpace& as);
+  void charge(AddressSpace& as, CpuWork work, const TableWork& before);
 
   struct Context {
     std::map<std::string, int> bound;  // label -> device index
@@ -336,6 +349,8 @@ class IoasidManager {
   IommuDriver& driver_;
   FrameAllocator& tables_;
   FrameAllocator& data_;
+  HostCpus& cpus_;
+  HostCpuParams costs_;
   std::map<IoasId, std::unique_ptr<AddressSpace>> spaces_;
   std::map<HwptId, std::unique_ptr<Hwpt>> hwpts_;
   std::vector<HostDevice> devices_;

@@ -12,8 +12,16 @@ namespace iommu_sim {
 
 namespace vtd = iommu::vtd;
 
-IommuDriver::IommuDriver(HostBus& bus, FrameAllocator& tables, const HostParams& params)
-    : bus_(bus), tables_(tables), params_(params) {}
+IommuDriver::IommuDriver(HostBus& bus, FrameAllocator& tables, const HostParams& params,
+                         HostCpus& cpus, StatsRegistry& stats)
+    : bus_(bus),
+      tables_(tables),
+      params_(params),
+      costs_(params_.cpu),
+      cpus_(cpus),
+      queue_lock_(params_.cpu.lock_transfer_ns, queue_lock_stats_) {
+  queue_lock_stats_.register_stats("host.iq", stats);
+}
 
 Status IommuDriver::init() {
   cap_ = bus_.mmio_read(vtd::kRegCap, 8);
@@ -295,70 +303,102 @@ void IommuDriver::post(const std::array<std::uint64_t, 2>& d) {
 }
 
 Status IommuDriver::submit_and_wait(std::span<const std::array<std::uint64_t, 2>> descriptors) {
-  // Before the simulation starts (host set-up) nothing runs concurrently.
-  if (!HostBus::can_wait()) return submit_locked(descriptors);
-  queue_lock_.lock();
-  Status s = submit_locked(descriptors);
-  queue_lock_.unlock();
-  return s;
-}
-
-Status IommuDriver::submit_locked(std::span<const std::array<std::uint64_t, 2>> descriptors) {
   if (descriptors.size() + 1 >= queue_bytes_ / 32) {
     return Status::error(EINVAL, "too many descriptors for the invalidation queue");
   }
-  // Room check: the queue is full when tail would reach head.
-  const std::uint64_t head = bus_.mmio_read(vtd::kRegIqh, 8);
-  const std::uint64_t used = (tail_ + queue_bytes_ - head) % queue_bytes_;
-  if (used + (descriptors.size() + 1) * 32 >= queue_bytes_) {
-    return Status::error(EBUSY, "invalidation queue full");
+  HostCpu& cpu = cpus_.current();
+  const HostCpu::Run run(cpu);
+  // Linux qi_submit_sync: the queue lock is held to post and to check the
+  // status (and FSTS) each time round, and dropped while the CPU relaxes,
+  // so CPUs waiting for their own invalidations queue behind each other's
+  // status checks.
+  const SpinLock::Guard guard(queue_lock_, cpu);
+  const auto posted = post_locked(cpu, descriptors);
+  if (!posted.status.ok()) return posted.status;
+  // The bug: return as soon as the descriptors are posted; the status write
+  // lands whenever the IOMMU gets to it.
+  if (params_.bug == "no_wait_after_invalidation") return Status::success();
+  const HostCpu::Activity waiting(cpu, CpuWork::InvWait);
+  for (;;) {
+    if (bus_.read32(posted.status_addr) == posted.token) break;
+    if (Status s = check_queue_errors(posted.status_addr, posted.token); !s.ok()) return s;
+    if (!HostBus::can_wait()) {
+      return Status::error(EAGAIN, "invalidation wait cannot complete outside a simulation thread");
+    }
+    queue_lock_.unlock();
+    sc_core::wait(sc_core::sc_time(params_.poll_interval_ns, sc_core::SC_NS));
+    queue_lock_.lock(cpu);
   }
-  const std::uint32_t token = next_status_++;
-  std::uint32_t zero = 0;
-  bus_.write(status_addr_, std::span(reinterpret_cast<const std::uint8_t*>(&zero), 4));
+  ++waits_completed_;
+  return Status::success();
+}
+
+IommuDriver::Posted IommuDriver::post_locked(
+    HostCpu& cpu, std::span<const std::array<std::uint64_t, 2>> descriptors) {
+  const HostCpu::Activity submitting(cpu, CpuWork::InvSubmit);
+  // Room: Linux's reclaim_free_desc frees the slots of every submission
+  // whose wait status the IOMMU has written (a cached read), oldest first.
+  // A CPU has at most one submission in flight and host.cpus is bounded so
+  // that the CPUs' submissions always fit; only a driver that does not
+  // wait (host.bug) can fill the queue, and is refused.
+  while (!in_queue_.empty() &&
+         bus_.read32(in_queue_.front().status_addr) == in_queue_.front().token) {
+    used_ -= in_queue_.front().bytes;
+    in_queue_.pop_front();
+  }
+  const std::uint64_t need = (descriptors.size() + 1) * 32;
+  if (used_ + need >= queue_bytes_) return {Status::error(EBUSY, "invalidation queue full")};
+  // Each wait descriptor has its own status word, by its slot in the
+  // queue (Linux's desc_status[wait_index]), so submissions of several
+  // CPUs can be in flight at once.
+  Posted p;
+  p.token = next_status_++;
+  p.status_addr = status_addr_ + 4 * (((tail_ + need - 32) % queue_bytes_) / 32);
+  const std::uint32_t zero = 0;
+  bus_.write(p.status_addr, std::span(reinterpret_cast<const std::uint8_t*>(&zero), 4));
   for (const auto& d : descriptors) post(d);
   vtd::InvWaitDesc wait{};
   wait.sw = true;
   wait.fn = true;
-  wait.status_data = token;
-  wait.status_addr = status_addr_;
+  wait.status_data = p.token;
+  wait.status_addr = p.status_addr;
   post(wait.encode());
+  HostCpu::spend_ns(costs_.descriptor_write_ns * static_cast<double>(descriptors.size() + 1));
   bus_.mmio_write(vtd::kRegIqt, 8, tail_);
-  // The bug: return as soon as the descriptors are posted; the status write
-  // lands whenever the IOMMU gets to it.
-  if (params_.bug == "no_wait_after_invalidation") return Status::success();
-  const sc_core::sc_time interval(params_.poll_interval_ns, sc_core::SC_NS);
-  for (;;) {
-    if (bus_.read32(status_addr_) == token) break;
-    const auto fsts = static_cast<std::uint32_t>(bus_.mmio_read(vtd::kRegFsts, 4));
-    if (fsts & vtd::kFstsIqe) {
-      // Linux qi_check_fault: the queue stopped at a descriptor it found
-      // invalid (IQH points at it). Put the wait descriptor in its place and
-      // clear IQE so the queue goes on; this submission failed.
-      const std::uint64_t at = bus_.mmio_read(vtd::kRegIqh, 8) & (queue_bytes_ - 1);
-      const std::uint64_t bad = bus_.read64(queue_ + at);
-      const auto w = wait.encode();
-      bus_.write64(queue_ + at, w[0]);
-      bus_.write64(queue_ + at + 8, w[1]);
-      bus_.write64(queue_ + at + 16, 0);
-      bus_.write64(queue_ + at + 24, 0);
-      bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsIqe);
-      return Status::error(EINVAL, "invalidation queue error (FSTS.IQE): descriptor " + hex(bad) +
-                                       " at IQH " + hex(at) + " is invalid");
-    }
-    if (fsts & vtd::kFstsIte) {
-      // VT-d spec 6.5.2.10: the queue stopped after a device-TLB
-      // invalidation whose completion never came. Clearing ITE lets it go
-      // on; this wait is abandoned (Linux qi_check_fault returns -EAGAIN).
-      bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsIte);
-      return Status::error(EIO, "device-TLB invalidation timed out (FSTS.ITE)");
-    }
-    if (!HostBus::can_wait()) {
-      return Status::error(EAGAIN, "invalidation wait cannot complete outside a simulation thread");
-    }
-    sc_core::wait(interval);
+  used_ += need;
+  in_queue_.push_back({need, p.status_addr, p.token});
+  return p;
+}
+
+Status IommuDriver::check_queue_errors(std::uint64_t status_addr, std::uint32_t token) {
+  const auto fsts = static_cast<std::uint32_t>(bus_.mmio_read(vtd::kRegFsts, 4));
+  if (fsts & vtd::kFstsIqe) {
+    // Linux qi_check_fault: the queue stopped at a descriptor it found
+    // invalid (IQH points at it). Put a wait descriptor in its place and
+    // clear IQE so the queue goes on; this submission failed.
+    const std::uint64_t at = bus_.mmio_read(vtd::kRegIqh, 8) & (queue_bytes_ - 1);
+    const std::uint64_t bad = bus_.read64(queue_ + at);
+    vtd::InvWaitDesc wait{};
+    wait.sw = true;
+    wait.fn = true;
+    wait.status_data = token;
+    wait.status_addr = status_addr;
+    const auto w = wait.encode();
+    bus_.write64(queue_ + at, w[0]);
+    bus_.write64(queue_ + at + 8, w[1]);
+    bus_.write64(queue_ + at + 16, 0);
+    bus_.write64(queue_ + at + 24, 0);
+    bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsIqe);
+    return Status::error(EINVAL, "invalidation queue error (FSTS.IQE): descriptor " + hex(bad) +
+                                     " at IQH " + hex(at) + " is invalid");
   }
-  ++waits_completed_;
+  if (fsts & vtd::kFstsIte) {
+    // VT-d spec 6.5.2.10: the queue stopped after a device-TLB
+    // invalidation whose completion never came. Clearing ITE lets it go
+    // on; this wait is abandoned (Linux qi_check_fault returns -EAGAIN).
+    bus_.mmio_write(vtd::kRegFsts, 4, vtd::kFstsIte);
+    return Status::error(EIO, "device-TLB invalidation timed out (FSTS.ITE)");
+  }
   return Status::success();
 }
 

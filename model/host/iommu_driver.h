@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -16,8 +17,10 @@
 #include "iommu/formats/vtd_pasid.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
+#include "model/host/host_cpu.h"
 #include "model/host/host_params.h"
 #include "model/host/invalidation_batch.h"
+#include "model/host/spin_lock.h"
 #include "model/host/status.h"
 #include "model/pcie_attrs.h"
 
@@ -39,7 +42,10 @@ struct PasidSetup {
 
 class IommuDriver {
  public:
-  IommuDriver(HostBus& bus, FrameAllocator& tables, const HostParams& params);
+  // Registers host.iq.* (the queue lock) in `stats`; driver code runs on
+  // the CPU `cpus` says the calling thread is on.
+  IommuDriver(HostBus& bus, FrameAllocator& tables, const HostParams& params, HostCpus& cpus,
+              StatsRegistry& stats);
 
   // Reads CAP/ECAP, requires scalable mode, queued invalidation and
   // first-level translation, then sets the root table, enables the queue
@@ -78,7 +84,10 @@ class IommuDriver {
   Status flush_device_tlb(Bdf bdf, std::uint32_t pasid, std::uint64_t iova, std::uint64_t length);
 
   // Posts raw 128-bit descriptors followed by a wait descriptor and polls
-  // the status word until the IOMMU wrote it (VT-d spec 6.5.2.8).
+  // the status word until the IOMMU wrote it (VT-d spec 6.5.2.8), on the
+  // calling thread's CPU: writing the descriptors and the tail register
+  // is inv_submit time, polling inv_wait, waiting for the queue lock
+  // lock_wait.
   Status submit_and_wait(std::span<const std::array<std::uint64_t, 2>> descriptors);
 
   // Reads and clears every pending fault record, oldest first, then clears
@@ -100,23 +109,41 @@ class IommuDriver {
                                                      std::uint64_t length) const;
   std::uint64_t pasid_table(std::uint64_t dir, std::uint32_t pasid);
   void post(const std::array<std::uint64_t, 2>& d);
-  Status submit_locked(std::span<const std::array<std::uint64_t, 2>> descriptors);
+  struct Posted {
+    Status status;
+    std::uint64_t status_addr = 0;
+    std::uint32_t token = 0;
+  };
+  // Under the queue lock: waits for room, posts the descriptors and a wait
+  // descriptor writing `token` to its own status word, moves the tail.
+  Posted post_locked(HostCpu& cpu, std::span<const std::array<std::uint64_t, 2>> descriptors);
+  // qi_check_fault: a queue error (IQE, ITE) fails this submission.
+  Status check_queue_errors(std::uint64_t status_addr, std::uint32_t token);
   Status flush_pasid(std::uint16_t did, std::uint32_t pasid, std::optional<Bdf> device_tlb);
 
   HostBus& bus_;
   FrameAllocator& tables_;
   HostParams params_;
+  const HostCpuParams& costs_;
+  HostCpus& cpus_;
   std::uint64_t cap_ = 0, ecap_ = 0;
   std::uint64_t root_table_ = 0;
   std::uint64_t queue_ = 0;
   std::uint64_t queue_bytes_ = 4096;
   std::uint64_t tail_ = 0;
+  // Submissions in the queue, oldest first, and the bytes they fill.
+  struct InQueue {
+    std::uint64_t bytes = 0, status_addr = 0;
+    std::uint32_t token = 0;
+  };
+  std::deque<InQueue> in_queue_;
+  std::uint64_t used_ = 0;
   std::uint64_t status_addr_ = 0;
   std::uint32_t next_status_ = 1;
   std::uint64_t waits_completed_ = 0;
-  // One submitter at a time owns the queue and its status word, as Linux's
-  // qi->q_lock serialises qi_submit_sync.
-  sc_core::sc_mutex queue_lock_;
+  // qi->q_lock: one CPU at a time posts or checks its status.
+  LockStats queue_lock_stats_;
+  SpinLock queue_lock_;
 };
 
 }  // namespace iommu_sim

@@ -79,6 +79,7 @@ void PageTable::map(std::uint64_t iova, std::uint64_t physical, std::uint8_t pag
       // reused frame still holds a freed table's entries.
       static constexpr std::array<std::uint8_t, 4096> kZeros{};
       const std::uint64_t page = frames_.allocate(4096);
+      ++tables_allocated_;
       bus_.write(memory_(page), kZeros);
       raw = table_entry(page);
       write_entry(at, raw);

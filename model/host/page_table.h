@@ -53,6 +53,10 @@ class PageTable {
   // allocator only once the IOMMU can no longer hold them in a
   // paging-structure cache.
   void unmap_range(std::uint64_t lo, std::uint64_t hi, std::vector<std::uint64_t>& freed);
+  // Entries written (set or cleared) and table pages allocated so far: what
+  // the driver's CPU time for an update is counted from.
+  std::uint64_t entries_written() const { return entries_written_; }
+  std::uint64_t tables_allocated() const { return tables_allocated_; }
   // Software walk of the table as it is in memory.
   std::optional<PageMapping> lookup(std::uint64_t iova);
 
@@ -62,7 +66,10 @@ class PageTable {
              std::uint64_t hi, std::vector<std::uint64_t>& freed);
   void collect(std::uint64_t table, unsigned level, std::vector<std::uint64_t>& freed);
   std::uint64_t read_entry(std::uint64_t at) { return bus_.read64(memory_(at)); }
-  void write_entry(std::uint64_t at, std::uint64_t value) { bus_.write64(memory_(at), value); }
+  void write_entry(std::uint64_t at, std::uint64_t value) {
+    ++entries_written_;
+    bus_.write64(memory_(at), value);
+  }
   bool present(std::uint64_t raw) const;
   bool leaf(std::uint64_t raw, unsigned level) const;
   std::uint64_t next_table(std::uint64_t raw) const;
@@ -75,6 +82,8 @@ class PageTable {
   unsigned levels_;
   TableMemory memory_;
   std::uint64_t root_;
+  std::uint64_t entries_written_ = 0;
+  std::uint64_t tables_allocated_ = 0;
 };
 
 }  // namespace iommu_sim

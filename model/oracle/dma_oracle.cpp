@@ -98,6 +98,10 @@ DmaOracle::DmaOracle(const OracleParams& params, const SparseMemory& memory, con
   stats.counter("oracle.violations.isolation_breach", &breaches_,
                 "DMAs that reached an address their requester was never given, or a BAR "
                 "outside its IOMMU group peer to peer without the IOMMU");
+  stats.counter("oracle.lazy_window_uses", &lazy_uses_,
+                "DMAs that used a translation after its lazy unmap had returned and before the "
+                "flush queue's flush settled it: the exposure lazy mode accepts, not a violation "
+                "(listed under lazy_window_uses)");
 }
 
 boost::icl::discrete_interval<std::uint64_t> DmaOracle::range(std::uint64_t lo, std::uint64_t hi) {
@@ -114,9 +118,15 @@ void DmaOracle::settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo
                         std::uint64_t hi) {
   const Key key{rid, pasid};
   pending_[key].subtract(range(lo, hi));
+  if (auto r = returned_.find(key); r != returned_.end()) r->second.subtract(range(lo, hi));
   settled_[key].add(range(lo, hi));
   const std::uint64_t now = sc_core::sc_time_stamp().value();
   settles_[key].push_back({lo, hi, now});
+}
+
+void DmaOracle::unmap_returned(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
+                               std::uint64_t hi) {
+  returned_[{rid, pasid}].add(range(lo, hi));
 }
 
 void DmaOracle::translated(const TranslationRequest& request, const TranslationResult& result) {
@@ -133,12 +143,24 @@ void DmaOracle::translated(const TranslationRequest& request, const TranslationR
   if (auto p = pending_.find(key);
       p != pending_.end() && boost::icl::contains(p->second, request.iova)) {
     in_flight_.emplace(in_flight, false);  // the host's change is still in progress
+    if (auto r = returned_.find(key);
+        r != returned_.end() && boost::icl::contains(r->second, request.iova)) {
+      note_lazy_use(request, result, reference);
+    }
     return;
   }
   const auto s = settled_.find(key);
   const bool stale = s != settled_.end() && boost::icl::contains(s->second, request.iova);
   record(stale ? "stale_translation" : "isolation_breach", request, result, reference,
          stale ? settles_.at(key).back().at_ps : 0, 0);
+}
+
+void DmaOracle::note_lazy_use(const TranslationRequest& request, const TranslationResult& result,
+                              const std::optional<std::uint64_t>& reference) {
+  ++lazy_uses_;
+  if (lazy_listed_.size() >= params_.max_listed) return;
+  Violation v = describe("lazy_window_use", request, result, reference);
+  lazy_listed_.push_back(std::move(v));
 }
 
 void DmaOracle::peer_access(int source, int target, const tlm::tlm_generic_payload& p,
@@ -206,13 +228,9 @@ void DmaOracle::landed(const TranslationRequest& request, const TranslationResul
          sc_core::sc_time_stamp().value());
 }
 
-void DmaOracle::record(const char* kind, const TranslationRequest& request,
-                       const TranslationResult& result,
-                       const std::optional<std::uint64_t>& reference, std::uint64_t settled_ps,
-                       std::uint64_t landed_ps) {
-  const bool stale = std::string_view(kind) == "stale_translation";
-  ++(stale ? stale_ : breaches_);
-  if (listed_.size() >= params_.max_listed) return;
+Violation DmaOracle::describe(const char* kind, const TranslationRequest& request,
+                              const TranslationResult& result,
+                              const std::optional<std::uint64_t>& reference) const {
   Violation v;
   v.kind = kind;
   v.at_ps = sc_core::sc_time_stamp().value();
@@ -227,6 +245,17 @@ void DmaOracle::record(const char* kind, const TranslationRequest& request,
   v.fl_psc_level = result.fl_psc_level;
   v.sl_psc_level = result.sl_psc_level;
   v.filled_ps = result.filled_ps;
+  return v;
+}
+
+void DmaOracle::record(const char* kind, const TranslationRequest& request,
+                       const TranslationResult& result,
+                       const std::optional<std::uint64_t>& reference, std::uint64_t settled_ps,
+                       std::uint64_t landed_ps) {
+  const bool stale = std::string_view(kind) == "stale_translation";
+  ++(stale ? stale_ : breaches_);
+  if (listed_.size() >= params_.max_listed) return;
+  Violation v = describe(kind, request, result, reference);
   v.settled_ps = settled_ps;
   v.landed_ps = landed_ps;
   listed_.push_back(std::move(v));
@@ -235,10 +264,13 @@ void DmaOracle::record(const char* kind, const TranslationRequest& request,
 nlohmann::json DmaOracle::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& v : listed_) list.push_back(v.to_json());
+  nlohmann::json lazy = nlohmann::json::array();
+  for (const auto& v : lazy_listed_) lazy.push_back(v.to_json());
   return {{"enabled", params_.enabled},
           {"checked", checked_},
           {"violations", stale_ + breaches_},
-          {"listed", list}};
+          {"listed", list},
+          {"lazy_window_uses", lazy}};
 }
 
 }  // namespace iommu_sim

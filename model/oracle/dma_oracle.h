@@ -33,7 +33,7 @@
 namespace iommu_sim {
 
 struct Violation {
-  std::string kind;  // stale_translation | isolation_breach
+  std::string kind;  // stale_translation | isolation_breach | lazy_window_use (listed apart)
   std::uint64_t at_ps = 0;
   TranslationRequest request;
   std::uint32_t pasid = 0;                 // effective PASID
@@ -70,6 +70,10 @@ class DmaOracle : public TranslationObserver, public ChangeListener, public Peer
   void changing(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
                 std::uint64_t hi) override;
   void settled(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo, std::uint64_t hi) override;
+  // From now until settled(), a DMA through the old translation is a lazy
+  // window use (oracle.lazy_window_uses), listed like a violation but not one.
+  void unmap_returned(std::uint16_t rid, std::uint32_t pasid, std::uint64_t lo,
+                      std::uint64_t hi) override;
   // An untranslated request the fabric delivered to a peer's BAR never met
   // the IOMMU: allowed only inside the requester's IOMMU group, which the
   // host treats as one unit (Linux pci_device_group). A translated one
@@ -79,6 +83,8 @@ class DmaOracle : public TranslationObserver, public ChangeListener, public Peer
 
   std::uint64_t checked() const { return checked_; }
   std::uint64_t violations() const { return stale_ + breaches_; }
+  std::uint64_t lazy_window_uses() const { return lazy_uses_; }
+  const std::vector<Violation>& lazy_listed() const { return lazy_listed_; }
   const std::vector<Violation>& listed() const { return listed_; }
   nlohmann::json to_json() const;
 
@@ -92,8 +98,9 @@ class DmaOracle : public TranslationObserver, public ChangeListener, public Peer
   const SparseMemory& memory_;
   const Iommu& iommu_;
   const Topology& topology_;
-  std::map<Key, Ranges> pending_;  // changes begun, not settled
-  std::map<Key, Ranges> settled_;  // ranges some change was settled in
+  std::map<Key, Ranges> pending_;   // changes begun, not settled
+  std::map<Key, Ranges> settled_;   // ranges some change was settled in
+  std::map<Key, Ranges> returned_;  // lazily unmapped, returned, not settled
   struct Event {
     std::uint64_t lo, hi, at_ps;
   };
@@ -108,8 +115,13 @@ class DmaOracle : public TranslationObserver, public ChangeListener, public Peer
   void record(const char* kind, const TranslationRequest& request, const TranslationResult& result,
               const std::optional<std::uint64_t>& reference, std::uint64_t settled_ps,
               std::uint64_t landed_ps);
-  std::vector<Violation> listed_;
-  std::uint64_t checked_ = 0, stale_ = 0, breaches_ = 0;
+  Violation describe(const char* kind, const TranslationRequest& request,
+                     const TranslationResult& result,
+                     const std::optional<std::uint64_t>& reference) const;
+  void note_lazy_use(const TranslationRequest& request, const TranslationResult& result,
+                     const std::optional<std::uint64_t>& reference);
+  std::vector<Violation> listed_, lazy_listed_;
+  std::uint64_t checked_ = 0, stale_ = 0, breaches_ = 0, lazy_uses_ = 0;
 };
 
 }  // namespace iommu_sim

@@ -83,9 +83,13 @@ Platform::Platform(const PlatformConfig& config)
 
   // Host set-up before time 0, once every socket is bound: the driver
   // programs the IOMMU through its registers and writes the tables.
-  driver_ = std::make_unique<IommuDriver>(*host_bus_, table_frames_, config.host);
+  cpus_ = std::make_unique<HostCpus>(config.host.cpus, stats_);
+  driver_ = std::make_unique<IommuDriver>(*host_bus_, table_frames_, config.host, *cpus_, stats_);
   manager_ = std::make_unique<IoasidManager>(*host_bus_, *driver_, table_frames_, data_frames_,
-                                             config.host);
+                                             config.host, *cpus_);
+  dma_api_ = std::make_unique<DmaApi>(
+      *host_bus_, *driver_, table_frames_, *cpus_, config_.host,
+      [this] { return manager_->allocate_domain_id(); }, stats_);
   // The oracle's counters exist in every run (docs/statistics.md); it
   // watches only when enabled.
   oracle_ =
@@ -94,6 +98,7 @@ Platform::Platform(const PlatformConfig& config)
     iommu_->set_observer(oracle_.get());
     fabric_->set_peer_observer(oracle_.get());
     manager_->set_change_listener(oracle_.get());
+    dma_api_->set_change_listener(oracle_.get());
     for (auto& [name, ep] : endpoints_) ep->set_observer(oracle_.get());
   }
   host_bus_->at_start([this] { set_up_host(); });

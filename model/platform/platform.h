@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "iommu/iommu.h"
+#include "model/host/dma_api.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
+#include "model/host/host_cpu.h"
 #include "model/host/ioasid_manager.h"
 #include "model/host/iommu_driver.h"
 #include "model/memory_controller.h"
@@ -49,6 +51,8 @@ class Platform {
   HostBus& host_bus() { return *host_bus_; }
   IommuDriver& driver() { return *driver_; }
   IoasidManager& manager() { return *manager_; }
+  HostCpus& cpus() { return *cpus_; }
+  DmaApi& dma_api() { return *dma_api_; }
   DmaOracle& oracle() { return *oracle_; }
   Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
   const Topology& topology() const { return topology_; }
@@ -79,8 +83,10 @@ class Platform {
   std::unique_ptr<HostBus> host_bus_;
   FrameAllocator table_frames_;
   FrameAllocator data_frames_;
+  std::unique_ptr<HostCpus> cpus_;
   std::unique_ptr<IommuDriver> driver_;
   std::unique_ptr<IoasidManager> manager_;
+  std::unique_ptr<DmaApi> dma_api_;
   std::unique_ptr<DmaOracle> oracle_;
   std::map<std::string, IoasId> ioas_;
   int ats_ports_ = 0;

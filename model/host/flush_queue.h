@@ -1,0 +1,74 @@
+// Lazy unmap's flush queues for one DMA domain, as Linux's dma-iommu keeps
+// them (drivers/iommu/dma-iommu.c: queue_iova, fq_flush_iotlb,
+// fq_flush_timeout). Each CPU has a ring of `size` slots (one kept empty,
+// as fq_full says, so size - 1 unmaps) behind its own lock. An unmap's
+// IOVA and freed table pages wait in the ring, stamped with the number of
+// flushes started so far; an entry is released (IOVA back to the
+// allocator, table pages back to the frame pool) once a flush that started
+// after it was queued has finished. A CPU that finds its ring full flushes
+// the whole domain (one invalidation, one wait) and releases; a timer,
+// armed by the first unmap after the last timeout and running on that
+// unmap's CPU, flushes after `timeout` and releases every CPU's ring.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <systemc>
+#include <vector>
+
+#include "model/host/cpu_params.h"
+#include "model/host/host_cpu.h"
+#include "model/host/spin_lock.h"
+#include "model/stats.h"
+
+namespace iommu_sim {
+
+// Counters shared by every domain's queues (host.fq.*).
+struct FlushQueueStats {
+  std::uint64_t queued = 0, flushes = 0, full_flushes = 0, timeout_flushes = 0, released = 0;
+  LockStats lock;
+  void register_stats(StatsRegistry& stats);
+};
+
+class FlushQueue {
+ public:
+  struct Entry {
+    std::uint64_t iova = 0, length = 0;
+    std::vector<std::uint64_t> freed_tables;
+    std::uint64_t counter = 0;  // flushes started when it was queued
+    bool settled = false;       // a flush since covered it
+  };
+  struct Hooks {
+    std::function<void()> flush;                    // invalidate the domain and wait
+    std::function<void(Entry&)> settle;             // its translation can no longer be used
+    std::function<void(HostCpu&, Entry&)> release;  // give IOVA and frames back
+  };
+
+  FlushQueue(HostCpus& cpus, std::uint32_t size, double timeout_ns, const HostCpuParams& costs,
+             FlushQueueStats& stats, Hooks hooks);
+
+  // queue_iova: on the calling thread's CPU.
+  void add(HostCpu& cpu, Entry entry);
+
+ private:
+  struct Ring {
+    std::vector<Entry> entries;  // oldest first
+    std::unique_ptr<SpinLock> lock;
+  };
+  void release_flushed(HostCpu& cpu, Ring& ring);
+  void flush();
+  void arm_timer(HostCpu& cpu);
+
+  HostCpus& cpus_;
+  std::uint32_t capacity_;
+  sc_core::sc_time timeout_;
+  const HostCpuParams& costs_;
+  FlushQueueStats& stats_;
+  Hooks hooks_;
+  std::vector<Ring> rings_;
+  std::uint64_t started_ = 0, finished_ = 0;
+  bool timer_on_ = false;
+};
+
+}  // namespace iommu_sim
