@@ -4,6 +4,10 @@
 //   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
 //   iommu-sim run FILE [--out D] [--without-bugs]
 //                                     run a scenario; exit 1 if an expectation fails
+//   iommu-sim replay TRACE [--config F] [--out D] [--timing honour|asap]
+//                                     replay a DMA trace in place of the workloads
+//   iommu-sim trace convert IN OUT    convert a trace between CSV and binary
+//   (--record T, on a run or a replay, records every DMA into trace T)
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
@@ -18,6 +22,7 @@
 #include "apps/reports.h"
 #include "apps/scenario.h"
 #include "apps/sweep.h"
+#include "apps/trace_commands.h"
 #include "model/platform/platform.h"
 #include "pcie/topology_report.h"
 
@@ -68,29 +73,40 @@ bool make_out_dir(const std::string& out_dir) {
   return true;
 }
 
-int run(const std::string& config_path, const std::string& out_dir,
-        std::optional<std::uint64_t> seed, const std::string& mode, bool quiet) {
-  auto loaded = load(config_path);
+struct RunArgs {
+  std::string config_path, out_dir, mode;
+  std::optional<std::uint64_t> seed;
+  bool quiet = false;
+  TraceOptions traces;
+};
+
+int run(const RunArgs& args) {
+  auto loaded = load(args.config_path);
   if (!loaded) return kExitConfigError;
   PlatformConfig config = std::move(*loaded);
-  if (seed) config.seed = *seed;
-  if (!mode.empty()) config.mode = mode;
+  if (args.seed) config.seed = *args.seed;
+  if (!args.mode.empty()) config.mode = args.mode;
+  RunTraces traces(args.traces);
+  if (!traces.prepare(config)) return kExitConfigError;
 
   // Check --out before spending time on the run.
-  if (!make_out_dir(out_dir)) return kExitConfigError;
+  if (!make_out_dir(args.out_dir)) return kExitConfigError;
 
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   Platform platform(config);
+  if (!traces.attach(platform)) return kExitConfigError;
   const auto t0 = std::chrono::steady_clock::now();
   platform.run();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (const int rc = traces.finish(); rc != 0) return rc;
 
-  const nlohmann::json stats = platform.stats_json();
-  if (!quiet) print_summary(std::cout, platform, stats, wall);
-  if (!out_dir.empty()) {
-    std::ofstream out(std::filesystem::path(out_dir) / "stats.json");
+  nlohmann::json stats = platform.stats_json();
+  traces.describe(stats);
+  if (!args.quiet) print_summary(std::cout, platform, stats, wall, traces.replay());
+  if (!args.out_dir.empty()) {
+    std::ofstream out(std::filesystem::path(args.out_dir) / "stats.json");
     if (!out) {
-      std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/stats.json\n";
+      std::cerr << "iommu-sim: --out: cannot write " << args.out_dir << "/stats.json\n";
       return 1;
     }
     out << stats.dump(2) << "\n";
@@ -162,22 +178,28 @@ int scenario(const std::string& file, const std::string& out_dir, bool quiet, bo
   return report.passed() ? 0 : 1;
 }
 
+// The options a run and a replay share; returns --seed, which only
+// overrides the config when given.
+CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) {
+  app.add_option("--config", args.config_path, "platform and workload JSON file")
+      ->check(CLI::ExistingFile);
+  app.add_option("--out", args.out_dir, "directory to write stats.json into");
+  app.add_flag("--quiet", args.quiet, "do not print the summary");
+  app.add_option("--record", args.traces.record,
+                 "record every DMA the functions issue into this trace (.csv or .bin)");
+  return app.add_option("--seed", seed, "seed for all randomness (overrides config)");
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
   CLI::App app{"iommu-sim: DMA translation through a VT-d-like IOMMU, on SystemC/TLM-2.0"};
   app.set_version_flag("--version", "iommu-sim 0.1.0");
-  std::string config_path, out_dir, mode;
-  std::uint64_t seed_value = 0;
-  bool quiet = false;
-  auto* config_opt = app.add_option("--config", config_path, "platform and workload JSON file")
-                         ->check(CLI::ExistingFile);
-  app.add_option("--out", out_dir, "directory to write stats.json into");
-  auto* seed_opt =
-      app.add_option("--seed", seed_value, "seed for all randomness (overrides config)");
-  app.add_option("--mode", mode, "timed or functional (overrides config)")
+  RunArgs run_args, replay_args;
+  std::uint64_t seed_value = 0, replay_seed = 0;
+  auto* seed_opt = add_run_options(app, run_args, seed_value);
+  app.add_option("--mode", run_args.mode, "timed or functional (overrides config)")
       ->check(CLI::IsMember({"timed", "functional"}));
-  app.add_flag("--quiet", quiet, "do not print the summary");
   auto* params_cmd = app.add_subcommand("params", "print the parameter reference (Markdown)");
   auto* stats_cmd = app.add_subcommand("stats", "print the statistics reference (Markdown)");
   std::string topo_config;
@@ -206,7 +228,23 @@ int sc_main(int argc, char** argv) {
   run_cmd->add_flag("--without-bugs", scenario_without_bugs,
                     "switch every modelled bug off and expect no oracle violation instead of "
                     "the scenario's statistics");
-  (void)config_opt;
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "replay a DMA trace (docs/trace.md) on a platform, in place of its workloads");
+  replay_cmd->add_option("trace", replay_args.traces.replay, "trace file (.csv or binary)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  auto* replay_seed_opt = add_run_options(*replay_cmd, replay_args, replay_seed);
+  replay_cmd
+      ->add_option("--timing", replay_args.traces.timing,
+                   "honour: each DMA at its timestamp; asap: as fast as the tags allow")
+      ->check(CLI::IsMember({"honour", "asap"}));
+  std::string convert_in, convert_out;
+  auto* trace_cmd = app.add_subcommand("trace", "trace tools (docs/trace.md)");
+  trace_cmd->require_subcommand(1);
+  auto* convert_cmd = trace_cmd->add_subcommand(
+      "convert", "convert a trace between CSV and binary (OUT's extension: .csv or .bin)");
+  convert_cmd->add_option("in", convert_in, "trace to read")->required()->check(CLI::ExistingFile);
+  convert_cmd->add_option("out", convert_out, "trace to write")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -230,7 +268,11 @@ int sc_main(int argc, char** argv) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     return sweep(sweep_file, sweep_out);
   }
-  std::optional<std::uint64_t> seed;
-  if (*seed_opt) seed = seed_value;
-  return run(config_path, out_dir, seed, mode, quiet);
+  if (*convert_cmd) return convert_command(convert_in, convert_out);
+  if (*replay_cmd) {
+    if (*replay_seed_opt) replay_args.seed = replay_seed;
+    return run(replay_args);
+  }
+  if (*seed_opt) run_args.seed = seed_value;
+  return run(run_args);
 }

@@ -8,11 +8,14 @@
 #include <string>
 
 #include "model/platform/platform.h"
+#include "model/platform/platform_trace.h"
 
 namespace iommu_sim {
 
+// With `replay`, its devices' DMAs count with the workloads' and each
+// device has a line.
 void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& stats,
-                   double wall_seconds);
+                   double wall_seconds, const PlatformReplay* replay = nullptr);
 // The oracle's line and its listed violations, if it checked anything.
 void print_violations(std::ostream& os, const DmaOracle& oracle);
 std::string parameters_markdown();

@@ -51,6 +51,7 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
     p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return;
   }
+  if (issue_observer_ != nullptr) note_issue(p, *attrs, delay);
   attrs->requester_id = requester_id_.rid();
   attrs->completion = CompletionStatus::Success;
   ++requests_;
@@ -61,6 +62,13 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
     send_tagged(p, delay);
   }
   if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
+}
+
+void Endpoint::note_issue(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                          const sc_core::sc_time& delay) {
+  issue_observer_->issued(issue_index_,
+                          {(sc_core::sc_time_stamp() + delay).value(), p.get_address(),
+                           p.get_data_length(), attrs.pasid_present, attrs.pasid, p.is_write()});
 }
 
 std::uint32_t Endpoint::tags_for(const tlm::tlm_generic_payload& p) const {

@@ -27,6 +27,7 @@
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
+#include "pcie/dma_issue_observer.h"
 #include "pcie/pcie_params.h"
 
 namespace iommu_sim {
@@ -58,6 +59,12 @@ class Endpoint : public sc_core::sc_module {
   bool ats() const { return ats_; }
   // Told of every DMA sent with a translation from the ATC (the oracle).
   void set_observer(TranslationObserver* observer) { observer_ = observer; }
+  // Told of every DMA as it enters dma_in, as function `index` (the trace
+  // recorder).
+  void set_issue_observer(DmaIssueObserver* observer, std::uint16_t index) {
+    issue_observer_ = observer;
+    issue_index_ = index;
+  }
 
  private:
   // An ATC entry covers the page size the Translation Completion gave:
@@ -80,6 +87,8 @@ class Endpoint : public sc_core::sc_module {
   const AtcEntry* atc_lookup(bool pasid_present, std::uint32_t pasid, std::uint64_t iova);
 
   void b_transport(int engine, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void note_issue(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                  const sc_core::sc_time& delay);
   // Translates through the ATC (asking the IOMMU on a miss) and sends `p`
   // as a translated request.
   void send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
@@ -111,6 +120,8 @@ class Endpoint : public sc_core::sc_module {
   SetAssociativeCache<AtcKey, AtcEntry> atc_;
   unsigned atc_shifts_ = 0;  // bit n: entries of 2^n bytes were cached
   TranslationObserver* observer_ = nullptr;
+  DmaIssueObserver* issue_observer_ = nullptr;
+  std::uint16_t issue_index_ = 0;
   bool waits_for_dmas_;  // false: ats.bug = invalidation_completes_before_dmas
   // Translated requests sent (numbered in order) and not yet past the IOMMU.
   std::uint64_t next_dma_ = 0;
