@@ -80,6 +80,25 @@ void print_links(std::ostream& os, const nlohmann::json& s) {
   }
 }
 
+// Per device model: I/Os, rate, latency; and the CPU time they cost.
+void print_device_models(std::ostream& os, const PlatformConfig& config, const nlohmann::json& s) {
+  std::uint64_t ios = 0;
+  for (const DeviceModelParams& d : config.devices) {
+    const std::string p = "devices." + d.name + ".";
+    const auto n = s.at(p + "ios").get<std::uint64_t>();
+    ios += n;
+    std::string label = "  device " + d.name;
+    label.resize(std::max<std::size_t>(label.size() + 1, 26), ' ');
+    os << label << n << " I/Os, " << fmt("%.0f", s.at(p + "iops").get<double>()) << " IOPS, "
+       << fmt("%.2f Gb/s", s.at(p + "gbps").get<double>()) << ", latency p50 "
+       << fmt("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
+  }
+  if (ios == 0) return;
+  os << "  host CPUs               " << config.host.cpus << " (" << config.host.dma_api << "), "
+     << fmt("%.0f ns", s.at("host.cpu.all.busy_ns").get<double>() / static_cast<double>(ios))
+     << " of CPU time per I/O\n";
+}
+
 }  // namespace
 
 void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j,
@@ -114,6 +133,7 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
     print_workload(os, platform.workload(i), platform.config().workloads[i].mode, s);
   }
   if (replay != nullptr) print_replay(os, *replay);
+  print_device_models(os, platform.config(), s);
   print_links(os, s);
   print_violations(os, platform.oracle());
   os << "  wall time               " << fmt("%.3f s", wall_seconds) << " ("
@@ -162,6 +182,10 @@ std::string statistics_markdown() {
   start_fresh_kernel();
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   PlatformConfig config;
+  // A device model's statistics, as an NVMe model "ssd" on its own
+  // function "ssd0" with one queue registers them.
+  config.pcie.endpoints.push_back({.name = "ssd0"});
+  config.devices = {DeviceModelParams{.name = "ssd", .device = "ssd0", .queues = 1}};
   Platform platform(config);
   // The replay statistics, as a replay of nic0 registers them.
   const TraceSummary nic0{.devices = {"nic0"}, .per_device = {1}};
@@ -176,7 +200,8 @@ std::string statistics_markdown() {
         "named after the device whose link it is, or the switch upstream port or PCIe-to-PCI "
         "bridge whose uplink it is (`pcie.link.<name>.up|down.*`). `replay.*` exist in "
         "`iommu-sim replay` runs only, `replay.<device>.*` for each device the trace names "
-        "(docs/trace.md). Histograms "
+        "(docs/trace.md). `devices.<name>.*` exist for each device model (here the NVMe "
+        "model `ssd` on function `ssd0`, `q<k>` for each queue; docs/devices.md). Histograms "
         "are written with count, mean, min, p50, p90, p99 and max.\n\n"
         "| name | meaning |\n|---|---|\n";
   for (const auto& [name, doc] : platform.stats().descriptions()) {

@@ -25,6 +25,7 @@ struct HostCpuParams {
   double lock_transfer_ns = 60.0;
   double fq_add_ns = 15.0;
   double interrupt_ns = 700.0;
+  double mmio_write_ns = 100.0;
 
   template <class V>
   void visit(V& v) {
@@ -96,6 +97,12 @@ struct HostCpuParams {
        "assumed: entry, handler dispatch and exit of one MSI-X interrupt, about 2,000 cycles",
        "CPU time of taking one device interrupt, before the driver's completion work.", 0.0, 1e9},
       "host.cpu.<n>.interrupt_ns");
+    v(mmio_write_ns,
+      {"mmio_write_ns", "ns",
+       "assumed: an uncached store to a device register, which must leave the core before "
+       "the next one (about 100 ns)",
+       "CPU time of a driver's doorbell write (a posted MMIO write).", 0.0, 1e9},
+      "host.cpu.<n>.driver_ns");
   }
 };
 

@@ -135,6 +135,28 @@ HostCpus::HostCpus(unsigned count, StatsRegistry& stats) {
     cpus_.push_back(std::make_unique<HostCpu>(i));
     cpus_.back()->register_stats(stats);
   }
+  // Sums over the CPUs: what a sweep over host.cpus compares.
+  for (std::size_t k = 0; k < kCpuWorkKinds; ++k) {
+    const auto work = static_cast<CpuWork>(k);
+    stats.derived(
+        "host.cpu.all." + std::string(cpu_work_name(work)) + "_ns",
+        [this, work] { return static_cast<double>(total_ps(work)) / 1000.0; },
+        "CPU time of all CPUs spent on " + std::string(cpu_work_name(work)) + " (ns)");
+  }
+  stats.derived(
+      "host.cpu.all.busy_ns",
+      [this] {
+        std::uint64_t ps = 0;
+        for (const auto& c : cpus_) ps += c->busy_ps();
+        return static_cast<double>(ps) / 1000.0;
+      },
+      "CPU time of all CPUs running driver code, every kind of work (ns)");
+}
+
+std::uint64_t HostCpus::total_ps(CpuWork work) const {
+  std::uint64_t ps = 0;
+  for (const auto& c : cpus_) ps += c->busy_ps(work);
+  return ps;
 }
 
 void HostCpus::pin_current(unsigned cpu) {

@@ -102,6 +102,8 @@ class HostCpus {
   // The CPU the calling thread is pinned to; CPU 0 for any other thread
   // (the scenario's host steps, set-up before time 0).
   HostCpu& current();
+  // Time all CPUs spent on `work`.
+  std::uint64_t total_ps(CpuWork work) const;
 
  private:
   std::vector<std::unique_ptr<HostCpu>> cpus_;

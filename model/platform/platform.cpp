@@ -101,13 +101,51 @@ Platform::Platform(const PlatformConfig& config)
     dma_api_->set_change_listener(oracle_.get());
     for (auto& [name, ep] : endpoints_) ep->set_observer(oracle_.get());
   }
+  build_device_models();
   host_bus_->at_start([this] { set_up_host(); });
+}
+
+void Platform::build_device_models() {
+  for (std::size_t i = 0; i < config_.devices.size(); ++i) {
+    const DeviceModelParams& d = config_.devices[i];
+    auto controller = std::make_unique<NvmeController>(("dev_" + d.name).c_str(), d, stats_);
+    controller->socket.bind(endpoints_.at(d.device)->dma_in);
+    const std::uint32_t queues = d.queues == 0 ? config_.host.cpus : d.queues;
+    std::seed_seq seq{config_.seed, std::uint64_t{0x6e766d65}, std::uint64_t{i}};
+    std::array<std::uint64_t, 1> seed{};
+    seq.generate(seed.begin(), seed.end());
+    drivers_.push_back(std::make_unique<NvmeDriver>(d, queues, *host_bus_, *cpus_, config_.host.cpu,
+                                                    *controller, seed[0], stats_));
+    controllers_.push_back(std::move(controller));
+  }
+}
+
+void Platform::start_device_models() {
+  const bool remapping = config_.host.dma_remapping == "on";
+  for (std::size_t i = 0; i < drivers_.size(); ++i) {
+    const DeviceModelParams& d = config_.devices[i];
+    const TopoNode& n = topology_.nodes[topology_.find(d.device)];
+    int handle = -1;
+    if (remapping) {
+      const auto a = dma_api_->attach({d.device, n.requester_id, n.group, n.ats.enabled});
+      if (!a.status.ok())
+        throw std::logic_error("DMA API attach " + d.device + ": " + a.status.message);
+      handle = a.handle;
+    }
+    NvmeController& c = *controllers_[i];
+    drivers_[i]->start(
+        data_frames_,
+        [&c](std::uint16_t qid, std::uint64_t sq, std::uint64_t cq, std::uint32_t depth,
+             InterruptLine& irq) { c.create_queue_pair(qid, sq, cq, depth, irq); },
+        remapping ? dma_api_.get() : nullptr, handle);
+  }
 }
 
 void Platform::set_up_host() {
   // intel_iommu=off: the driver never initialises the IOMMU, so GSTS.TES
   // stays 0 and DMA reaches memory at the address the device sends.
   if (config_.host.dma_remapping == "on") program_remapping();
+  start_device_models();
   warm_host_caches();
 }
 

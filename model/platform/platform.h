@@ -16,6 +16,7 @@
 
 #include "iommu/iommu.h"
 #include "model/host/dma_api.h"
+#include "model/host/drivers/nvme_driver.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
 #include "model/host/host_cpu.h"
@@ -29,6 +30,7 @@
 #include "pcie/fabric.h"
 #include "pcie/root_complex.h"
 #include "pcie/topology.h"
+#include "workloads/devices/nvme_controller.h"
 #include "workloads/dma_generator.h"
 
 namespace iommu_sim {
@@ -57,6 +59,9 @@ class Platform {
   Endpoint& endpoint(const std::string& name) { return *endpoints_.at(name); }
   const Topology& topology() const { return topology_; }
   DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
+  std::size_t device_count() const { return drivers_.size(); }
+  NvmeDriver& device_driver(std::size_t index) { return *drivers_.at(index); }
+  NvmeController& device_controller(std::size_t index) { return *controllers_.at(index); }
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
   IoasId ioas(const std::string& name) const { return ioas_.at(name); }
@@ -65,6 +70,12 @@ class Platform {
   void set_up_host();
   // The driver's init, the address spaces and the attachments.
   void program_remapping();
+  // Builds devices[]: each controller on its function's endpoint, and its
+  // driver on the host CPUs.
+  void build_device_models();
+  // Gives each device model's function its DMA API domain and starts its
+  // driver.
+  void start_device_models();
   // Marks the LLC-resident part of every warm workload's buffer.
   void warm_host_caches();
   // Marks the physical memory behind IOVAs [lo, hi) of `w` LLC-resident.
@@ -87,6 +98,8 @@ class Platform {
   std::unique_ptr<IommuDriver> driver_;
   std::unique_ptr<IoasidManager> manager_;
   std::unique_ptr<DmaApi> dma_api_;
+  std::vector<std::unique_ptr<NvmeController>> controllers_;
+  std::vector<std::unique_ptr<NvmeDriver>> drivers_;
   std::unique_ptr<DmaOracle> oracle_;
   std::map<std::string, IoasId> ioas_;
   int ats_ports_ = 0;

@@ -61,6 +61,43 @@ void validate_workloads(const PlatformConfig& c, const std::map<std::string, Bdf
   }
 }
 
+// A device model's function belongs to the kernel: the DMA API gives it
+// its default domain, so the ioasid manager must not attach it too.
+void validate_device_models(const PlatformConfig& c, const Topology& topology,
+                            std::vector<ConfigError>& errors) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < c.devices.size(); ++i) {
+    const DeviceModelParams& d = c.devices[i];
+    const std::string path = "devices[" + std::to_string(i) + "]";
+    auto fail = [&](const std::string& field, std::string reason) {
+      errors.push_back({path + "." + field, std::move(reason)});
+    };
+    if (d.name.empty()) fail("name", "required");
+    if (!names.insert(d.name).second)
+      fail("name", "duplicate device model name \"" + d.name + "\"");
+    const int node = topology.find(d.device);
+    if (node < 0 || !topology.is_function(node)) {
+      fail("device", "no endpoint named \"" + d.device + "\"");
+    } else if (d.queue_depth > topology.nodes[static_cast<std::size_t>(node)].tags) {
+      fail("queue_depth", std::to_string(d.queue_depth) + " is above the " +
+                              std::to_string(topology.nodes[static_cast<std::size_t>(node)].tags) +
+                              " read tags of " + d.device + " (pcie.endpoints[].tags)");
+    }
+    for (const AttachParams& a : c.attach) {
+      if (a.device == d.device) {
+        fail("device", d.device + " is attached to \"" + a.ioas +
+                           "\" in attach[]; a device model's function is owned by the kernel "
+                           "(host.dma_api)");
+      }
+    }
+    if (d.queues > c.host.cpus) {
+      fail("queues", std::to_string(d.queues) + " queues need as many CPUs; host.cpus is " +
+                         std::to_string(c.host.cpus));
+    }
+    if (d.io_size % 4096 != 0) fail("io_size", "must be a multiple of 4096");
+  }
+}
+
 }  // namespace
 
 std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
@@ -249,6 +286,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
     }
   }
   validate_workloads(c, devices, errors);
+  validate_device_models(c, topology, errors);
   return errors;
 }
 

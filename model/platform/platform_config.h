@@ -14,6 +14,7 @@
 #include "model/memory_params.h"
 #include "model/oracle/oracle_params.h"
 #include "pcie/pcie_params.h"
+#include "workloads/devices/device_model_params.h"
 #include "workloads/workload_params.h"
 
 namespace iommu_sim {
@@ -119,6 +120,7 @@ struct PlatformConfig {
       AddressSpaceParams{.name = "as0", .mappings = {MappingParams{}}}};
   std::vector<AttachParams> attach{AttachParams{"nic0", 1, "as0"}};
   std::vector<WorkloadParams> workloads{WorkloadParams{.name = "", .device = "nic0"}};
+  std::vector<DeviceModelParams> devices;
 
   template <class V>
   void visit(V& v) {
@@ -155,6 +157,10 @@ struct PlatformConfig {
     v.list(address_spaces, {"address_spaces", "I/O address spaces created at start-up"});
     v.list(attach, {"attach", "(device, PASID) -> address space attachments made at start-up"});
     v.list(workloads, {"workloads", "DMA generators", 0, 1024});
+    v.list(devices, {"devices",
+                     "device models with queues in host memory, driven by their drivers on the "
+                     "host CPUs through the DMA API (docs/devices.md)",
+                     0, 64});
   }
 };
 

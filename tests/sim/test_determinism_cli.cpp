@@ -112,6 +112,7 @@ namespace {
 TEST(Configs, EveryExampleLoadsAndRuns) {
   int seen = 0;
   for (const char* dir : {IOMMU_SIM_SOURCE_DIR "/configs", IOMMU_SIM_SOURCE_DIR "/configs/topology",
+                          IOMMU_SIM_SOURCE_DIR "/configs/devices",
                           IOMMU_SIM_SOURCE_DIR "/bench/configs"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() != ".json") continue;
@@ -121,6 +122,7 @@ TEST(Configs, EveryExampleLoadsAndRuns) {
       const auto errors = load_config(nlohmann::json::parse(std::ifstream(entry.path())), c);
       ASSERT_TRUE(errors.empty()) << errors.front().to_string();
       for (auto& w : c.workloads) w.count = std::min<std::uint64_t>(w.count, 500);
+      for (auto& d : c.devices) d.count = std::min<std::uint64_t>(d.count, 500);
       start_fresh_kernel();
       Platform p(c);
       p.run();
@@ -128,6 +130,7 @@ TEST(Configs, EveryExampleLoadsAndRuns) {
       for (std::size_t i = 0; i < p.workload_count(); ++i) {
         issued += p.workload(i).completed() + p.workload(i).faulted();
       }
+      for (std::size_t i = 0; i < p.device_count(); ++i) issued += p.device_driver(i).completed();
       EXPECT_GT(issued, 0u);
     }
   }
