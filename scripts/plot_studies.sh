@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reproduces docs/studies.md: runs each shipped study sweep of
+# configs/studies/, prints its table (Markdown) and draws its figure with
+# gnuplot into docs/.
+# Usage: scripts/plot_studies.sh [OUT_DIR]   (after scripts/run.sh built build/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v gnuplot >/dev/null; then
+  echo "error: needs gnuplot (as root: apt-get install gnuplot-nox)" >&2
+  exit 1
+fi
+out=${1:-build/studies}
+
+# NVMe 4 KiB random reads: DMA API mode x queues (one per CPU).
+build/apps/iommu-sim sweep configs/studies/nvme_dma_api_queues.json --out "$out/nvme" \
+  >/dev/null 2>&1
+# Columns are found by name in the CSV's header.
+columns='NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }'
+for mode in identity strict lazy; do
+  awk -F, -v m="$mode" "$columns"'
+    $c["host.dma_api"] == m {
+      ios = $c["devices.ssd.ios"]
+      print $c["host.cpus"], $c["devices.ssd.iops"] / 1e6, $c["host.cpu.all.busy_ns"] / ios
+    }' "$out/nvme/sweep.csv" | sort -n >"$out/nvme/$mode.dat"
+done
+echo "| CPUs = queues | mode | M IOPS | CPU ns per I/O | of it lock wait | latency p50 (us) |"
+echo "|---|---|---|---|---|---|"
+awk -F, "$columns"'{
+  ios = $c["devices.ssd.ios"]
+  printf "| %s | %s | %.3f | %.0f | %.0f | %.1f |\n", $c["host.cpus"], $c["host.dma_api"],
+         $c["devices.ssd.iops"] / 1e6, $c["host.cpu.all.busy_ns"] / ios,
+         $c["host.cpu.all.lock_wait_ns"] / ios, $c["devices.ssd.latency.p50"] / 1000
+}' "$out/nvme/sweep.csv"
+gnuplot <<GNUPLOT
+set terminal pngcairo size 1000,420 noenhanced
+set output "docs/study_nvme_dma_api.png"
+set multiplot layout 1,2 title "NVMe 4 KiB random reads, queue depth 32, one queue per CPU (iommu-sim)"
+set logscale x 2
+set xlabel "CPUs = queues"
+set grid
+set key bottom right
+set ylabel "million IOPS"
+set yrange [0:1.8]
+plot for [m in "identity lazy strict"] "$out/nvme/".m.".dat" using 1:2 with linespoints lw 2 title m
+set ylabel "host CPU time per I/O (ns)"
+set yrange [0:*]
+set key top left
+plot for [m in "identity lazy strict"] "$out/nvme/".m.".dat" using 1:3 with linespoints lw 2 title m
+unset multiplot
+GNUPLOT
+echo "wrote docs/study_nvme_dma_api.png"
