@@ -24,6 +24,8 @@ class InterruptLine {
   // (call from a SystemC thread).
   void take() {
     for (;;) {
+      // A copy: the kernel's time moves on during the waits below.
+      // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
       const sc_core::sc_time now = sc_core::sc_time_stamp();
       if (!arrivals_.empty() && arrivals_.front() <= now) break;
       if (arrivals_.empty()) {

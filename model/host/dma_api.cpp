@@ -1,6 +1,7 @@
 #include "model/host/dma_api.h"
 
 #include "iommu/formats/vtd_pasid.h"
+#include "iommu/formats/vtd_registers.h"
 
 namespace iommu_sim {
 
@@ -81,6 +82,9 @@ std::unique_ptr<DmaApi::Domain> DmaApi::make_domain() {
 }
 
 DmaApi::Attached DmaApi::attach(const DmaDevice& device) {
+  // First-level superpages: 2 MiB always, 1 GiB with CAP.FL1GP (VT-d spec
+  // 11.4.2), as Linux's domain->iommu_superpage.
+  max_leaf_shift_ = iommu::vtd::CapRegister::decode(driver_.cap()).fl1gp ? 30 : 21;
   auto [it, fresh] = domains_.try_emplace(device.group);
   if (fresh) it->second = make_domain();
   Domain& d = *it->second;
@@ -138,9 +142,7 @@ void DmaApi::write_leaves(Domain& d, std::uint64_t iova, std::uint64_t physical,
                           std::uint64_t pages, bool writable) {
   const std::uint64_t entries = d.table->entries_written();
   const std::uint64_t tables = d.table->tables_allocated();
-  for (std::uint64_t i = 0; i < pages; ++i) {
-    d.table->map(iova + i * kPage, physical + i * kPage, 12, writable);
-  }
+  d.table->map_range(iova, physical, pages * kPage, max_leaf_shift_, writable);
   HostCpu::spend_ns(
       params_.cpu.pte_write_ns * static_cast<double>(d.table->entries_written() - entries) +
       params_.cpu.table_alloc_ns * static_cast<double>(d.table->tables_allocated() - tables));

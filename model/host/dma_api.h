@@ -66,7 +66,10 @@ class DmaApi {
   Attached attach(const DmaDevice& device);
 
   // dma_map_page / dma_map_single of [physical, +length): the address the
-  // device is to use. ENOMEM when the IOVA space is exhausted.
+  // device is to use, mapped with the largest leaves alignment allows (a
+  // 2 MiB-aligned buffer of 2 MiB or more gets 2 MiB pages: the IOVA of a
+  // range that large is aligned to its size). ENOMEM when the IOVA space
+  // is exhausted.
   struct Mapped {
     Status status;
     std::uint64_t address = 0;
@@ -105,6 +108,7 @@ class DmaApi {
   std::vector<Device> devices_;
   IovaStats iova_stats_;
   FlushQueueStats fq_stats_;
+  std::uint8_t max_leaf_shift_ = 21;
   std::uint64_t maps_ = 0, unmaps_ = 0, map_failures_ = 0;
   Histogram map_time_, unmap_time_;
 };

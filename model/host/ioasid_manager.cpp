@@ -224,16 +224,7 @@ void IoasidManager::write_area(AddressSpace& as, std::uint64_t iova, std::uint64
 void IoasidManager::map_pages(const std::vector<PageTable*>& tables, std::uint8_t max_shift,
                               std::uint64_t iova, std::uint64_t pa, std::uint64_t length,
                               bool writable) {
-  for (std::uint64_t off = 0; off < length;) {
-    std::uint8_t shift = max_shift;
-    while (shift > 12) {
-      const std::uint64_t size = 1ull << shift;
-      if ((iova + off) % size == 0 && (pa + off) % size == 0 && off + size <= length) break;
-      shift = static_cast<std::uint8_t>(shift - 9);
-    }
-    for (PageTable* t : tables) t->map(iova + off, pa + off, shift, writable);
-    off += 1ull << shift;
-  }
+  for (PageTable* t : tables) t->map_range(iova, pa, length, max_shift, writable);
 }
 
 std::vector<PageTable*> IoasidManager::tables_of(AddressSpace& as) {

@@ -89,6 +89,20 @@ void PageTable::map(std::uint64_t iova, std::uint64_t physical, std::uint8_t pag
   write_entry(entry_address(table, iova, leaf_level), leaf_entry(physical, leaf_level, writable));
 }
 
+void PageTable::map_range(std::uint64_t iova, std::uint64_t physical, std::uint64_t length,
+                          std::uint8_t max_shift, bool writable) {
+  for (std::uint64_t off = 0; off < length;) {
+    std::uint8_t shift = max_shift;
+    while (shift > 12) {
+      const std::uint64_t size = 1ull << shift;
+      if ((iova + off) % size == 0 && (physical + off) % size == 0 && off + size <= length) break;
+      shift = static_cast<std::uint8_t>(shift - 9);
+    }
+    map(iova + off, physical + off, shift, writable);
+    off += 1ull << shift;
+  }
+}
+
 std::uint64_t PageTable::unmap(std::uint64_t iova) {
   std::uint64_t table = root_;
   for (unsigned level = levels_; level >= 1; --level) {

@@ -44,6 +44,12 @@ class PageTable {
   // leaves, so the IOMMU never has to update them (drivers/iommu/intel/
   // iommu.c, __domain_mapping: DMA_FL_PTE_ACCESS / DMA_FL_PTE_DIRTY).
   void map(std::uint64_t iova, std::uint64_t physical, std::uint8_t page_shift, bool writable);
+  // Maps [iova, iova+length) to [physical, ...) with the largest leaves, up
+  // to 2^max_shift bytes (12, 21 or 30), that the alignment of both
+  // addresses and the length left allow, as Linux's __domain_mapping picks
+  // superpages.
+  void map_range(std::uint64_t iova, std::uint64_t physical, std::uint64_t length,
+                 std::uint8_t max_shift, bool writable);
   // Clears the leaf covering `iova`; returns its size in bytes, 0 if none.
   std::uint64_t unmap(std::uint64_t iova);
   // Clears every leaf in [lo, hi) (leaves must lie wholly inside) and, as

@@ -62,6 +62,28 @@ TEST(DmaApi, AMapCostsTheSumOfItsStepsOnTheCallingCpu) {
   EXPECT_EQ(t->max(), 1580'000u);  // 1270 + 310 ns, in ps
 }
 
+TEST(DmaApi, ALargeAlignedBufferIsMappedWithTwoMibPages) {
+  TestBench tb(kernel_owned("strict"));
+  auto& p = tb.platform();
+  DmaApi::Mapped m;
+  test::DmaResult r;
+  tb.run([&] {
+    const int nic = attach_nic(p);
+    m = p.dma_api().map(nic, kBuffer, 4ull << 20, true);  // 2 MiB-aligned, 4 MiB
+    r = tb.probe("nic0").issue(
+        {.address = m.address + 0x200040, .write = true, .pasid_present = false});
+  });
+  // 1024 pages: the IOVA is aligned to 4 MiB, the highest such below 4 GiB.
+  EXPECT_EQ(m.address, 0xFFC00000u);
+  EXPECT_TRUE(r.ok);
+  // Two 2 MiB leaves under a new PDPT and PD: two table pages, four entries.
+  const HostCpuParams k;
+  EXPECT_EQ(busy_ns(p, 0, CpuWork::Map), k.map_call_ns + 4 * k.pte_write_ns + 2 * k.table_alloc_ns);
+  std::array<std::uint8_t, 1> byte{};
+  p.memory().store().read(kBuffer + 0x200040, byte);
+  EXPECT_EQ(byte[0], 0xab);  // the probe's fill, where the second page maps it
+}
+
 TEST(DmaApi, AStrictUnmapInvalidatesWaitsAndPutsTheIovaInTheCpusMagazine) {
   TestBench tb(kernel_owned("strict"));
   auto& p = tb.platform();

@@ -2,19 +2,10 @@
 
 #include <algorithm>
 
+#include "model/timing_mode.h"
 #include "workloads/devices/device_dma.h"
 
 namespace iommu_sim {
-
-namespace {
-
-constexpr std::uint64_t kPage = 4096;
-
-sc_core::sc_time ns(double v) {
-  return sc_core::sc_time(v, sc_core::SC_NS);
-}
-
-}  // namespace
 
 NvmeController::NvmeController(sc_core::sc_module_name name, const DeviceModelParams& params,
                                StatsRegistry& stats)
@@ -152,7 +143,7 @@ bool NvmeController::transfer(const nvme::Command& c, std::vector<std::uint8_t>&
   const std::uint64_t pages = c.nlb + 1u;
   // A command larger than the I/Os this model was built for fails as a
   // transfer would.
-  if (pages * kPage > data.size()) return false;
+  if (pages * nvme::kPageBytes > data.size()) return false;
   std::vector<std::uint64_t> prps{c.prp1};
   if (pages == 2) prps.push_back(c.prp2);
   if (pages > 2) {
@@ -166,7 +157,7 @@ bool NvmeController::transfer(const nvme::Command& c, std::vector<std::uint8_t>&
   const bool to_host = c.opcode == nvme::kOpRead;
   bool ok = true;
   for (std::uint64_t i = 0; i < pages && ok; ++i) {
-    ok = device_dma(socket, prps[i], data.data() + i * kPage, kPage, to_host);
+    ok = device_dma(socket, prps[i], data.data() + i * nvme::kPageBytes, nvme::kPageBytes, to_host);
   }
   return ok;
 }

@@ -11,6 +11,8 @@
 
 namespace iommu_sim::nvme {
 
+// The memory page size with CC.MPS = 0: what PRP entries point at.
+constexpr std::uint64_t kPageBytes = 4096;
 constexpr std::uint8_t kOpWrite = 0x01;
 constexpr std::uint8_t kOpRead = 0x02;
 constexpr std::uint32_t kSqeBytes = 64;

@@ -2,19 +2,10 @@
 
 #include <algorithm>
 
+#include "model/timing_mode.h"
 #include "workloads/devices/nvme_format.h"
 
 namespace iommu_sim {
-
-namespace {
-
-constexpr std::uint64_t kPage = 4096;
-
-sc_core::sc_time ns(double v) {
-  return sc_core::sc_time(v, sc_core::SC_NS);
-}
-
-}  // namespace
 
 struct NvmeDriver::Slot {
   std::uint64_t buffer = 0;                 // physical
@@ -122,9 +113,9 @@ void NvmeDriver::start(FrameAllocator& memory, const CreateQueuePair& create, Dm
     for (std::uint32_t i = 0; i < q.depth; ++i) {
       Slot& s = q.slots[i];
       s.buffer = memory.allocate(params_.io_size);
-      if (params_.io_size > 2 * kPage) {
-        s.prp_list = memory.allocate(kPage);
-        s.prp_bus = bus_address(s.prp_list, kPage, false);
+      if (params_.io_size > 2 * nvme::kPageBytes) {
+        s.prp_list = memory.allocate(nvme::kPageBytes);
+        s.prp_bus = bus_address(s.prp_list, nvme::kPageBytes, false);
       }
       q.free.push_back(static_cast<std::uint16_t>(q.depth - 1 - i));
     }
@@ -186,7 +177,7 @@ void NvmeDriver::submit(Queue& q) {
   c.prp1 = s.mapped;
   c.prp2 = write_prps(s, s.mapped);
   c.slba = rng_() % (1ull << 32);
-  c.nlb = static_cast<std::uint16_t>(params_.io_size / kPage - 1);
+  c.nlb = static_cast<std::uint16_t>(params_.io_size / nvme::kPageBytes - 1);
   const auto raw = c.encode();
   const HostCpu::Activity driver(cpu, CpuWork::Driver);
   bus_.write(q.sq + std::uint64_t{q.sq_tail} * nvme::kSqeBytes, raw);
@@ -197,11 +188,11 @@ void NvmeDriver::submit(Queue& q) {
 
 // PRP2: the second page, or the PRP list of the pages after the first.
 std::uint64_t NvmeDriver::write_prps(Slot& s, std::uint64_t address) {
-  const std::uint64_t pages = params_.io_size / kPage;
+  const std::uint64_t pages = params_.io_size / nvme::kPageBytes;
   if (pages == 1) return 0;
-  if (pages == 2) return address + kPage;
+  if (pages == 2) return address + nvme::kPageBytes;
   for (std::uint64_t i = 1; i < pages; ++i)
-    bus_.write64(s.prp_list + 8 * (i - 1), address + i * kPage);
+    bus_.write64(s.prp_list + 8 * (i - 1), address + i * nvme::kPageBytes);
   return s.prp_bus;
 }
 
