@@ -80,23 +80,46 @@ void print_links(std::ostream& os, const nlohmann::json& s) {
   }
 }
 
-// Per device model: I/Os, rate, latency; and the CPU time they cost.
+// One NVMe model's line: I/Os, rate, latency; returns its I/Os.
+std::uint64_t print_nvme(std::ostream& os, const std::string& name, const nlohmann::json& s) {
+  const std::string p = "devices." + name + ".";
+  const auto n = s.at(p + "ios").get<std::uint64_t>();
+  os << padded("  device " + name) << n << " I/Os, " << fmt("%.0f", s.at(p + "iops").get<double>())
+     << " IOPS, " << fmt("%.2f Gb/s", s.at(p + "gbps").get<double>()) << ", latency p50 "
+     << fmt("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
+  return n;
+}
+
+// One NIC model's line: packets received, dropped and sent, receive rate
+// and latency; returns its packets.
+std::uint64_t print_nic(std::ostream& os, const std::string& name, const nlohmann::json& s) {
+  const std::string p = "devices." + name + ".";
+  const auto rx = s.at(p + "rx_packets").get<std::uint64_t>();
+  const auto tx = s.at(p + "tx_packets").get<std::uint64_t>();
+  os << padded("  device " + name) << rx << " packets received ("
+     << s.at(p + "rx_dropped").get<std::uint64_t>() << " dropped), " << tx << " sent, "
+     << fmt("%.0f", s.at(p + "rx_pps").get<double>()) << " pps, "
+     << fmt("%.2f Gb/s", s.at(p + "rx_gbps").get<double>()) << ", latency p50 "
+     << fmt("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
+  return rx + tx;
+}
+
+// Per device model: its work, rate, latency; and the CPU time it cost.
 void print_device_models(std::ostream& os, const PlatformConfig& config, const nlohmann::json& s) {
-  std::uint64_t ios = 0;
+  std::uint64_t work = 0;
+  bool nic = false;
   for (const DeviceModelParams& d : config.devices) {
-    const std::string p = "devices." + d.name + ".";
-    const auto n = s.at(p + "ios").get<std::uint64_t>();
-    ios += n;
-    std::string label = "  device " + d.name;
-    label.resize(std::max<std::size_t>(label.size() + 1, 26), ' ');
-    os << label << n << " I/Os, " << fmt("%.0f", s.at(p + "iops").get<double>()) << " IOPS, "
-       << fmt("%.2f Gb/s", s.at(p + "gbps").get<double>()) << ", latency p50 "
-       << fmt("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
+    if (parse_device_model_type(d.type) == DeviceModelType::Nic) {
+      nic = true;
+      work += print_nic(os, d.name, s);
+    } else {
+      work += print_nvme(os, d.name, s);
+    }
   }
-  if (ios == 0) return;
+  if (work == 0) return;
   os << "  host CPUs               " << config.host.cpus << " (" << config.host.dma_api << "), "
-     << fmt("%.0f ns", s.at("host.cpu.all.busy_ns").get<double>() / static_cast<double>(ios))
-     << " of CPU time per I/O\n";
+     << fmt("%.0f ns", s.at("host.cpu.all.busy_ns").get<double>() / static_cast<double>(work))
+     << " of CPU time per " << (nic ? "I/O or packet" : "I/O") << "\n";
 }
 
 }  // namespace
@@ -184,8 +207,11 @@ std::string statistics_markdown() {
   PlatformConfig config;
   // A device model's statistics, as an NVMe model "ssd" on its own
   // function "ssd0" with one queue registers them.
+  // The NIC model "nic" on "eth0" likewise.
   config.pcie.endpoints.push_back({.name = "ssd0"});
-  config.devices = {DeviceModelParams{.name = "ssd", .device = "ssd0", .queues = 1}};
+  config.pcie.endpoints.push_back({.name = "eth0"});
+  config.devices = {DeviceModelParams{.name = "ssd", .device = "ssd0", .queues = 1},
+                    DeviceModelParams{.name = "nic", .type = "nic", .device = "eth0", .queues = 1}};
   Platform platform(config);
   // The replay statistics, as a replay of nic0 registers them.
   const TraceSummary nic0{.devices = {"nic0"}, .per_device = {1}};
@@ -201,7 +227,8 @@ std::string statistics_markdown() {
         "bridge whose uplink it is (`pcie.link.<name>.up|down.*`). `replay.*` exist in "
         "`iommu-sim replay` runs only, `replay.<device>.*` for each device the trace names "
         "(docs/trace.md). `devices.<name>.*` exist for each device model (here the NVMe "
-        "model `ssd` on function `ssd0`, `q<k>` for each queue; docs/devices.md). Histograms "
+        "model `ssd` on function `ssd0` and the NIC model `nic` on function `eth0`, `q<k>` for "
+        "each queue; docs/devices.md). Histograms "
         "are written with count, mean, min, p50, p90, p99 and max.\n\n"
         "| name | meaning |\n|---|---|\n";
   for (const auto& [name, doc] : platform.stats().descriptions()) {

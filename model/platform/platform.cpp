@@ -108,16 +108,36 @@ Platform::Platform(const PlatformConfig& config)
 void Platform::build_device_models() {
   for (std::size_t i = 0; i < config_.devices.size(); ++i) {
     const DeviceModelParams& d = config_.devices[i];
-    auto controller = std::make_unique<NvmeController>(("dev_" + d.name).c_str(), d, stats_);
-    controller->socket.bind(endpoints_.at(d.device)->dma_in);
     const std::uint32_t queues = d.queues == 0 ? config_.host.cpus : d.queues;
-    std::seed_seq seq{config_.seed, std::uint64_t{0x6e766d65}, std::uint64_t{i}};
-    std::array<std::uint64_t, 1> seed{};
-    seq.generate(seed.begin(), seed.end());
-    drivers_.push_back(std::make_unique<NvmeDriver>(d, queues, *host_bus_, *cpus_, config_.host.cpu,
-                                                    *controller, seed[0], stats_));
-    controllers_.push_back(std::move(controller));
+    device_types_.push_back(parse_device_model_type(d.type));
+    switch (device_types_.back()) {
+      case DeviceModelType::Nvme:
+        build_nvme(i, d, queues);
+        break;
+      case DeviceModelType::Nic:
+        build_nic(d, queues);
+        break;
+    }
   }
+}
+
+void Platform::build_nvme(std::size_t index, const DeviceModelParams& d, std::uint32_t queues) {
+  auto controller = std::make_unique<NvmeController>(("dev_" + d.name).c_str(), d, stats_);
+  controller->socket.bind(endpoints_.at(d.device)->dma_in);
+  std::seed_seq seq{config_.seed, std::uint64_t{0x6e766d65}, std::uint64_t{index}};
+  std::array<std::uint64_t, 1> seed{};
+  seq.generate(seed.begin(), seed.end());
+  drivers_.push_back(std::make_unique<NvmeDriver>(d, queues, *host_bus_, *cpus_, config_.host.cpu,
+                                                  *controller, seed[0], stats_));
+  controllers_.push_back(std::move(controller));
+}
+
+void Platform::build_nic(const DeviceModelParams& d, std::uint32_t queues) {
+  auto controller = std::make_unique<NicController>(("dev_" + d.name).c_str(), d, queues, stats_);
+  controller->socket.bind(endpoints_.at(d.device)->dma_in);
+  drivers_.push_back(std::make_unique<NicDriver>(d, queues, *host_bus_, *cpus_, config_.host.cpu,
+                                                 *controller, stats_));
+  controllers_.push_back(std::move(controller));
 }
 
 void Platform::start_device_models() {
@@ -132,12 +152,23 @@ void Platform::start_device_models() {
         throw std::logic_error("DMA API attach " + d.device + ": " + a.status.message);
       handle = a.handle;
     }
-    NvmeController& c = *controllers_[i];
-    drivers_[i]->start(
+    DmaApi* dma = remapping ? dma_api_.get() : nullptr;
+    if (device_types_[i] == DeviceModelType::Nic) {
+      NicController& c = nic_controller(i);
+      nic_driver(i).start(
+          data_frames_,
+          [&c](std::uint32_t k, std::uint64_t rx, std::uint64_t tx, std::uint32_t depth,
+               std::uint32_t rx_tail,
+               InterruptLine& irq) { c.create_queue_pair(k, rx, tx, depth, rx_tail, irq); },
+          dma, handle);
+      continue;
+    }
+    NvmeController& c = nvme_controller(i);
+    nvme_driver(i).start(
         data_frames_,
         [&c](std::uint16_t qid, std::uint64_t sq, std::uint64_t cq, std::uint32_t depth,
              InterruptLine& irq) { c.create_queue_pair(qid, sq, cq, depth, irq); },
-        remapping ? dma_api_.get() : nullptr, handle);
+        dma, handle);
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "iommu/iommu.h"
 #include "model/host/dma_api.h"
+#include "model/host/drivers/nic_driver.h"
 #include "model/host/drivers/nvme_driver.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
@@ -30,6 +31,7 @@
 #include "pcie/fabric.h"
 #include "pcie/root_complex.h"
 #include "pcie/topology.h"
+#include "workloads/devices/nic_controller.h"
 #include "workloads/devices/nvme_controller.h"
 #include "workloads/dma_generator.h"
 
@@ -60,8 +62,18 @@ class Platform {
   const Topology& topology() const { return topology_; }
   DmaGenerator& workload(std::size_t index) { return *workloads_.at(index); }
   std::size_t device_count() const { return drivers_.size(); }
-  NvmeDriver& device_driver(std::size_t index) { return *drivers_.at(index); }
-  NvmeController& device_controller(std::size_t index) { return *controllers_.at(index); }
+  DeviceDriver& device_driver(std::size_t index) { return *drivers_.at(index); }
+  // devices[index] as its type; std::bad_cast when it is another type.
+  NvmeDriver& nvme_driver(std::size_t index) {
+    return dynamic_cast<NvmeDriver&>(*drivers_.at(index));
+  }
+  NvmeController& nvme_controller(std::size_t index) {
+    return dynamic_cast<NvmeController&>(*controllers_.at(index));
+  }
+  NicDriver& nic_driver(std::size_t index) { return dynamic_cast<NicDriver&>(*drivers_.at(index)); }
+  NicController& nic_controller(std::size_t index) {
+    return dynamic_cast<NicController&>(*controllers_.at(index));
+  }
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
   IoasId ioas(const std::string& name) const { return ioas_.at(name); }
@@ -73,6 +85,8 @@ class Platform {
   // Builds devices[]: each controller on its function's endpoint, and its
   // driver on the host CPUs.
   void build_device_models();
+  void build_nvme(std::size_t index, const DeviceModelParams& d, std::uint32_t queues);
+  void build_nic(const DeviceModelParams& d, std::uint32_t queues);
   // Gives each device model's function its DMA API domain and starts its
   // driver.
   void start_device_models();
@@ -98,8 +112,10 @@ class Platform {
   std::unique_ptr<IommuDriver> driver_;
   std::unique_ptr<IoasidManager> manager_;
   std::unique_ptr<DmaApi> dma_api_;
-  std::vector<std::unique_ptr<NvmeController>> controllers_;
-  std::vector<std::unique_ptr<NvmeDriver>> drivers_;
+  // devices[i]: its type, parsed once, its controller and its driver.
+  std::vector<DeviceModelType> device_types_;
+  std::vector<std::unique_ptr<sc_core::sc_module>> controllers_;
+  std::vector<std::unique_ptr<DeviceDriver>> drivers_;
   std::unique_ptr<DmaOracle> oracle_;
   std::map<std::string, IoasId> ioas_;
   int ats_ports_ = 0;

@@ -61,6 +61,17 @@ void validate_workloads(const PlatformConfig& c, const std::map<std::string, Bdf
   }
 }
 
+// The NIC's own fields; the NVMe-only ones it ignores (docs/devices.md).
+template <class Fail>
+void validate_nic(const DeviceModelParams& d, Fail& fail) {
+  if (d.packet_size < 64 || d.packet_size > 9000) {
+    fail("packet_size", std::to_string(d.packet_size) +
+                            " is outside 64 to 9000 bytes (a minimum Ethernet frame to a jumbo "
+                            "frame)");
+  }
+  if (d.offered_gbps <= 0) fail("offered_gbps", "must be above 0 for a NIC");
+}
+
 // A device model's function belongs to the kernel: the DMA API gives it
 // its default domain, so the ioasid manager must not attach it too.
 void validate_device_models(const PlatformConfig& c, const Topology& topology,
@@ -75,10 +86,11 @@ void validate_device_models(const PlatformConfig& c, const Topology& topology,
     if (d.name.empty()) fail("name", "required");
     if (!names.insert(d.name).second)
       fail("name", "duplicate device model name \"" + d.name + "\"");
+    const bool nic = parse_device_model_type(d.type) == DeviceModelType::Nic;
     const int node = topology.find(d.device);
     if (node < 0 || !topology.is_function(node)) {
       fail("device", "no endpoint named \"" + d.device + "\"");
-    } else if (d.queue_depth > topology.nodes[static_cast<std::size_t>(node)].tags) {
+    } else if (!nic && d.queue_depth > topology.nodes[static_cast<std::size_t>(node)].tags) {
       fail("queue_depth", std::to_string(d.queue_depth) + " is above the " +
                               std::to_string(topology.nodes[static_cast<std::size_t>(node)].tags) +
                               " read tags of " + d.device + " (pcie.endpoints[].tags)");
@@ -94,7 +106,11 @@ void validate_device_models(const PlatformConfig& c, const Topology& topology,
       fail("queues", std::to_string(d.queues) + " queues need as many CPUs; host.cpus is " +
                          std::to_string(c.host.cpus));
     }
-    if (d.io_size % 4096 != 0) fail("io_size", "must be a multiple of 4096");
+    if (nic) {
+      validate_nic(d, fail);
+    } else if (d.io_size % 4096 != 0) {
+      fail("io_size", "must be a multiple of 4096");
+    }
   }
 }
 

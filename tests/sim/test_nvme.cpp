@@ -43,11 +43,11 @@ struct NvmeRun {
   }
   nvme::Command command(std::uint32_t slot) const {
     return nvme::Command::decode(
-        read<nvme::kSqeBytes>(p->device_driver(0).queue_memory(0).first + slot * nvme::kSqeBytes));
+        read<nvme::kSqeBytes>(p->nvme_driver(0).queue_memory(0).first + slot * nvme::kSqeBytes));
   }
   nvme::Completion completion(std::uint32_t slot) const {
     return nvme::Completion::decode(
-        read<nvme::kCqeBytes>(p->device_driver(0).queue_memory(0).second + slot * nvme::kCqeBytes));
+        read<nvme::kCqeBytes>(p->nvme_driver(0).queue_memory(0).second + slot * nvme::kCqeBytes));
   }
 };
 
@@ -69,7 +69,7 @@ TEST(Nvme, OneReadGoesThroughTheQueuesDoorbellsAndMappingsAsLinuxWouldDoIt) {
   EXPECT_EQ(e.sq_id, 1u);
   EXPECT_EQ(e.status, 0u);
   // The doorbells the controller saw: tail 1, head 1.
-  const auto q = r.p->device_controller(0).queue_state(1);
+  const auto q = r.p->nvme_controller(0).queue_state(1);
   EXPECT_EQ(q.sq_head, 1u);
   EXPECT_EQ(q.sq_tail, 1u);
   EXPECT_EQ(q.cq_tail, 1u);
@@ -89,7 +89,7 @@ TEST(Nvme, ThePhaseTagFlipsEachTimeTheCompletionQueueWraps) {
   EXPECT_TRUE(r.completion(1).phase);
   EXPECT_FALSE(r.completion(2).phase);
   EXPECT_FALSE(r.completion(3).phase);
-  const auto q = r.p->device_controller(0).queue_state(1);
+  const auto q = r.p->nvme_controller(0).queue_state(1);
   EXPECT_EQ(q.sq_tail, 10u % 4);
   EXPECT_EQ(q.sq_head, 10u % 4);
   EXPECT_EQ(q.cq_tail, 10u % 4);

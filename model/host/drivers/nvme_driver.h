@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/host/dma_api.h"
+#include "model/host/drivers/device_driver.h"
 #include "model/host/frame_allocator.h"
 #include "model/host/host_bus.h"
 #include "model/host/host_cpu.h"
@@ -29,7 +30,7 @@
 
 namespace iommu_sim {
 
-class NvmeDriver {
+class NvmeDriver : public DeviceDriver {
  public:
   // The admin commands Create I/O CQ and SQ, given as their effect.
   using CreateQueuePair = std::function<void(std::uint16_t qid, std::uint64_t sq, std::uint64_t cq,
@@ -39,7 +40,7 @@ class NvmeDriver {
   NvmeDriver(const DeviceModelParams& params, std::uint32_t queues, HostBus& bus, HostCpus& cpus,
              const HostCpuParams& costs, MmioRegisters& registers, std::uint64_t seed,
              StatsRegistry& stats);
-  ~NvmeDriver();
+  ~NvmeDriver() override;
 
   // Allocates and maps the queues, creates them on the controller and
   // starts one thread per queue (call at set-up, before time 0). `dma`,
@@ -47,7 +48,7 @@ class NvmeDriver {
   // use the IOMMU (host.dma_remapping off): bus addresses are physical.
   void start(FrameAllocator& memory, const CreateQueuePair& create, DmaApi* dma, int handle);
 
-  std::uint64_t completed() const { return ios_; }
+  std::uint64_t completed() const override { return ios_; }
   // Physical addresses of queue `k`'s submission and completion queues.
   std::pair<std::uint64_t, std::uint64_t> queue_memory(std::size_t k) const;
   // The bus address the last I/O of queue `k`'s command `cid` was mapped at.
