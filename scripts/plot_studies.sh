@@ -49,3 +49,46 @@ plot for [m in "identity lazy strict"] "$out/nvme/".m.".dat" using 1:3 with line
 unset multiplot
 GNUPLOT
 echo "wrote docs/study_nvme_dma_api.png"
+
+# NIC receive at 100 Gb/s offered: DMA API mode x queues x packet size.
+build/apps/iommu-sim sweep configs/studies/nic_dma_api_queues.json --out "$out/nic" \
+  >/dev/null 2>&1
+for size in 64 1500; do
+  for mode in identity strict lazy; do
+    awk -F, -v m="$mode" -v b="$size" "$columns"'
+      $c["host.dma_api"] == m && $c["devices[0].packet_size"] == b {
+        rx = $c["devices.eth.rx_packets"]
+        print $c["host.cpus"], $c["devices.eth.rx_pps"] / 1e6, $c["host.cpu.all.busy_ns"] / rx
+      }' "$out/nic/sweep.csv" | sort -n >"$out/nic/$mode-$size.dat"
+  done
+done
+echo
+echo "| packet | CPUs = queues | mode | M packets/s | Gb/s | dropped | CPU ns per packet | of it lock wait |"
+echo "|---|---|---|---|---|---|---|---|"
+awk -F, "$columns"'{
+  rx = $c["devices.eth.rx_packets"]
+  printf "| %s B | %s | %s | %.2f | %.1f | %.0f %% | %.0f | %.0f |\n", $c["devices[0].packet_size"],
+         $c["host.cpus"], $c["host.dma_api"], $c["devices.eth.rx_pps"] / 1e6,
+         $c["devices.eth.rx_gbps"], 100 * $c["devices.eth.rx_dropped"] / $c["devices.eth.rx_arrived"],
+         $c["host.cpu.all.busy_ns"] / rx, $c["host.cpu.all.lock_wait_ns"] / rx
+}' "$out/nic/sweep.csv"
+gnuplot <<GNUPLOT
+set terminal pngcairo size 1000,420 noenhanced
+set output "docs/study_nic_dma_api.png"
+set multiplot layout 1,2 title "NIC receive, 100 Gb/s offered, one queue per CPU (iommu-sim)"
+set logscale x 2
+set logscale y 2
+set xlabel "CPUs = queues"
+set grid
+set key top left
+set ylabel "million packets per second handed up"
+plot for [m in "identity lazy strict"] "$out/nic/".m."-64.dat" using 1:2 with linespoints lw 2 title m." 64 B", \
+     for [m in "identity lazy strict"] "$out/nic/".m."-1500.dat" using 1:2 with linespoints lw 2 dt 2 title m." 1500 B"
+unset logscale y
+set ylabel "host CPU time per packet (ns)"
+set yrange [0:*]
+plot for [m in "identity lazy strict"] "$out/nic/".m."-64.dat" using 1:3 with linespoints lw 2 title m." 64 B", \
+     for [m in "identity lazy strict"] "$out/nic/".m."-1500.dat" using 1:3 with linespoints lw 2 dt 2 title m." 1500 B"
+unset multiplot
+GNUPLOT
+echo "wrote docs/study_nic_dma_api.png"

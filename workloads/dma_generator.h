@@ -26,6 +26,10 @@ class DmaGenerator : public sc_core::sc_module {
   DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& params, TimingMode mode,
                std::uint64_t seed, std::uint32_t device_tags, StatsRegistry& stats);
 
+  // Moves the window to start at `base` (before the simulation starts): a
+  // device model's engine learns its buffer's bus address at set-up.
+  void set_base(std::uint64_t base) { params_.base = base; }
+
   std::uint64_t completed() const { return completed_; }
   std::uint64_t faulted() const { return faulted_; }
   // DMAs the engine keeps in flight at most.

@@ -39,6 +39,7 @@ struct DeviceModelParams {
   double tx_gbps = 0.0;
   std::uint32_t completions_per_interrupt = 32;
   double interrupt_delay_ns = 8000.0;
+  std::uint32_t rx_engines = 8;
   double rx_ns = 300.0;
   double tx_ns = 400.0;
 
@@ -185,6 +186,14 @@ struct DeviceModelParams {
        "interrupts/s",
        "NIC only. Longest a completion waits for its queue's interrupt to be sent.", 0.0, 1e9},
       "devices.<name>.latency, interrupts");
+    v(rx_engines,
+      {"rx_engines", "packets",
+       "assumed: 8; a NIC prefetches receive descriptors in batches (82599 RXDCTL.PTHRESH) and "
+       "its data writes are posted, so it overlaps the DMAs of several packets per queue",
+       "NIC only. Packets a queue moves into host memory at once (descriptor read, data, "
+       "write-back each). With 1, a queue handles one packet per DMA round trip.",
+       1, 256},
+      "devices.<name>.rx_pps, rx_dropped");
     v(rx_ns,
       {"rx_ns", "ns", "assumed: building an skb and handing it to the stack, about 1,000 cycles",
        "NIC only. CPU time of the driver's work per received packet, besides dma_unmap, the "

@@ -45,7 +45,9 @@ void NicController::create_queue_pair(std::uint32_t k, std::uint64_t rx_ring, st
   q.rx_tail = rx_tail;
   q.irq = &irq;
   sc_core::sc_spawn([this, &q] { rx_tail_thread(q); });
-  sc_core::sc_spawn([this, &q] { rx_thread(q); });
+  for (std::uint32_t e = 0; e < params_.rx_engines; ++e) {
+    sc_core::sc_spawn([this, &q] { rx_thread(q); });
+  }
   sc_core::sc_spawn([this, &q] { tx_thread(q); });
   sc_core::sc_spawn([this, &q] { moderation_thread(q); });
 }
@@ -121,12 +123,17 @@ void NicController::rx_thread(Queue& q) {
     while (q.accepted.empty()) sc_core::wait(q.packet);
     const std::uint64_t arrived_ps = q.accepted.front();
     q.accepted.pop_front();
-    receive(q, arrived_ps, packet);
+    // Descriptors are taken in ring order; engines may finish out of
+    // order, and the driver stops at the first without DD.
+    const std::uint32_t slot = q.rx_head;
+    q.rx_head = (q.rx_head + 1) % q.depth;
+    receive(q, slot, arrived_ps, packet);
   }
 }
 
-void NicController::receive(Queue& q, std::uint64_t arrived_ps, std::vector<std::uint8_t>& packet) {
-  const std::uint64_t at = q.rx_ring + std::uint64_t{q.rx_head} * nic::kDescBytes;
+void NicController::receive(Queue& q, std::uint32_t slot, std::uint64_t arrived_ps,
+                            std::vector<std::uint8_t>& packet) {
+  const std::uint64_t at = q.rx_ring + std::uint64_t{slot} * nic::kDescBytes;
   std::array<std::uint8_t, nic::kDescBytes> raw{};
   bool ok = device_dma(socket, at, raw.data(), raw.size(), false);
   nic::Descriptor d = nic::Descriptor::decode_rx(raw);
@@ -138,7 +145,6 @@ void NicController::receive(Queue& q, std::uint64_t arrived_ps, std::vector<std:
   d.errors = ok ? 0 : nic::kRxErrorRxe;
   raw = d.encode_rx();
   device_dma(socket, at, raw.data(), raw.size(), true);
-  q.rx_head = (q.rx_head + 1) % q.depth;
   ++q.rx_packets;
   completed(q);
 }

@@ -83,7 +83,8 @@ class NicController : public sc_core::sc_module, public MmioRegisters {
   void arrive(Queue& q);
   void rx_tail_thread(Queue& q);
   void rx_thread(Queue& q);
-  void receive(Queue& q, std::uint64_t arrived_ps, std::vector<std::uint8_t>& packet);
+  void receive(Queue& q, std::uint32_t slot, std::uint64_t arrived_ps,
+               std::vector<std::uint8_t>& packet);
   void tx_thread(Queue& q);
   void transmit(Queue& q, std::vector<std::uint8_t>& packet);
   void moderation_thread(Queue& q);
