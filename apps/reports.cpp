@@ -105,15 +105,29 @@ std::uint64_t print_nic(std::ostream& os, const std::string& name, const nlohman
 }
 
 // Per device model: its work, rate, latency; and the CPU time it cost.
+// An accelerator's engine: its DMAs and throughput (workload.<name>.*).
+void print_accelerator(std::ostream& os, const DeviceModelParams& d, const nlohmann::json& s) {
+  const std::string p = "workload." + d.name;
+  os << padded("  accelerator " + d.name) << s.at(p + ".completed").get<std::uint64_t>()
+     << " DMAs of 4 KiB, " << d.queue_depth
+     << " in flight: " << fmt("%.2f Gb/s", s.at(p + ".throughput_gbps").get<double>()) << "\n";
+}
+
 void print_device_models(std::ostream& os, const PlatformConfig& config, const nlohmann::json& s) {
   std::uint64_t work = 0;
   bool nic = false;
   for (const DeviceModelParams& d : config.devices) {
-    if (parse_device_model_type(d.type) == DeviceModelType::Nic) {
-      nic = true;
-      work += print_nic(os, d.name, s);
-    } else {
-      work += print_nvme(os, d.name, s);
+    switch (parse_device_model_type(d.type)) {
+      case DeviceModelType::Nic:
+        nic = true;
+        work += print_nic(os, d.name, s);
+        break;
+      case DeviceModelType::Nvme:
+        work += print_nvme(os, d.name, s);
+        break;
+      case DeviceModelType::Accelerator:
+        print_accelerator(os, d, s);
+        break;
     }
   }
   if (work == 0) return;

@@ -44,7 +44,9 @@ DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& p
 }
 
 void DmaGenerator::register_stats(StatsRegistry& stats) {
-  const std::string prefix = std::string("workload.") + basename();
+  // The configured name: the module's may differ (a device model's engine).
+  const std::string prefix =
+      "workload." + (params_.name.empty() ? std::string(basename()) : params_.name);
   stats.counter(prefix + ".issued", &issued_, "DMAs issued");
   stats.counter(prefix + ".completed", &completed_, "DMAs completed successfully");
   stats.counter(prefix + ".faulted", &faulted_,

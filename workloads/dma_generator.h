@@ -29,6 +29,7 @@ class DmaGenerator : public sc_core::sc_module {
   // Moves the window to start at `base` (before the simulation starts): a
   // device model's engine learns its buffer's bus address at set-up.
   void set_base(std::uint64_t base) { params_.base = base; }
+  std::uint64_t base() const { return params_.base; }
 
   std::uint64_t completed() const { return completed_; }
   std::uint64_t faulted() const { return faulted_; }

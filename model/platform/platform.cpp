@@ -117,6 +117,9 @@ void Platform::build_device_models() {
       case DeviceModelType::Nic:
         build_nic(d, queues);
         break;
+      case DeviceModelType::Accelerator:
+        build_accelerator(i, d);
+        break;
     }
   }
 }
@@ -140,6 +143,32 @@ void Platform::build_nic(const DeviceModelParams& d, std::uint32_t queues) {
   controllers_.push_back(std::move(controller));
 }
 
+// An accelerator's device is a DMA engine streaming over its buffer; its
+// statistics are the engine's (workload.<name>.*).
+void Platform::build_accelerator(std::size_t index, const DeviceModelParams& d) {
+  WorkloadParams w;
+  w.name = d.name;
+  w.device = d.device;
+  w.pasid_present = false;
+  w.pattern = "sequential";
+  w.base = 0;  // the driver programs the buffer's bus address at set-up
+  w.span = d.buffer_size;
+  w.count = d.count;
+  w.size = static_cast<std::uint32_t>(kDmaPageBytes);
+  w.write_fraction = d.write_fraction;
+  w.outstanding = d.queue_depth;
+  w.start_ns = d.start_ns;
+  std::seed_seq seq{config_.seed, std::uint64_t{0x616363}, std::uint64_t{index}};
+  std::array<std::uint64_t, 1> seed{};
+  seq.generate(seed.begin(), seed.end());
+  const std::uint32_t tags = topology_.nodes[topology_.find(d.device)].tags;
+  auto engine =
+      std::make_unique<DmaGenerator>(("dev_" + d.name).c_str(), w, mode_, seed[0], tags, stats_);
+  engine->socket.bind(endpoints_.at(d.device)->dma_in);
+  drivers_.push_back(std::make_unique<AcceleratorDriver>(d, *engine));
+  controllers_.push_back(std::move(engine));
+}
+
 void Platform::start_device_models() {
   const bool remapping = config_.host.dma_remapping == "on";
   for (std::size_t i = 0; i < drivers_.size(); ++i) {
@@ -153,6 +182,10 @@ void Platform::start_device_models() {
       handle = a.handle;
     }
     DmaApi* dma = remapping ? dma_api_.get() : nullptr;
+    if (device_types_[i] == DeviceModelType::Accelerator) {
+      dynamic_cast<AcceleratorDriver&>(*drivers_[i]).start(data_frames_, dma, handle);
+      continue;
+    }
     if (device_types_[i] == DeviceModelType::Nic) {
       NicController& c = nic_controller(i);
       nic_driver(i).start(

@@ -16,6 +16,7 @@
 
 #include "iommu/iommu.h"
 #include "model/host/dma_api.h"
+#include "model/host/drivers/accelerator_driver.h"
 #include "model/host/drivers/nic_driver.h"
 #include "model/host/drivers/nvme_driver.h"
 #include "model/host/frame_allocator.h"
@@ -70,6 +71,10 @@ class Platform {
   NvmeController& nvme_controller(std::size_t index) {
     return dynamic_cast<NvmeController&>(*controllers_.at(index));
   }
+  // An accelerator's DMA engine.
+  DmaGenerator& accelerator_engine(std::size_t index) {
+    return dynamic_cast<DmaGenerator&>(*controllers_.at(index));
+  }
   NicDriver& nic_driver(std::size_t index) { return dynamic_cast<NicDriver&>(*drivers_.at(index)); }
   NicController& nic_controller(std::size_t index) {
     return dynamic_cast<NicController&>(*controllers_.at(index));
@@ -89,6 +94,7 @@ class Platform {
   void build_nic(const DeviceModelParams& d, std::uint32_t queues);
   // Gives each device model's function its DMA API domain and starts its
   // driver.
+  void build_accelerator(std::size_t index, const DeviceModelParams& d);
   void start_device_models();
   // Marks the LLC-resident part of every warm workload's buffer.
   void warm_host_caches();

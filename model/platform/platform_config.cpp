@@ -111,6 +111,11 @@ void validate_device_models(const PlatformConfig& c, const Topology& topology,
     } else if (d.io_size % 4096 != 0) {
       fail("io_size", "must be a multiple of 4096");
     }
+    if (parse_device_model_type(d.type) == DeviceModelType::Accelerator) {
+      if (d.buffer_size % 4096 != 0) fail("buffer_size", "must be a multiple of 4096");
+      // The engine keeps queue_depth DMAs in flight, one slot each.
+      if (d.queue_depth > 1024) fail("queue_depth", "an accelerator keeps at most 1024 in flight");
+    }
   }
 }
 

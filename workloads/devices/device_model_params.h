@@ -10,11 +10,13 @@
 
 namespace iommu_sim {
 
-enum class DeviceModelType : std::uint8_t { Nvme, Nic };
+enum class DeviceModelType : std::uint8_t { Nvme, Nic, Accelerator };
 
 // The loader admits only the names visit() lists.
 inline DeviceModelType parse_device_model_type(std::string_view type) {
-  return type == "nic" ? DeviceModelType::Nic : DeviceModelType::Nvme;
+  if (type == "nic") return DeviceModelType::Nic;
+  if (type == "accelerator") return DeviceModelType::Accelerator;
+  return DeviceModelType::Nvme;
 }
 
 struct DeviceModelParams {
@@ -40,6 +42,7 @@ struct DeviceModelParams {
   std::uint32_t completions_per_interrupt = 32;
   double interrupt_delay_ns = 8000.0;
   std::uint32_t rx_engines = 8;
+  std::uint64_t buffer_size = 64ull << 20;
   double rx_ns = 300.0;
   double tx_ns = 400.0;
 
@@ -53,12 +56,13 @@ struct DeviceModelParams {
        "nvme",
        "Which device: nvme, an NVMe controller with a submission/completion queue pair per "
        "queue (NVM Express Base spec 2.0); nic, an Ethernet NIC with a receive and a transmit "
-       "descriptor ring per queue pair (Intel 82599 legacy descriptors). Fields marked NVMe "
+       "descriptor ring per queue pair (Intel 82599 legacy descriptors); accelerator, a device "
+       "streaming 4 KiB DMAs over one long-lived buffer the host maps once. Fields marked NVMe "
        "only or NIC only are ignored by the other type.",
        0,
        0,
        false,
-       {"nvme", "nic"}},
+       {"nvme", "nic", "accelerator"}},
       "which devices.<name>.* statistics exist");
     v(device,
       {"device", "", "required",
@@ -194,6 +198,14 @@ struct DeviceModelParams {
        "write-back each). With 1, a queue handles one packet per DMA round trip.",
        1, 256},
       "devices.<name>.rx_pps, rx_dropped");
+    v(buffer_size,
+      {"buffer_size", "bytes",
+       "64 MiB: assumed, a working buffer of a GPU or offload kernel; 32 pages of 2 MiB",
+       "Accelerator only. The buffer the host maps once (2 MiB aligned, so 2 MiB pages) and the "
+       "device streams over: sequential 4 KiB DMAs, queue_depth in flight, count in all, "
+       "write_fraction of them writes. A multiple of 4 KiB.",
+       4096, 1ull << 36},
+      "workload.<name>.*, iommu.iotlb.hit_rate, pcie.<device>.atc.*");
     v(rx_ns,
       {"rx_ns", "ns", "assumed: building an skb and handing it to the stack, about 1,000 cycles",
        "NIC only. CPU time of the driver's work per received packet, besides dma_unmap, the "
