@@ -12,6 +12,7 @@
 #include "model/platform/platform_trace.h"
 #include "tests/support/cli.h"
 #include "tests/support/dma_probe.h"
+#include "tests/support/temp_dir.h"
 
 namespace iommu_sim::test {
 namespace {
@@ -21,7 +22,7 @@ using sc_core::SC_NS;
 using sc_core::sc_time;
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / name).string();
+  return (test::temp_dir() / name).string();
 }
 
 std::string read_bytes(const std::string& path) {

@@ -1,5 +1,7 @@
 #include "tests/support/cli.h"
 
+#include "tests/support/temp_dir.h"
+
 #include <sys/wait.h>
 
 #include <array>
@@ -20,7 +22,7 @@ CommandResult run_command(const std::string& args) {
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / name;
+  const auto path = temp_dir() / name;
   std::ofstream(path) << text;
   return path.string();
 }

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "tests/support/cli.h"
+#include "tests/support/temp_dir.h"
 #include "workloads/trace/trace_binary.h"
 #include "workloads/trace/trace_csv.h"
 #include "workloads/trace/trace_file.h"
@@ -97,8 +98,8 @@ const std::string kCanonical = kHeader +
 
 TEST(TraceFormat, CsvToBinaryToCsvIsByteIdentical) {
   const std::string csv = write_temp("iommu_sim_canonical.csv", kCanonical);
-  const std::string bin = (fs::temp_directory_path() / "iommu_sim_canonical.bin").string();
-  const std::string back = (fs::temp_directory_path() / "iommu_sim_canonical_back.csv").string();
+  const std::string bin = (test::temp_dir() / "iommu_sim_canonical.bin").string();
+  const std::string back = (test::temp_dir() / "iommu_sim_canonical_back.csv").string();
   EXPECT_EQ(convert_trace(csv, bin), 5u);
   EXPECT_EQ(convert_trace(bin, back), 5u);
   EXPECT_EQ(read_bytes(back), kCanonical);
@@ -135,7 +136,7 @@ TEST(TraceFormat, BinaryLayoutIsTheDocumentedOne) {
 TEST(TraceFormat, BinaryReaderStreamsAcrossItsBuffer) {
   // 5000 records: more than the 2048 a 64 KiB buffer holds, so records are
   // read across refills.
-  const std::string path = (fs::temp_directory_path() / "iommu_sim_many.bin").string();
+  const std::string path = (test::temp_dir() / "iommu_sim_many.bin").string();
   {
     TraceFileWriter writer(path, {"a", "b"});
     for (std::uint64_t i = 0; i < 5000; ++i) {
@@ -258,7 +259,7 @@ TEST(TraceFormat, AFailedConversionLeavesNoFileBehind) {
       "iommu_sim_bad_convert.csv", kHeader + "0,nic0,1,0x100000,64,read\n0,nic0,1,0x1,0,read\n");
   const std::string bad_bin =
       write_temp("iommu_sim_bad_convert.bin", binary_with(record_bytes(0) + record_bytes(7)));
-  const std::string out = (fs::temp_directory_path() / "iommu_sim_converted").string();
+  const std::string out = (test::temp_dir() / "iommu_sim_converted").string();
   for (const auto& [in, to, message] :
        {std::tuple(bad_csv, out + ".bin",
                    bad_csv + ":3: size: 0 is out of range 1..4096 for a DMA"),
