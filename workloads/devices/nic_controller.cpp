@@ -118,7 +118,7 @@ void NicController::rx_tail_thread(Queue& q) {
 }
 
 void NicController::rx_thread(Queue& q) {
-  std::vector<std::uint8_t> packet(params_.packet_size, 0x5a);
+  std::vector<std::uint8_t>& packet = buffers_.emplace_back(params_.packet_size, 0x5a);
   for (;;) {
     while (q.accepted.empty()) sc_core::wait(q.packet);
     const std::uint64_t arrived_ps = q.accepted.front();
@@ -150,7 +150,7 @@ void NicController::receive(Queue& q, std::uint32_t slot, std::uint64_t arrived_
 }
 
 void NicController::tx_thread(Queue& q) {
-  std::vector<std::uint8_t> packet(params_.packet_size);
+  std::vector<std::uint8_t>& packet = buffers_.emplace_back(params_.packet_size);
   for (;;) {
     apply_arrived(q.tx_writes, q.tx_tail);
     if (q.tx_head != q.tx_tail) {

@@ -96,6 +96,10 @@ class NicController : public sc_core::sc_module, public MmioRegisters {
   std::uint32_t queue_count_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::uint64_t rx_arrived_ = 0, rx_dropped_ = 0, dma_errors_ = 0;
+  // Each engine's data buffer. SystemC never unwinds a thread that is
+  // still waiting when the simulation ends, so a buffer on its stack would
+  // leak; the module owns them (a deque: references stay valid).
+  std::deque<std::vector<std::uint8_t>> buffers_;
 };
 
 }  // namespace iommu_sim

@@ -101,7 +101,7 @@ void NvmeController::fetch_thread(Queue& q) {
 }
 
 void NvmeController::command_thread() {
-  std::vector<std::uint8_t> data(params_.io_size, 0x5a);
+  std::vector<std::uint8_t>& data = buffers_.emplace_back(params_.io_size, 0x5a);
   for (;;) {
     while (work_.empty()) sc_core::wait(work_ready_);
     const Work w = work_.front();

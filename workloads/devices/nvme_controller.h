@@ -88,6 +88,10 @@ class NvmeController : public sc_core::sc_module, public MmioRegisters {
   std::deque<sc_core::sc_event*> media_waiting_;
   std::uint64_t commands_ = 0, transfer_errors_ = 0;
   Histogram media_wait_;
+  // Each engine's data buffer. SystemC never unwinds a thread that is
+  // still waiting when the simulation ends, so a buffer on its stack would
+  // leak; the module owns them (a deque: references stay valid).
+  std::deque<std::vector<std::uint8_t>> buffers_;
 };
 
 }  // namespace iommu_sim
