@@ -220,6 +220,9 @@ void Platform::program_remapping() {
   };
   check(driver_->init(), "IOMMU driver init");
   for (const auto& as : config_.address_spaces) {
+    // A guest-owned table is built once a context holds the device that
+    // allocates its HWPTs (attach below).
+    if (as.translation == "nested_hwpt") continue;
     IoasOptions options;
     options.translation = as.translation == "second_level" ? IoasTranslation::SecondLevel
                           : as.translation == "nested"     ? IoasTranslation::Nested
@@ -254,8 +257,51 @@ void Platform::program_remapping() {
         check(manager_->bind(ctx, d.name, d.name), "bind " + d.name);
       }
     }
+    if (!ioas_.contains(a.ioas)) build_guest_owned(ctx, a.device, a.ioas);
     check(manager_->attach_device(ctx, a.device, a.pasid, ioas_.at(a.ioas)), "attach " + a.device);
   }
+}
+
+// A VM with a virtual IOMMU (address_spaces[].translation nested_hwpt): a
+// nest-parent HWPT over the second-level IOAS holding the guest's memory,
+// the guest's own first-level table in that memory (tables from the start
+// of guest memory, mapped pages after them), and a nested HWPT on the two,
+// which the config's attachments then use like an IOAS.
+void Platform::build_guest_owned(ContextId ctx, const std::string& label, const std::string& name) {
+  auto check = [](const Status& s, const std::string& what) {
+    if (!s.ok()) throw std::logic_error(what + ": " + s.message);
+  };
+  const AddressSpaceParams& as =
+      *std::find_if(config_.address_spaces.begin(), config_.address_spaces.end(),
+                    [&](const auto& p) { return p.name == name; });
+  const AddressSpaceParams& parent =
+      *std::find_if(config_.address_spaces.begin(), config_.address_spaces.end(),
+                    [&](const auto& p) { return p.name == as.parent; });
+  const IoasId memory = ioas_.at(as.parent);
+  const auto nest_parent = manager_->alloc_hwpt(ctx, label, memory, true);
+  check(nest_parent.status, "nest-parent HWPT for " + name);
+  const std::uint64_t start = parent.mappings.front().iova;
+  auto table = std::make_unique<GuestPageTable>(*host_bus_, *manager_, memory, start, as.levels);
+  const std::uint64_t page = as.page_size;
+  FrameAllocator pages((start + guest_table_bytes(as) + page - 1) / page * page);
+  const auto max_shift = static_cast<std::uint8_t>(std::countr_zero(page));
+  for (const MappingParams& m : as.mappings) {
+    const std::uint64_t gpa = pages.allocate(m.size, m.size >= page ? page : 4096);
+    for (std::uint64_t off = 0; off < m.size;) {
+      std::uint8_t shift = max_shift;
+      while (shift > 12 && ((m.iova + off) % (1ull << shift) != 0 ||
+                            (gpa + off) % (1ull << shift) != 0 || off + (1ull << shift) > m.size)) {
+        shift = static_cast<std::uint8_t>(shift - 9);
+      }
+      table->map(m.iova + off, gpa + off, shift, m.writable);
+      off += 1ull << shift;
+    }
+  }
+  const auto nested =
+      manager_->alloc_nested_hwpt(ctx, label, nest_parent.id, VtdStage1{table->root(), as.levels});
+  check(nested.status, "nested HWPT for " + name);
+  ioas_.emplace(name, nested.id);
+  guest_tables_.push_back(std::move(table));
 }
 
 void Platform::warm_host_caches() {

@@ -20,6 +20,7 @@
 #include "model/host/drivers/nic_driver.h"
 #include "model/host/drivers/nvme_driver.h"
 #include "model/host/frame_allocator.h"
+#include "model/host/guest_page_table.h"
 #include "model/host/host_bus.h"
 #include "model/host/host_cpu.h"
 #include "model/host/ioasid_manager.h"
@@ -96,6 +97,9 @@ class Platform {
   // driver.
   void build_accelerator(std::size_t index, const DeviceModelParams& d);
   void start_device_models();
+  // The nest-parent HWPT, guest-owned table and nested HWPT of a
+  // nested_hwpt address space, allocated with the device bound as `label`.
+  void build_guest_owned(ContextId ctx, const std::string& label, const std::string& name);
   // Marks the LLC-resident part of every warm workload's buffer.
   void warm_host_caches();
   // Marks the physical memory behind IOVAs [lo, hi) of `w` LLC-resident.
@@ -123,7 +127,8 @@ class Platform {
   std::vector<std::unique_ptr<sc_core::sc_module>> controllers_;
   std::vector<std::unique_ptr<DeviceDriver>> drivers_;
   std::unique_ptr<DmaOracle> oracle_;
-  std::map<std::string, IoasId> ioas_;
+  std::map<std::string, IoasId> ioas_;  // IOASes, and nested_hwpt spaces' nested HWPTs
+  std::vector<std::unique_ptr<GuestPageTable>> guest_tables_;
   int ats_ports_ = 0;
 };
 

@@ -170,13 +170,14 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   }
   std::set<std::string> spaces;
   std::map<std::string, std::uint64_t> guest_use;  // nested bytes per parent
+  std::map<std::string, std::string> guest_owner;  // parent -> first nested kind on it
   for (std::size_t i = 0; i < c.address_spaces.size(); ++i) {
     const auto& as = c.address_spaces[i];
     const std::string path = "address_spaces[" + std::to_string(i) + "]";
     if (as.name.empty()) fail(path + ".name", "is required");
     if (!spaces.insert(as.name).second) fail(path + ".name", "duplicate name \"" + as.name + "\"");
     const bool second_level = as.translation == "second_level";
-    const bool nested = as.translation == "nested";
+    const bool nested = as.translation == "nested" || as.translation == "nested_hwpt";
     if (second_level ? as.levels < 3 : as.levels < 4) {
       fail(path + ".levels", second_level ? "second_level tables have 3, 4 or 5 levels"
                                           : "first-level tables have 4 or 5 levels");
@@ -199,6 +200,13 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
         fail(path + ".parent", "\"" + as.parent + "\" is not second_level");
       } else if (parent->mappings.empty()) {
         fail(path + ".parent", "\"" + as.parent + "\" maps no guest memory");
+      } else if (!guest_owner.emplace(as.parent, as.translation).second &&
+                 (as.translation == "nested_hwpt" || guest_owner.at(as.parent) == "nested_hwpt")) {
+        // The guest's own table and pages are laid out from the start of
+        // guest memory; the manager's nested IOASes take theirs elsewhere.
+        fail(path + ".parent", "\"" + as.parent +
+                                   "\" already holds another nested address space; a "
+                                   "nested_hwpt one needs its guest memory to itself");
       } else {
         guest_use[as.parent] += 4096;  // the guest's root table
         for (const auto& m : as.mappings) {
@@ -254,7 +262,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   constexpr std::uint64_t kTableBudget = 1ull << 30;
   std::uint64_t mapped = 0;
   for (const auto& as : c.address_spaces) {
-    if (as.translation == "nested") continue;  // taken from guest memory
+    if (as.translation == "nested" || as.translation == "nested_hwpt") continue;  // guest memory
     // Memory for a mapping is aligned to the page size when it is that big.
     for (const auto& m : as.mappings) {
       mapped += m.size + (as.page_size > 4096 && m.size >= as.page_size ? as.page_size : 0);

@@ -60,11 +60,14 @@ struct AddressSpaceParams {
        "Page-table format of the IOAS, and so the PGTT of every PASID entry attached to it "
        "(VT-d spec 9.6): first_level, second_level, or nested (a guest's first-level table "
        "whose table pointers and outputs are guest-physical addresses translated by the "
-       "second-level IOAS named in `parent`).",
+       "second-level IOAS named in `parent`), or nested_hwpt (the same translation as a VMM "
+       "with a virtual IOMMU sets it up through iommufd: a nest-parent HWPT over `parent`, the "
+       "guest's own first-level table written by the guest in its memory, and a nested HWPT "
+       "on the two; attach[] attaches to that HWPT).",
        0,
        0,
        false,
-       {"first_level", "second_level", "nested"}},
+       {"first_level", "second_level", "nested", "nested_hwpt"}},
       "iommu.walk.memory_reads, iommu.translation_latency, iommu.fl_psc.* / iommu.sl_psc.*");
     v(levels,
       {"levels", "levels", "4: 48-bit input, what Linux uses unless 5-level is needed",
@@ -106,6 +109,17 @@ struct AttachParams {
       "iommu.translated, iommu.faults.*");
   }
 };
+
+// Guest memory a nested_hwpt address space's tables take, from the start
+// of its parent's first mapping: the root and every table down to the
+// mappings' pages (the mapped pages follow).
+inline std::uint64_t guest_table_bytes(const AddressSpaceParams& as) {
+  std::uint64_t tables = 1;
+  for (const auto& m : as.mappings) {
+    for (unsigned k = 1; k < as.levels; ++k) tables += (m.size >> (12 + 9 * k)) + 2;
+  }
+  return tables * 4096;
+}
 
 struct PlatformConfig {
   std::uint64_t seed = 1;
