@@ -44,6 +44,13 @@ class GuestPageTable {
     manager_.user_table_changed(root(), iova, iova + (1ull << page_shift));
     table_.map(iova, gpa, page_shift, writable);
   }
+  // The same for [iova, iova+length), with the largest pages up to
+  // 2^max_shift that alignment allows (PageTable::map_range).
+  void map_range(std::uint64_t iova, std::uint64_t gpa, std::uint64_t length,
+                 std::uint8_t max_shift, bool writable) {
+    manager_.user_table_changed(root(), iova, iova + length);
+    table_.map_range(iova, gpa, length, max_shift, writable);
+  }
   void unmap(std::uint64_t iova) {
     manager_.user_table_changed(root(), iova, iova + 4096);
     table_.unmap(iova);

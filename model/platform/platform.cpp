@@ -213,11 +213,17 @@ void Platform::set_up_host() {
   warm_host_caches();
 }
 
+namespace {
+
+// Host set-up at start: validate() rules out every user error, so a
+// failure here is a bug.
+void check(const Status& s, const std::string& what) {
+  if (!s.ok()) throw std::logic_error(what + ": " + s.message);
+}
+
+}  // namespace
+
 void Platform::program_remapping() {
-  auto check = [](const Status& s, const std::string& what) {
-    // validate() rules out every user error, so a failure here is a bug.
-    if (!s.ok()) throw std::logic_error(what + ": " + s.message);
-  };
   check(driver_->init(), "IOMMU driver init");
   for (const auto& as : config_.address_spaces) {
     // A guest-owned table is built once a context holds the device that
@@ -268,9 +274,6 @@ void Platform::program_remapping() {
 // of guest memory, mapped pages after them), and a nested HWPT on the two,
 // which the config's attachments then use like an IOAS.
 void Platform::build_guest_owned(ContextId ctx, const std::string& label, const std::string& name) {
-  auto check = [](const Status& s, const std::string& what) {
-    if (!s.ok()) throw std::logic_error(what + ": " + s.message);
-  };
   const AddressSpaceParams& as =
       *std::find_if(config_.address_spaces.begin(), config_.address_spaces.end(),
                     [&](const auto& p) { return p.name == name; });
@@ -287,15 +290,7 @@ void Platform::build_guest_owned(ContextId ctx, const std::string& label, const 
   const auto max_shift = static_cast<std::uint8_t>(std::countr_zero(page));
   for (const MappingParams& m : as.mappings) {
     const std::uint64_t gpa = pages.allocate(m.size, m.size >= page ? page : 4096);
-    for (std::uint64_t off = 0; off < m.size;) {
-      std::uint8_t shift = max_shift;
-      while (shift > 12 && ((m.iova + off) % (1ull << shift) != 0 ||
-                            (gpa + off) % (1ull << shift) != 0 || off + (1ull << shift) > m.size)) {
-        shift = static_cast<std::uint8_t>(shift - 9);
-      }
-      table->map(m.iova + off, gpa + off, shift, m.writable);
-      off += 1ull << shift;
-    }
+    table->map_range(m.iova, gpa, m.size, max_shift, m.writable);
   }
   const auto nested =
       manager_->alloc_nested_hwpt(ctx, label, nest_parent.id, VtdStage1{table->root(), as.levels});

@@ -77,20 +77,11 @@ void NicDriver::register_stats(StatsRegistry& stats) {
   stats.counter(prefix + "interrupts", &interrupts_, "interrupts the driver took");
   stats.histogram(prefix + "latency", &latency_, "ns",
                   "from a packet's arrival at the NIC to the driver handing it up", 1000.0);
-  auto active_ns = [this] { return static_cast<double>(last_rx_ps_ - first_arrival_ps_) / 1000.0; };
   stats.derived(
-      prefix + "rx_pps",
-      [this, active_ns] {
-        const double t = active_ns();
-        return t <= 0 ? 0.0 : static_cast<double>(rx_packets_) * 1e9 / t;
-      },
+      prefix + "rx_pps", [this] { return per_second(rx_packets_, first_arrival_ps_, last_rx_ps_); },
       "packets handed up per second of simulated time, first arrival to last hand-up");
   stats.derived(
-      prefix + "rx_gbps",
-      [this, active_ns] {
-        const double t = active_ns();
-        return t <= 0 ? 0.0 : static_cast<double>(rx_bytes_) * 8.0 / t;
-      },
+      prefix + "rx_gbps", [this] { return gbps(rx_bytes_, first_arrival_ps_, last_rx_ps_); },
       "bytes handed up, in Gb/s over the same time");
   for (const auto& q : queues_) {
     stats.counter(prefix + "q" + std::to_string(q->k) + ".rx_packets", &q->rx_packets,

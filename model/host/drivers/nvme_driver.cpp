@@ -59,22 +59,11 @@ void NvmeDriver::register_stats(StatsRegistry& stats) {
   stats.counter(prefix + "interrupts", &interrupts_, "interrupts the driver took");
   stats.histogram(prefix + "latency", &latency_, "ns",
                   "from the driver starting an I/O's submission to its completion handled", 1000.0);
-  auto active_ns = [this] {
-    return static_cast<double>(last_completion_ps_ - first_submit_ps_) / 1000.0;
-  };
   stats.derived(
-      prefix + "iops",
-      [this, active_ns] {
-        const double t = active_ns();
-        return t <= 0 ? 0.0 : static_cast<double>(ios_) * 1e9 / t;
-      },
+      prefix + "iops", [this] { return per_second(ios_, first_submit_ps_, last_completion_ps_); },
       "I/Os completed per second of simulated time, first submission to last completion");
   stats.derived(
-      prefix + "gbps",
-      [this, active_ns] {
-        const double t = active_ns();
-        return t <= 0 ? 0.0 : static_cast<double>(bytes_) * 8.0 / t;
-      },
+      prefix + "gbps", [this] { return gbps(bytes_, first_submit_ps_, last_completion_ps_); },
       "data moved, in Gb/s over the same time");
   for (const auto& q : queues_) {
     const Queue* raw = q.get();
@@ -82,10 +71,7 @@ void NvmeDriver::register_stats(StatsRegistry& stats) {
                   "I/Os completed by this queue");
     stats.derived(
         prefix + "q" + std::to_string(q->qid) + ".iops",
-        [raw, active_ns] {
-          const double t = active_ns();
-          return t <= 0 ? 0.0 : static_cast<double>(raw->completed) * 1e9 / t;
-        },
+        [this, raw] { return per_second(raw->completed, first_submit_ps_, last_completion_ps_); },
         "this queue's I/Os per second over the device's active time");
   }
 }
