@@ -28,9 +28,7 @@ class AcceleratorDriver : public DeviceDriver {
   void start(FrameAllocator& memory, DmaApi* dma, int handle) {
     constexpr std::uint64_t k2MiB = 2ull << 20;
     const std::uint64_t physical = memory.allocate(params_.buffer_size, k2MiB);
-    std::uint64_t bus = physical;
-    if (dma != nullptr) bus = dma->map(handle, physical, params_.buffer_size, true).address;
-    engine_.set_base(bus);
+    engine_.set_base(DeviceMapper(dma, handle).map(physical, params_.buffer_size, true));
   }
   std::uint64_t completed() const override { return engine_.completed(); }
 

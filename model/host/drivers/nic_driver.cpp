@@ -89,28 +89,20 @@ void NicDriver::register_stats(StatsRegistry& stats) {
   }
 }
 
-std::uint64_t NicDriver::bus_address(std::uint64_t physical, std::uint64_t length,
-                                     bool device_writes) {
-  if (dma_ == nullptr) return physical;
-  const auto m = dma_->map(handle_, physical, length, device_writes);
-  return m.status.ok() ? m.address : 0;
-}
-
 void NicDriver::unmap(std::uint64_t address) {
-  if (dma_ != nullptr) (void)dma_->unmap(handle_, address, buffer_bytes_);
+  dma_.unmap(address, buffer_bytes_);
 }
 
 void NicDriver::start(FrameAllocator& memory, const CreateQueuePair& create, DmaApi* dma,
                       int handle) {
-  dma_ = dma;
-  handle_ = handle;
+  dma_ = DeviceMapper(dma, handle);
   for (auto& qp : queues_) {
     Queue& q = *qp;
     set_up_queue(q, memory);
     const std::uint64_t ring_bytes = std::uint64_t{q.depth} * nic::kDescBytes;
     // The device writes descriptors back into both rings.
-    const std::uint64_t rx_bus = bus_address(q.rx_ring, ring_bytes, true);
-    const std::uint64_t tx_bus = bus_address(q.tx_ring, ring_bytes, true);
+    const std::uint64_t rx_bus = dma_.map(q.rx_ring, ring_bytes, true);
+    const std::uint64_t tx_bus = dma_.map(q.tx_ring, ring_bytes, true);
     refill(q);
     create(q.k, rx_bus, tx_bus, q.depth, q.rx_next_to_use, q.irq);
     sc_core::sc_spawn([this, &q] { interrupts(q); });
@@ -200,7 +192,7 @@ std::uint32_t NicDriver::refill(Queue& q) {
 
 bool NicDriver::fill_rx(Queue& q) {
   const std::uint32_t slot = q.rx_next_to_use;
-  const std::uint64_t mapped = bus_address(q.rx_buffers[slot], buffer_bytes_, true);
+  const std::uint64_t mapped = dma_.map(q.rx_buffers[slot], buffer_bytes_, true);
   if (mapped == 0) {
     ++map_failures_;  // the slot stays empty until the next interrupt's refill
     return false;
@@ -251,7 +243,7 @@ void NicDriver::send(Queue& q) {
     HostCpu::spend_ns(params_.tx_ns);
   }
   const std::uint32_t slot = q.tx_next_to_use;
-  const std::uint64_t mapped = bus_address(q.tx_buffers[slot], buffer_bytes_, false);
+  const std::uint64_t mapped = dma_.map(q.tx_buffers[slot], buffer_bytes_, false);
   if (mapped == 0) {
     ++map_failures_;  // the packet is dropped, as the stack's would be
     return;

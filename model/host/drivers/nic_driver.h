@@ -80,14 +80,12 @@ class NicDriver : public DeviceDriver {
   void clean_tx(Queue& q);
   void send_all(Queue& q);
   void send(Queue& q);
-  std::uint64_t bus_address(std::uint64_t physical, std::uint64_t length, bool device_writes);
   void unmap(std::uint64_t address);
 
   DeviceModelParams params_;
   std::uint64_t buffer_bytes_;
   HostBus& bus_;
-  DmaApi* dma_ = nullptr;
-  int handle_ = -1;
+  DeviceMapper dma_;
   HostCpus& cpus_;
   const HostCpuParams& costs_;
   MmioRegisters& registers_;

@@ -76,32 +76,24 @@ void NvmeDriver::register_stats(StatsRegistry& stats) {
   }
 }
 
-std::uint64_t NvmeDriver::bus_address(std::uint64_t physical, std::uint64_t length,
-                                      bool device_writes) {
-  if (dma_ == nullptr) return physical;
-  const auto m = dma_->map(handle_, physical, length, device_writes);
-  return m.status.ok() ? m.address : 0;
-}
-
 void NvmeDriver::start(FrameAllocator& memory, const CreateQueuePair& create, DmaApi* dma,
                        int handle) {
-  dma_ = dma;
-  handle_ = handle;
+  dma_ = DeviceMapper(dma, handle);
   for (auto& qp : queues_) {
     Queue& q = *qp;
     const std::uint64_t sq_bytes = std::uint64_t{q.depth} * nvme::kSqeBytes;
     const std::uint64_t cq_bytes = std::uint64_t{q.depth} * nvme::kCqeBytes;
     q.sq = memory.allocate(sq_bytes);
     q.cq = memory.allocate(cq_bytes);
-    const std::uint64_t sq_bus = bus_address(q.sq, sq_bytes, false);
-    const std::uint64_t cq_bus = bus_address(q.cq, cq_bytes, true);
+    const std::uint64_t sq_bus = dma_.map(q.sq, sq_bytes, false);
+    const std::uint64_t cq_bus = dma_.map(q.cq, cq_bytes, true);
     q.slots.resize(q.depth);
     for (std::uint32_t i = 0; i < q.depth; ++i) {
       Slot& s = q.slots[i];
       s.buffer = memory.allocate(params_.io_size);
       if (params_.io_size > 2 * nvme::kPageBytes) {
         s.prp_list = memory.allocate(nvme::kPageBytes);
-        s.prp_bus = bus_address(s.prp_list, nvme::kPageBytes, false);
+        s.prp_bus = dma_.map(s.prp_list, nvme::kPageBytes, false);
       }
       q.free.push_back(static_cast<std::uint16_t>(q.depth - 1 - i));
     }
@@ -149,7 +141,7 @@ void NvmeDriver::submit(Queue& q) {
   const bool write =
       std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
   // A read is the device writing the buffer (DMA_FROM_DEVICE).
-  s.mapped = bus_address(s.buffer, params_.io_size, !write);
+  s.mapped = dma_.map(s.buffer, params_.io_size, !write);
   if (s.mapped == 0) {
     ++map_failures_;
     ++q.completed;
@@ -209,7 +201,7 @@ void NvmeDriver::finish(Queue& q, std::uint16_t cid, std::uint16_t status) {
     HostCpu::spend_ns(params_.complete_ns);
   }
   Slot& s = q.slots.at(cid);
-  if (dma_ != nullptr) (void)dma_->unmap(handle_, s.mapped, params_.io_size);
+  dma_.unmap(s.mapped, params_.io_size);
   q.free.push_back(cid);
   ++q.completed;
   if (status != 0) {

@@ -63,13 +63,11 @@ class NvmeDriver : public DeviceDriver {
   std::uint64_t write_prps(Slot& s, std::uint64_t address);
   void reap(Queue& q);
   void finish(Queue& q, std::uint16_t cid, std::uint16_t status);
-  std::uint64_t bus_address(std::uint64_t physical, std::uint64_t length, bool device_writes);
   void register_stats(StatsRegistry& stats);
 
   DeviceModelParams params_;
   HostBus& bus_;
-  DmaApi* dma_ = nullptr;
-  int handle_ = -1;
+  DeviceMapper dma_;
   HostCpus& cpus_;
   const HostCpuParams& costs_;
   MmioRegisters& registers_;
