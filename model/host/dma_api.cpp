@@ -55,7 +55,7 @@ DmaApi::DmaApi(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, HostCp
                   "from calling dma_unmap to its return: strict includes the invalidation wait",
                   1000.0);
   iova_stats_.register_stats(stats);
-  fq_stats_.register_stats(stats);
+  fq_stats_.register_stats("host.fq", stats);
 }
 
 DmaApi::~DmaApi() = default;
@@ -69,7 +69,7 @@ std::unique_ptr<DmaApi::Domain> DmaApi::make_domain() {
   if (mode_ == DmaApiMode::Lazy) {
     Domain* raw = d.get();
     FlushQueue::Hooks hooks{
-        [this, raw] { flush_domain(*raw); },
+        [this, raw] { return flush_domain(*raw); },
         [this, raw](FlushQueue::Entry& e) { notify(*raw, e.iova, e.iova + e.length, kSettled); },
         [this, raw](HostCpu& cpu, FlushQueue::Entry& e) {
           for (const std::uint64_t frame : e.freed_tables) tables_.release(frame);
@@ -180,7 +180,7 @@ Status DmaApi::unmap(int handle, std::uint64_t address, std::uint64_t length) {
   Status s = Status::success();
   if (mode_ == DmaApiMode::Lazy) {
     const HostCpu::Activity unmapping(cpu, CpuWork::Unmap);
-    d.fq->add(cpu, FlushQueue::Entry{lo, hi - lo, std::move(freed)});
+    s = d.fq->add(cpu, FlushQueue::Entry{lo, hi - lo, std::move(freed)});
     notify(d, lo, hi, kReturned);
   } else {
     // iommu_iotlb_sync: the range, IH set when no table page was freed.
@@ -193,9 +193,9 @@ Status DmaApi::unmap(int handle, std::uint64_t address, std::uint64_t length) {
   return s;
 }
 
-void DmaApi::flush_domain(Domain& d) {
+Status DmaApi::flush_domain(Domain& d) {
   // fq_flush_iotlb: iommu_flush_iotlb_all, one invalidation of the domain.
-  (void)driver_.flush_range(d.did, kRidPasid, 0, 1ull << kAddressBits, false, false, d.device_tlb);
+  return driver_.flush_range(d.did, kRidPasid, 0, 1ull << kAddressBits, false, false, d.device_tlb);
 }
 
 void DmaApi::notify(Domain& d, std::uint64_t lo, std::uint64_t hi, int what) {

@@ -93,7 +93,7 @@ class DmaApi {
   Status attach_domain(Domain& d, const DmaDevice& device);
   void write_leaves(Domain& d, std::uint64_t iova, std::uint64_t physical, std::uint64_t pages,
                     bool writable);
-  void flush_domain(Domain& d);
+  Status flush_domain(Domain& d);
   void notify(Domain& d, std::uint64_t lo, std::uint64_t hi, int what);
 
   HostBus& bus_;

@@ -6,16 +6,16 @@
 
 namespace iommu_sim {
 
-void FlushQueueStats::register_stats(StatsRegistry& stats) {
-  stats.counter("host.fq.queued", &queued, "lazy unmaps put in a flush queue");
-  stats.counter("host.fq.flushes", &flushes,
+void FlushQueueStats::register_stats(const std::string& prefix, StatsRegistry& stats) {
+  stats.counter(prefix + ".queued", &queued, "lazy unmaps put in a flush queue");
+  stats.counter(prefix + ".flushes", &flushes,
                 "flush-queue flushes: one invalidation of the whole domain and one wait each");
-  stats.counter("host.fq.full_flushes", &full_flushes, "flushes because a CPU's ring was full");
-  stats.counter("host.fq.timeout_flushes", &timeout_flushes,
+  stats.counter(prefix + ".full_flushes", &full_flushes, "flushes because a CPU's ring was full");
+  stats.counter(prefix + ".timeout_flushes", &timeout_flushes,
                 "flushes by the timer (host.flush_timeout_ns after the first unmap queued)");
-  stats.counter("host.fq.released", &released,
+  stats.counter(prefix + ".released", &released,
                 "queued unmaps whose IOVA and table pages were given back after a flush");
-  lock.register_stats("host.fq", stats);
+  lock.register_stats(prefix, stats);
 }
 
 FlushQueue::FlushQueue(HostCpus& cpus, std::uint32_t size, double timeout_ns,
@@ -30,15 +30,16 @@ FlushQueue::FlushQueue(HostCpus& cpus, std::uint32_t size, double timeout_ns,
   for (Ring& r : rings_) r.lock = std::make_unique<SpinLock>(costs.lock_transfer_ns, stats.lock);
 }
 
-void FlushQueue::add(HostCpu& cpu, Entry entry) {
+Status FlushQueue::add(HostCpu& cpu, Entry entry) {
   Ring& ring = rings_[cpu.index()];
+  Status s = Status::success();
   {
     SpinLock::Guard guard(*ring.lock, cpu);
     HostCpu::spend_ns(costs_.fq_add_ns);
     release_flushed(cpu, ring);
     if (ring.entries.size() >= capacity_) {
       ++stats_.full_flushes;
-      flush();
+      s = flush();
       release_flushed(cpu, ring);
     }
     entry.counter = started_;
@@ -46,6 +47,22 @@ void FlushQueue::add(HostCpu& cpu, Entry entry) {
     ++stats_.queued;
   }
   if (!timer_on_) arm_timer(cpu);
+  return s;
+}
+
+void FlushQueue::close(HostCpu& cpu) {
+  closed_ = true;
+  for (Ring& r : rings_) {
+    for (Entry& e : r.entries) {
+      hooks_.release(cpu, e);
+      ++stats_.released;
+    }
+    r.entries.clear();
+  }
+}
+
+bool FlushQueue::empty() const {
+  return std::all_of(rings_.begin(), rings_.end(), [](const Ring& r) { return r.entries.empty(); });
 }
 
 // fq_ring_free_locked: entries queued before a finished flush began.
@@ -60,10 +77,12 @@ void FlushQueue::release_flushed(HostCpu& cpu, Ring& ring) {
 
 // fq_flush_iotlb: flushes started and finished count around the domain's
 // invalidation, so an entry is known safe once finished passes its stamp.
-void FlushQueue::flush() {
+// A flush that failed (the invalidation queue reported an error) settles
+// and releases nothing.
+Status FlushQueue::flush() {
   const std::uint64_t started = ++started_;
   ++stats_.flushes;
-  hooks_.flush();
+  if (Status s = hooks_.flush(); !s.ok()) return s;
   finished_ = std::max(finished_, started);
   for (Ring& r : rings_) {
     for (Entry& e : r.entries) {
@@ -72,6 +91,7 @@ void FlushQueue::flush() {
       hooks_.settle(e);
     }
   }
+  return Status::success();
 }
 
 void FlushQueue::arm_timer(HostCpu& cpu) {
@@ -82,11 +102,14 @@ void FlushQueue::arm_timer(HostCpu& cpu) {
   sc_core::sc_spawn([this, index] {
     cpus_.pin_current(index);
     sc_core::wait(timeout_);
+    // The domain of a closed queue may be gone; the queue is not (its
+    // owner keeps it for this timer), and nothing is left to flush.
+    if (closed_) return;
     HostCpu& on = cpus_.cpu(index);
     const HostCpu::Run run(on);
     timer_on_ = false;
     ++stats_.timeout_flushes;
-    flush();
+    (void)flush();  // a failed flush leaves the entries for the next one
     for (Ring& r : rings_) {
       SpinLock::Guard guard(*r.lock, on);
       release_flushed(on, r);

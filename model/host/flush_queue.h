@@ -9,26 +9,31 @@
 // the whole domain (one invalidation, one wait) and releases; a timer,
 // armed by the first unmap after the last timeout and running on that
 // unmap's CPU, flushes after `timeout` and releases every CPU's ring.
+// The DMA API keeps one per DMA domain; the ioasid manager, in lazy unmap
+// mode, one per IOAS.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <systemc>
 #include <vector>
 
 #include "model/host/cpu_params.h"
 #include "model/host/host_cpu.h"
 #include "model/host/spin_lock.h"
+#include "model/host/status.h"
 #include "model/stats.h"
 
 namespace iommu_sim {
 
-// Counters shared by every domain's queues (host.fq.*).
+// Counters shared by the queues of every domain of one owner (the DMA
+// API's under host.fq.*, the manager's under host.ioas.fq.*).
 struct FlushQueueStats {
   std::uint64_t queued = 0, flushes = 0, full_flushes = 0, timeout_flushes = 0, released = 0;
   LockStats lock;
-  void register_stats(StatsRegistry& stats);
+  void register_stats(const std::string& prefix, StatsRegistry& stats);
 };
 
 class FlushQueue {
@@ -40,7 +45,7 @@ class FlushQueue {
     bool settled = false;       // a flush since covered it
   };
   struct Hooks {
-    std::function<void()> flush;                    // invalidate the domain and wait
+    std::function<Status()> flush;                  // invalidate the domain and wait
     std::function<void(Entry&)> settle;             // its translation can no longer be used
     std::function<void(HostCpu&, Entry&)> release;  // give IOVA and frames back
   };
@@ -48,8 +53,15 @@ class FlushQueue {
   FlushQueue(HostCpus& cpus, std::uint32_t size, double timeout_ns, const HostCpuParams& costs,
              FlushQueueStats& stats, Hooks hooks);
 
-  // queue_iova: on the calling thread's CPU.
-  void add(HostCpu& cpu, Entry entry);
+  // queue_iova: on the calling thread's CPU. The entry is queued even when
+  // the flush of a full ring failed; the status says so.
+  Status add(HostCpu& cpu, Entry entry);
+  // The domain is going away with nothing attached (iommu_dma_free_fq):
+  // every entry is released unflushed and the timer, if armed, does
+  // nothing. No hook is called afterwards; the queue itself must outlive
+  // an armed timer (sc_spawn'd, it cannot be cancelled).
+  void close(HostCpu& cpu);
+  bool empty() const;
 
  private:
   struct Ring {
@@ -57,7 +69,7 @@ class FlushQueue {
     std::unique_ptr<SpinLock> lock;
   };
   void release_flushed(HostCpu& cpu, Ring& ring);
-  void flush();
+  Status flush();
   void arm_timer(HostCpu& cpu);
 
   HostCpus& cpus_;
@@ -69,6 +81,7 @@ class FlushQueue {
   std::vector<Ring> rings_;
   std::uint64_t started_ = 0, finished_ = 0;
   bool timer_on_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace iommu_sim

@@ -54,10 +54,10 @@ struct HostParams {
        "",
        "strict: what iommufd does, and Linux's DMA API with iommu.strict=1",
        "strict: unmap returns after the IOTLB invalidation and its wait; lazy: unmap clears "
-       "the page table and queues the invalidation (Linux's flush queue, iommu.strict=0); "
-       "the queue is flushed with one invalidation per domain when it holds "
-       "flush_queue_size unmaps or flush_timeout_ns after the first, and the unmapped IOVAs "
-       "stay unusable until then.",
+       "the page table and queues the invalidation in the calling CPU's flush queue of the "
+       "IOAS (Linux's flush queues, iommu.strict=0); a full ring or flush_timeout_ns after "
+       "the first unmap flushes the IOAS's domains with one invalidation each, and the "
+       "unmapped IOVAs stay unusable until the ring releases them.",
        0,
        0,
        false,
@@ -65,8 +65,8 @@ struct HostParams {
       "invalidation waits per unmap (driver), how long a stale translation stays usable");
     v(flush_queue_size,
       {"flush_queue_size", "unmaps", "256: Linux IOVA_DEFAULT_FQ_SIZE (dma-iommu.c)",
-       "Lazy unmap: queued unmaps that trigger a flush (the manager's one queue); the DMA API's "
-       "per-CPU rings have this many slots, one kept empty.",
+       "Lazy unmap: slots of each CPU's flush-queue ring, one kept empty, for the manager's "
+       "IOASes and the DMA API's domains alike: a CPU that finds its ring full flushes.",
        2, 1 << 20},
       "invalidation waits per unmap (lazy)");
     v(flush_timeout_ns,

@@ -1,94 +1,35 @@
-// Contexts, device binding and attachment: the ownership rules of the
-// /dev/ioasid proposal that iommufd implements (a group's DMA is owned by
-// one context; a device is attached only when its whole group is bound).
-#include "model/host/ioasid_manager.h"
+// Contexts, device binding and attachment: the manager's calls on
+// DeviceOwnership's rules, and the PASID entries they write.
+#include <algorithm>
+#include <utility>
 
 #include "iommu/formats/vtd_registers.h"
-
-#include <utility>
+#include "model/host/ioasid_manager.h"
 
 namespace iommu_sim {
 
-IoasidManager::Context* IoasidManager::find_context(ContextId id) {
-  auto it = contexts_.find(id);
-  return it == contexts_.end() ? nullptr : &it->second;
-}
-
-IoasidManager::Bound IoasidManager::find_bound(ContextId ctx, const std::string& label) {
-  Context* c = find_context(ctx);
-  if (c == nullptr) return {Status::error(ENOENT, "no context " + std::to_string(ctx))};
-  const auto b = c->bound.find(label);
-  if (b == c->bound.end()) {
-    return {Status::error(ENOENT, "no device bound as \"" + label + "\"")};
-  }
-  return {Status::success(), c, b->second};
-}
-
 ContextId IoasidManager::open_context() {
   const HostLock::Guard guard(lock_);
-  const ContextId id = next_context_++;
-  contexts_.emplace(id, Context{});
-  return id;
+  return owners_.open();
 }
 
 Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::string& label) {
   const HostLock::Guard guard(lock_);
-  Context* c = find_context(ctx);
-  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
-  int index = -1;
-  for (std::size_t i = 0; i < devices_.size(); ++i) {
-    if (devices_[i].name == device) index = static_cast<int>(i);
-  }
-  if (index < 0) return Status::error(ENOENT, "no device named \"" + device + "\"");
-  if (label.empty()) return Status::error(EINVAL, "a binding needs a label");
-  if (c->bound.contains(label)) {
-    return Status::error(EEXIST, "label \"" + label + "\" is bound in this context already");
-  }
-  for (const auto& [id, other] : contexts_) {
-    for (const auto& [l, d] : other.bound) {
-      if (d == index) {
-        std::string why = device;
-        why += " is bound already (context ";
-        why += std::to_string(id);
-        why += ", label \"";
-        why += l;
-        why += "\")";
-        return Status::error(EBUSY, why);
-      }
-    }
-  }
-  const int group = devices_[index].group;
-  if (auto owner = group_owner_.find(group); owner != group_owner_.end() && owner->second != ctx) {
-    return Status::error(EBUSY, device + "'s IOMMU group " + std::to_string(group) +
-                                    " is owned by context " + std::to_string(owner->second));
-  }
-  group_owner_[group] = ctx;
-  c->bound.emplace(label, index);
-  return Status::success();
+  return owners_.bind(ctx, device, label);
 }
 
 Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                     IoasId ioas) {
   const HostLock::Guard guard(lock_);
-  const Bound bound = find_bound(ctx, label);
+  const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
-  Context* c = bound.context;
+  DeviceOwnership::Context* c = bound.context;
   if (Status s = target(ioas).status; !s.ok()) return s;
   const int index = bound.device;
-  const HostDevice& dev = devices_[index];
+  const HostDevice& dev = owners_.device(index);
   // The group is the unit of isolation: its devices can reach each other
   // without the IOMMU, so none may be outside this context.
-  std::string unbound;
-  for (std::size_t i = 0; i < devices_.size(); ++i) {
-    if (devices_[i].group != dev.group) continue;
-    bool here = false;
-    for (const auto& [l, d] : c->bound) here = here || d == static_cast<int>(i);
-    if (!here) unbound += (unbound.empty() ? "" : ", ") + devices_[i].name;
-  }
-  if (!unbound.empty()) {
-    return Status::error(EPERM, dev.name + "'s IOMMU group " + std::to_string(dev.group) +
-                                    " is not wholly bound to this context: " + unbound);
-  }
+  if (Status s = owners_.check_group_bound(*c, index); !s.ok()) return s;
   const auto key = std::pair(dev.requester_id.rid(), pasid);
   if (auto a = c->attached.find(key); a != c->attached.end()) {
     if (a->second.second.contains(index)) {
@@ -111,11 +52,11 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
 
 Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid) {
   const HostLock::Guard guard(lock_);
-  const Bound bound = find_bound(ctx, label);
+  const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
-  Context* c = bound.context;
+  DeviceOwnership::Context* c = bound.context;
   const int index = bound.device;
-  const HostDevice& dev = devices_[index];
+  const HostDevice& dev = owners_.device(index);
   const auto key = std::pair(dev.requester_id.rid(), pasid);
   auto a = c->attached.find(key);
   if (a == c->attached.end() || !a->second.second.contains(index)) {
@@ -132,27 +73,24 @@ Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std
 
 Status IoasidManager::close_context(ContextId ctx) {
   const HostLock::Guard guard(lock_);
-  Context* c = find_context(ctx);
+  DeviceOwnership::Context* c = owners_.find(ctx);
   if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
   for (const auto& [key, target] : c->attached) {
     if (Status s = detach(Bdf::from_rid(key.first), key.second, target.first); !s.ok()) return s;
   }
-  for (auto it = group_owner_.begin(); it != group_owner_.end();) {
-    it = it->second == ctx ? group_owner_.erase(it) : std::next(it);
-  }
-  contexts_.erase(ctx);
+  owners_.close(ctx);
   return Status::success();
 }
 
 Status IoasidManager::replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                      IoasId ioas) {
   const HostLock::Guard guard(lock_);
-  const Bound bound = find_bound(ctx, label);
+  const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
-  Context* c = bound.context;
+  DeviceOwnership::Context* c = bound.context;
   if (Status s = target(ioas).status; !s.ok()) return s;
   const int index = bound.device;
-  const HostDevice& dev = devices_[index];
+  const HostDevice& dev = owners_.device(index);
   auto a = c->attached.find(std::pair(dev.requester_id.rid(), pasid));
   if (a == c->attached.end() || !a->second.second.contains(index)) {
     return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
@@ -173,7 +111,7 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
 }
 
 IoasidManager::Capabilities IoasidManager::capabilities(ContextId ctx, const std::string& label) {
-  if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
+  if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
   const auto cap = iommu::vtd::CapRegister::decode(driver_.cap());
   const auto ecap = iommu::vtd::EcapRegister::decode(driver_.ecap());
   Capabilities out;
@@ -188,20 +126,99 @@ IoasidManager::Capabilities IoasidManager::capabilities(ContextId ctx, const std
   return out;
 }
 
-std::vector<IoasidManager::LabelledFault> IoasidManager::read_faults(ContextId ctx) {
+std::vector<LabelledFault> IoasidManager::read_faults(ContextId ctx) {
   const HostLock::Guard guard(lock_);
-  for (const auto& record : driver_.drain_faults()) {
-    for (auto& [id, c] : contexts_) {
-      for (const auto& [label, index] : c.bound) {
-        if (devices_[index].requester_id.rid() != record.sid) continue;
-        // FR's T bit is 1 for reads (VT-d spec 11.4.14).
-        c.faults.push_back({label, record.fr, record.fi, record.pp, record.pv, !record.t});
-      }
-    }
-  }
-  Context* c = find_context(ctx);
+  owners_.deliver(driver_.drain_faults());
+  DeviceOwnership::Context* c = owners_.find(ctx);
   if (c == nullptr) return {};
   return std::exchange(c->faults, {});
+}
+
+IoasidManager::Target IoasidManager::target(IoasId id) {
+  Target t;
+  if (AddressSpace* as = find(id)) {
+    t.attached = &as->attached;
+    t.setup.did = as->did;
+    switch (as->options.translation) {
+      case IoasTranslation::FirstLevel:
+        t.setup.pgtt = iommu::vtd::Pgtt::FirstLevel;
+        t.setup.fl_root = as->table->root();
+        t.setup.fl_levels = as->options.levels;
+        break;
+      case IoasTranslation::SecondLevel:
+        t.setup.pgtt = iommu::vtd::Pgtt::SecondLevel;
+        t.setup.sl_root = as->table->root();
+        t.setup.sl_levels = as->options.levels;
+        break;
+      case IoasTranslation::Nested: {
+        const AddressSpace& parent = *spaces_.at(as->options.parent);
+        t.setup.pgtt = iommu::vtd::Pgtt::Nested;
+        t.setup.fl_root = as->table->root();
+        t.setup.fl_levels = as->options.levels;
+        t.setup.sl_root = parent.table->root();
+        t.setup.sl_levels = parent.options.levels;
+        break;
+      }
+    }
+    return t;
+  }
+  Hwpt* h = find_hwpt(id);
+  if (h == nullptr) {
+    t.status = Status::error(ENOENT, "no IOAS or HWPT with id " + std::to_string(id));
+    return t;
+  }
+  t.attached = &h->attached;
+  t.setup.did = h->did;
+  if (h->table) {
+    const bool sl = h->table->format() == PageTableFormat::SecondLevel;
+    t.setup.pgtt = sl ? iommu::vtd::Pgtt::SecondLevel : iommu::vtd::Pgtt::FirstLevel;
+    (sl ? t.setup.sl_root : t.setup.fl_root) = h->table->root();
+    (sl ? t.setup.sl_levels : t.setup.fl_levels) = h->table->levels();
+    return t;
+  }
+  const PageTable& parent = *hwpts_.at(h->parent)->table;
+  t.setup.pgtt = iommu::vtd::Pgtt::Nested;
+  t.setup.fl_root = h->stage1.root_gpa;
+  t.setup.fl_levels = h->stage1.levels;
+  t.setup.supervisor_requests = h->stage1.supervisor_requests;
+  t.setup.sl_root = parent.root();
+  t.setup.sl_levels = parent.levels();
+  return t;
+}
+
+Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
+  Target t = target(id);
+  if (!t.status.ok()) return t.status;
+  auto attached_here = [&](const std::vector<std::pair<Bdf, std::uint32_t>>& list) {
+    return std::find(list.begin(), list.end(), std::pair(bdf, pasid)) != list.end();
+  };
+  bool busy = false;
+  for (const auto& [space_id, space] : spaces_) busy = busy || attached_here(space->attached);
+  for (const auto& [hwpt_id, h] : hwpts_) busy = busy || attached_here(h->attached);
+  if (busy) {
+    return Status::error(EBUSY, "device " + bdf.to_string() + " PASID " + std::to_string(pasid) +
+                                    " is already attached");
+  }
+  const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
+  notify_changing(entry);
+  t.setup.device_tlb = owners_.device_tlb(bdf).has_value();
+  Status s = driver_.set_pasid_entry(bdf, pasid, t.setup);
+  if (!s.ok()) return s;
+  t.attached->emplace_back(bdf, pasid);
+  notify_settled(entry);
+  return Status::success();
+}
+
+Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId id) {
+  const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
+  notify_changing(entry);
+  if (Status s = driver_.clear_pasid_entry(bdf, pasid, owners_.device_tlb(bdf).has_value());
+      !s.ok()) {
+    return s;
+  }
+  std::erase(*target(id).attached, std::pair(bdf, pasid));
+  notify_settled(entry);
+  return Status::success();
 }
 
 }  // namespace iommu_sim

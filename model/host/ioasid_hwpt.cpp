@@ -19,7 +19,7 @@ IoasidManager::Hwpt* IoasidManager::find_hwpt(HwptId id) {
 IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
                                       bool nest_parent) {
   const HostLock::Guard guard(lock_);
-  if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
+  if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
   AddressSpace* as = find(ioas);
   if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
   if (as->options.translation == IoasTranslation::Nested) {
@@ -47,9 +47,9 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
       bus_, tables_, nest_parent ? PageTableFormat::SecondLevel : PageTableFormat::FirstLevel,
       options.levels);
   // iommufd fills a new domain with every mapping the IOAS holds.
-  for (const auto& [iova, area] : as->areas) {
-    map_pages({h->table.get()}, as->options.max_page_shift, iova, area.physical, area.length,
-              area.writable);
+  for (const auto& [iova, area] : as->iovas->areas()) {
+    h->table->map_range(iova, area.physical, area.length, as->options.max_page_shift,
+                        area.writable);
   }
   h->did = next_did_++;
   const HwptId id = next_id_++;
@@ -61,7 +61,7 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
 IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
                                              const VtdStage1& stage1) {
   const HostLock::Guard guard(lock_);
-  if (Bound b = find_bound(ctx, label); !b.status.ok()) return {b.status};
+  if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
   const auto cap = vtd::CapRegister::decode(driver_.cap());
   const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
   if (!ecap.nest) {
@@ -95,7 +95,7 @@ IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& l
 
 Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request) {
   const HostLock::Guard guard(lock_);
-  if (find_context(ctx) == nullptr)
+  if (owners_.find(ctx) == nullptr)
     return Status::error(ENOENT, "no context " + std::to_string(ctx));
   Hwpt* h = find_hwpt(hwpt);
   if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
@@ -113,9 +113,9 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
   }
   std::optional<Bdf> device;
   if (!request.label.empty()) {
-    const Bound b = find_bound(ctx, request.label);
+    const auto b = owners_.find_bound(ctx, request.label);
     if (!b.status.ok()) return b.status;
-    device = devices_[b.device].requester_id;
+    device = owners_.device(b.device).requester_id;
   }
   std::vector<std::uint32_t> pasids;
   std::vector<Affected> covered;
@@ -142,7 +142,7 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
   }
   // The devices' own TLBs, each for its PASID (VT-d spec 6.5.2.6).
   for (const Affected& a : covered) {
-    if (!device_tlb(a.bdf)) continue;
+    if (!owners_.device_tlb(a.bdf)) continue;
     if (Status s = driver_.flush_device_tlb(a.bdf, a.pasid, addr, length); !s.ok()) return s;
   }
   notify_settled(covered);

@@ -9,28 +9,34 @@
 // owns and invalidates. Unmap is strict or lazy (host.unmap).
 // Calls are modelled on iommufd's (include/uapi/linux/iommufd.h) and return
 // the errno it would; a failed call changes nothing.
+//
+// The manager is the facade that holds the lock and tells the oracle;
+// the work is split by role: DeviceOwnership (contexts, bindings, group
+// ownership, faults), IovaMap (each IOAS's areas, reserved and pending
+// ranges), PageTable (the tables in memory), FlushQueue (lazy unmap's
+// per-CPU queues, one set per IOAS) and IommuDriver (the hardware).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <systemc>
 #include <vector>
 
 #include "model/host/change_listener.h"
+#include "model/host/device_ownership.h"
+#include "model/host/flush_queue.h"
 #include "model/host/host_cpu.h"
 #include "model/host/host_lock.h"
 #include "model/host/host_params.h"
 #include "model/host/iommu_driver.h"
+#include "model/host/iova_map.h"
 #include "model/host/page_table.h"
 #include "model/host/status.h"
+#include "model/stats.h"
 
 namespace iommu_sim {
-
-using IoasId = std::uint32_t;
 
 enum class IoasTranslation : std::uint8_t { FirstLevel, SecondLevel, Nested };
 
@@ -45,17 +51,6 @@ struct IoasOptions {
   // memory; the guest's tables and mapped pages are allocated from it.
   IoasId parent = 0;
 };
-
-// A PCI function as host software knows it after enumeration: its name,
-// the requester ID its DMA reaches the IOMMU with, and its IOMMU group.
-struct HostDevice {
-  std::string name;
-  Bdf requester_id;
-  int group = 0;
-  bool ats = false;  // has a device TLB: the host enables and invalidates it
-};
-
-using ContextId = std::uint32_t;
 
 // IOASes and hardware page tables (HWPTs) share one ID space, as iommufd's
 // objects do, so an attachment names either (iommufd's pt_id).
@@ -87,8 +82,9 @@ struct UserInvalidation {
 class IoasidManager {
  public:
   // Page-table writes cost CPU time (host.cpu) on the calling thread's CPU.
+  // Lazy unmap's queues count under host.ioas.fq.*.
   IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, FrameAllocator& data,
-                const HostParams& params, HostCpus& cpus);
+                const HostParams& params, HostCpus& cpus, StatsRegistry& stats);
   ~IoasidManager();
 
   // EINVAL: levels or page size the format lacks; ENODEV: the IOMMU does
@@ -128,14 +124,14 @@ class IoasidManager {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> iova_ranges(IoasId ioas);
   // Unmaps whole mappings inside [iova, iova+length) (IOMMU_IOAS_UNMAP).
   // ENOENT: nothing mapped there, or the range cuts a mapping. Strict
-  // (host.unmap): returns after the invalidation and its wait. Lazy: queues
-  // the invalidation (flush_queue); the range cannot be mapped again (EBUSY)
-  // or handed out by map_anywhere until the queue was flushed.
+  // (host.unmap): returns after the invalidation and its wait. Lazy: puts
+  // the range in the calling CPU's flush queue of the IOAS, as dma-iommu
+  // does (FlushQueue: a full ring or the timer flushes the whole domain);
+  // the range cannot be mapped again (EBUSY) or handed out by map_anywhere
+  // until the queue released it after a flush.
   Status unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                std::uint64_t* unmapped = nullptr);
-  // Flushes every lazily queued unmap: one invalidation per domain.
-  Status flush_queue();
-  std::uint64_t queue_flushes() const { return queue_flushes_; }
+  const FlushQueueStats& flush_queue_stats() const { return fq_stats_; }
   // Told of every change to what a device may reach and of when it is
   // settled (the ordering oracle); may be null.
   void set_change_listener(ChangeListener* listener) { listener_ = listener; }
@@ -146,7 +142,7 @@ class IoasidManager {
   void user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi);
 
   // The devices enumeration found; set once, before any bind.
-  void set_devices(std::vector<HostDevice> devices) { devices_ = std::move(devices); }
+  void set_devices(std::vector<HostDevice> devices) { owners_.set_devices(std::move(devices)); }
 
   // A context is what an open /dev/iommu file is to iommufd: the owner of
   // device bindings and their attachments.
@@ -179,15 +175,7 @@ class IoasidManager {
     bool ats = false;  // ECAP.DT: device TLBs
   };
   Capabilities capabilities(ContextId ctx, const std::string& label);
-  // A non-recoverable fault of a bound device, as its context sees it.
-  struct LabelledFault {
-    std::string label;
-    std::uint8_t reason = 0;  // VT-d fault reason (FR)
-    std::uint64_t page = 0;   // faulting address, page aligned (FI)
-    bool pasid_present = false;
-    std::uint32_t pasid = 0;
-    bool write = false;
-  };
+  using LabelledFault = iommu_sim::LabelledFault;
   // Drains the IOMMU's fault records (as Linux's dmar_fault does), hands
   // each to the context that binds the requester (faults of unbound
   // devices are dropped: nobody owns them) and returns, oldest first, the
@@ -239,14 +227,10 @@ class IoasidManager {
   std::uint64_t page_table_root(IoasId id) const;
 
  private:
-  struct Area {
-    std::uint64_t length;
-    std::uint64_t physical;  // output address: guest-physical when nested
-    bool writable;
-  };
   struct AddressSpace {
     std::uint16_t did = 0;
     IoasOptions options;
+    std::unique_ptr<IovaMap> iovas;
     // A second-level IOAS with nested children: its first mapping is guest
     // memory, handed out (guest-physical) by `guest_frames` to them all.
     std::unique_ptr<FrameAllocator> guest_frames;
@@ -254,9 +238,7 @@ class IoasidManager {
     // Nested: the parent's guest memory allocator.
     FrameAllocator* guest_memory = nullptr;
     std::unique_ptr<PageTable> table;
-    std::map<std::uint64_t, Area> areas;              // by first IOVA
-    std::map<std::uint64_t, std::uint64_t> reserved;  // first IOVA -> end (exclusive)
-    std::map<std::uint64_t, std::uint64_t> pending;   // lazily unmapped, not yet flushed
+    std::unique_ptr<FlushQueue> fq;  // lazy unmap
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<IoasId> children;  // nested IOAS on this one
     std::vector<HwptId> hwpts;     // paging HWPTs holding these mappings
@@ -279,15 +261,15 @@ class IoasidManager {
     std::vector<std::pair<Bdf, std::uint32_t>>* attached = nullptr;
   };
   Target target(IoasId id);
+  AddressSpace* find(IoasId id);
   Hwpt* find_hwpt(HwptId id);
   // Every table an IOAS's mappings are written to: its own, then its
   // paging HWPTs'.
   std::vector<PageTable*> tables_of(AddressSpace& as);
-  // Flushes, for a change to a second-level table, every nested
-  // translation cached through it: whole domains, since those entries are
-  // tagged with guest IOVAs.
-  Status flush_nested(const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
-                      std::uint16_t did);
+
+  // ioasid_invalidate.cpp: what a change to an IOAS's mappings needs
+  // invalidated, and the oracle told.
+  //
   // Every (device, PASID) whose translations a change to the IOAS's
   // mappings in [lo, hi) affects, with the IOVA range it affects: the
   // range itself for users of its tables, everything for nested users
@@ -301,6 +283,24 @@ class IoasidManager {
   void notify_changing(const std::vector<Affected>& list);
   void notify_settled(const std::vector<Affected>& list);
   void notify_returned(const std::vector<Affected>& list);
+  // The invalidations of [iova, +length) in every domain that holds the
+  // IOAS's mappings, one batch and one wait per submission: the devices
+  // using its tables directly (Linux cache_tag_flush_range with
+  // qi_batch), then each nested domain on them whole (its entries are
+  // tagged with guest IOVAs). Collected before any is submitted: a wait
+  // lets other host threads (the flush timer) change the lists.
+  // `leaf_only` sets IH: the paging-structure caches are kept.
+  std::vector<InvalidationBatch> flush_batches(const AddressSpace& as, std::uint64_t iova,
+                                               std::uint64_t length, bool leaf_only) const;
+  void add_nested_flush(InvalidationBatch& batch,
+                        const std::vector<std::pair<Bdf, std::uint32_t>>& attached,
+                        std::uint16_t did) const;
+  Status submit(const std::vector<InvalidationBatch>& batches);
+  Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length,
+               bool leaf_only = false) {
+    return submit(flush_batches(as, iova, length, leaf_only));
+  }
+
   // Entries written and table pages allocated in an IOAS's tables, to
   // charge the CPU for an update: pte_write_ns and table_alloc_ns each.
   struct TableWork {
@@ -308,70 +308,38 @@ class IoasidManager {
   };
   TableWork table_work(AddressSpace& as);
   void charge(AddressSpace& as, CpuWork work, const TableWork& before);
+  void write_area(AddressSpace& as, std::uint64_t iova, const IovaMap::Area& area);
+  Status check_options(const IoasOptions& o) const;
+  static std::uint64_t iova_limit(const IoasOptions& o);
+  // Lazy unmap: the IOAS's per-CPU queues, whose flush invalidates every
+  // domain holding its mappings.
+  std::unique_ptr<FlushQueue> make_flush_queue(AddressSpace& as);
+  // Strict or lazy completion of an unmap whose tables are cleared.
+  Status finish_unmap(AddressSpace& as, const IovaMap::Span& span,
+                      const std::vector<Affected>& users, std::vector<std::uint64_t> freed);
 
-  struct Context {
-    std::map<std::string, int> bound;  // label -> device index
-    // (requester ID, PASID) -> IOAS and the devices using it (functions
-    // behind one bridge share a requester ID, so an attachment).
-    std::map<std::pair<std::uint16_t, std::uint32_t>, std::pair<IoasId, std::set<int>>> attached;
-    std::vector<LabelledFault> faults;  // not yet read
-  };
-  AddressSpace* find(IoasId id);
-  Context* find_context(ContextId id);
-  struct Bound {
-    Status status;
-    Context* context = nullptr;
-    int device = -1;  // index into devices_
-  };
-  Bound find_bound(ContextId ctx, const std::string& label);
-  // Points (bdf, pasid) at the IOAS's page table.
+  // ioasid_binding.cpp: points (bdf, pasid) at the IOAS's or HWPT's table.
   Status attach(Bdf bdf, std::uint32_t pasid, IoasId id);
   Status detach(Bdf bdf, std::uint32_t pasid, IoasId id);
-  Status check_options(const IoasOptions& o) const;
-  // The device TLB to invalidate along with (bdf)'s translations: bdf if
-  // a device behind that requester ID has ATS.
-  std::optional<Bdf> device_tlb(Bdf bdf) const;
-  std::uint64_t iova_limit(const AddressSpace& as) const;
-  // map()'s checks of a range: alignment, table width, overlaps, pending
-  // lazy unmaps, reserved ranges.
-  Status check_range(AddressSpace* as, std::uint64_t iova, std::uint64_t length);
-  void write_area(AddressSpace& as, std::uint64_t iova, std::uint64_t pa, std::uint64_t length,
-                  bool writable);
-  // Maps a range into each table with the largest pages (up to 2^max_shift)
-  // that the alignment of IOVA, address and length allows.
-  static void map_pages(const std::vector<PageTable*>& tables, std::uint8_t max_shift,
-                        std::uint64_t iova, std::uint64_t pa, std::uint64_t length, bool writable);
-  // `leaf_only` sets IH: the paging-structure caches are kept.
-  Status flush(const AddressSpace& as, std::uint64_t iova, std::uint64_t length,
-               bool leaf_only = false);
 
   HostBus& bus_;
   IommuDriver& driver_;
   FrameAllocator& tables_;
   FrameAllocator& data_;
   HostCpus& cpus_;
-  HostCpuParams costs_;
+  const HostParams& params_;
+  DeviceOwnership owners_;
   std::map<IoasId, std::unique_ptr<AddressSpace>> spaces_;
   std::map<HwptId, std::unique_ptr<Hwpt>> hwpts_;
-  std::vector<HostDevice> devices_;
-  std::map<ContextId, Context> contexts_;
-  std::map<int, ContextId> group_owner_;
-  ContextId next_context_ = 1;
-  // Lazy unmap's flush queue.
-  void arm_flush_timer();
   bool lazy_;
-  std::uint32_t flush_queue_size_;
-  sc_core::sc_time flush_timeout_;
   bool invalidate_before_clear_;  // host.bug
   bool free_tables_early_;        // host.bug
   bool reuse_before_flush_;       // host.bug
   ChangeListener* listener_ = nullptr;
-  std::vector<Affected> unsettled_;
-  std::vector<std::uint64_t> freed_tables_;  // lazily unmapped, released by the flush
-  HostLock lock_;                            // lazily unmapped, settled by the flush
-  std::uint32_t queued_ = 0;
-  std::uint64_t queue_flushes_ = 0;
-  bool timer_armed_ = false;
+  HostLock lock_;
+  FlushQueueStats fq_stats_;
+  // Queues of destroyed IOASes, kept for a timer that may still be armed.
+  std::vector<std::unique_ptr<FlushQueue>> closed_queues_;
   IoasId next_id_ = 1;
   std::uint16_t next_did_ = 1;
 };

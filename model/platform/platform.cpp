@@ -86,7 +86,7 @@ Platform::Platform(const PlatformConfig& config)
   cpus_ = std::make_unique<HostCpus>(config.host.cpus, stats_);
   driver_ = std::make_unique<IommuDriver>(*host_bus_, table_frames_, config.host, *cpus_, stats_);
   manager_ = std::make_unique<IoasidManager>(*host_bus_, *driver_, table_frames_, data_frames_,
-                                             config.host, *cpus_);
+                                             config_.host, *cpus_, stats_);
   dma_api_ = std::make_unique<DmaApi>(
       *host_bus_, *driver_, table_frames_, *cpus_, config_.host,
       [this] { return manager_->allocate_domain_id(); }, stats_);

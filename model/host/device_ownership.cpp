@@ -1,0 +1,101 @@
+#include "model/host/device_ownership.h"
+
+namespace iommu_sim {
+
+ContextId DeviceOwnership::open() {
+  const ContextId id = next_context_++;
+  contexts_.emplace(id, Context{});
+  return id;
+}
+
+DeviceOwnership::Context* DeviceOwnership::find(ContextId id) {
+  auto it = contexts_.find(id);
+  return it == contexts_.end() ? nullptr : &it->second;
+}
+
+DeviceOwnership::Bound DeviceOwnership::find_bound(ContextId ctx, const std::string& label) {
+  Context* c = find(ctx);
+  if (c == nullptr) return {Status::error(ENOENT, "no context " + std::to_string(ctx))};
+  const auto b = c->bound.find(label);
+  if (b == c->bound.end()) {
+    return {Status::error(ENOENT, "no device bound as \"" + label + "\"")};
+  }
+  return {Status::success(), c, b->second};
+}
+
+Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std::string& label) {
+  Context* c = find(ctx);
+  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  int index = -1;
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    if (devices_[i].name == device) index = static_cast<int>(i);
+  }
+  if (index < 0) return Status::error(ENOENT, "no device named \"" + device + "\"");
+  if (label.empty()) return Status::error(EINVAL, "a binding needs a label");
+  if (c->bound.contains(label)) {
+    return Status::error(EEXIST, "label \"" + label + "\" is bound in this context already");
+  }
+  for (const auto& [id, other] : contexts_) {
+    for (const auto& [l, d] : other.bound) {
+      if (d == index) {
+        std::string why = device;
+        why += " is bound already (context ";
+        why += std::to_string(id);
+        why += ", label \"";
+        why += l;
+        why += "\")";
+        return Status::error(EBUSY, why);
+      }
+    }
+  }
+  const int group = devices_[index].group;
+  if (auto owner = group_owner_.find(group); owner != group_owner_.end() && owner->second != ctx) {
+    return Status::error(EBUSY, device + "'s IOMMU group " + std::to_string(group) +
+                                    " is owned by context " + std::to_string(owner->second));
+  }
+  group_owner_[group] = ctx;
+  c->bound.emplace(label, index);
+  return Status::success();
+}
+
+Status DeviceOwnership::check_group_bound(const Context& c, int index) const {
+  const HostDevice& dev = devices_.at(index);
+  std::string unbound;
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    if (devices_[i].group != dev.group) continue;
+    bool here = false;
+    for (const auto& [l, d] : c.bound) here = here || d == static_cast<int>(i);
+    if (!here) unbound += (unbound.empty() ? "" : ", ") + devices_[i].name;
+  }
+  if (unbound.empty()) return Status::success();
+  return Status::error(EPERM, dev.name + "'s IOMMU group " + std::to_string(dev.group) +
+                                  " is not wholly bound to this context: " + unbound);
+}
+
+void DeviceOwnership::close(ContextId ctx) {
+  for (auto it = group_owner_.begin(); it != group_owner_.end();) {
+    it = it->second == ctx ? group_owner_.erase(it) : std::next(it);
+  }
+  contexts_.erase(ctx);
+}
+
+void DeviceOwnership::deliver(const std::vector<iommu::vtd::FaultRecord>& records) {
+  for (const auto& record : records) {
+    for (auto& [id, c] : contexts_) {
+      for (const auto& [label, index] : c.bound) {
+        if (devices_[index].requester_id.rid() != record.sid) continue;
+        // FR's T bit is 1 for reads (VT-d spec 11.4.14).
+        c.faults.push_back({label, record.fr, record.fi, record.pp, record.pv, !record.t});
+      }
+    }
+  }
+}
+
+std::optional<Bdf> DeviceOwnership::device_tlb(Bdf bdf) const {
+  for (const HostDevice& d : devices_) {
+    if (d.ats && d.requester_id == bdf) return bdf;
+  }
+  return std::nullopt;
+}
+
+}  // namespace iommu_sim
