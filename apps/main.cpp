@@ -19,7 +19,9 @@
 #include <iostream>
 #include <systemc>
 
+#include "apps/explain_command.h"
 #include "apps/reports.h"
+#include "apps/run_tracing.h"
 #include "apps/scenario.h"
 #include "apps/sweep.h"
 #include "apps/trace_commands.h"
@@ -78,6 +80,7 @@ struct RunArgs {
   std::optional<std::uint64_t> seed;
   bool quiet = false;
   TraceOptions traces;
+  TraceArgs tracing;
 };
 
 int run(const RunArgs& args) {
@@ -91,6 +94,9 @@ int run(const RunArgs& args) {
 
   // Check --out before spending time on the run.
   if (!make_out_dir(args.out_dir)) return kExitConfigError;
+
+  RunTracing tracing;
+  if (!tracing.start(args.tracing)) return kExitConfigError;
 
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   Platform platform(config);
@@ -187,6 +193,10 @@ CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) 
   app.add_flag("--quiet", args.quiet, "do not print the summary");
   app.add_option("--record", args.traces.record,
                  "record every DMA the functions issue into this trace (.csv or .bin)");
+  app.add_option("--trace", args.tracing.categories,
+                 "print one line per event of these categories (walk,iotlb,psc,context,pasid,qi,"
+                 "fault,ats,fabric,memory,host,oracle or all; docs/tracing.md)");
+  app.add_option("--trace-file", args.tracing.file, "write --trace lines here instead of stdout");
   return app.add_option("--seed", seed, "seed for all randomness (overrides config)");
 }
 
@@ -238,6 +248,8 @@ int sc_main(int argc, char** argv) {
       ->add_option("--timing", replay_args.traces.timing,
                    "honour: each DMA at its timestamp; asap: as fast as the tags allow")
       ->check(CLI::IsMember({"honour", "asap"}));
+  ExplainArgs explain_args;
+  auto* explain_cmd = add_explain_command(app, explain_args);
   std::string convert_in, convert_out;
   auto* trace_cmd = app.add_subcommand("trace", "trace tools (docs/trace.md)");
   trace_cmd->require_subcommand(1);
@@ -269,6 +281,7 @@ int sc_main(int argc, char** argv) {
     return sweep(sweep_file, sweep_out);
   }
   if (*convert_cmd) return convert_command(convert_in, convert_out);
+  if (*explain_cmd) return explain_command(explain_args);
   if (*replay_cmd) {
     if (*replay_seed_opt) replay_args.seed = replay_seed;
     return run(replay_args);

@@ -52,19 +52,19 @@ FaultLog::FaultLog(unsigned records, StatsRegistry& stats, const std::string& pr
   }
 }
 
-void FaultLog::report(const FaultInfo& f, bool fpd) {
+FaultLog::Logged FaultLog::report(const FaultInfo& f, bool fpd) {
   ++reported_;
   ++by_reason_[static_cast<unsigned>(f.reason)];
   if (fpd) {
     ++suppressed_;
-    return;
+    return {Logged::Kind::Suppressed};
   }
   auto& slot = regs_[next_];
   if (vtd::FaultRecord::decode(slot).f) {
     // VT-d spec 7.2.1: no free record -> primary fault overflow.
     overflow_ = true;
     ++lost_;
-    return;
+    return {Logged::Kind::Lost};
   }
   vtd::FaultRecord rec{};
   rec.fi = f.address & ~0xfffull;
@@ -76,7 +76,9 @@ void FaultLog::report(const FaultInfo& f, bool fpd) {
   rec.f = true;
   slot = rec.encode();
   ++recorded_;
+  const Logged logged{Logged::Kind::Recorded, next_};
   next_ = (next_ + 1) % regs_.size();
+  return logged;
 }
 
 void FaultLog::write_record_high(unsigned index, std::uint64_t value) {

@@ -30,7 +30,13 @@ class FaultLog {
   FaultLog(unsigned records, StatsRegistry& stats, const std::string& prefix);
 
   // Records a fault unless fault processing is disabled for it (FPD).
-  void report(const FaultInfo& f, bool fpd);
+  // What became of a reported fault: written to record `index`, suppressed
+  // by FPD, or lost (no free record: FSTS.PFO).
+  struct Logged {
+    enum class Kind : std::uint8_t { Recorded, Suppressed, Lost } kind;
+    unsigned index = 0;
+  };
+  Logged report(const FaultInfo& f, bool fpd);
 
   // Register view: record i as two qwords (low, high), and FSTS bits.
   std::uint64_t record_qword(unsigned index, unsigned qword) const { return regs_[index][qword]; }

@@ -1,5 +1,7 @@
 #include "iommu/invalidation_engine.h"
 
+#include "model/trace.h"
+
 #include "iommu/formats/vtd_invalidation.h"
 #include "iommu/formats/vtd_registers.h"
 
@@ -113,155 +115,189 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
   }
 }
 
+// One handler per descriptor type, as QEMU's vtd_process_*_desc: the
+// dispatcher counts and traces, the handler does what the type says.
 InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1,
                                                         sc_core::sc_time& delay) {
   const unsigned type = vtd::descriptor_type(qw0);
   if (type < 16) ++by_type_[type];
+  Outcome outcome = Outcome::Invalid;
   switch (type) {
-    case vtd::kDescContextCache: {
-      const auto d = vtd::ContextCacheInvDesc::decode({qw0, qw1});
-      auto& cc = translator_.context_cache();
-      if (d.granularity == vtd::ContextCacheGranularity::Device) {
-        // Function mask FM (VT-d spec 6.5.2.1): 0 masks nothing, 1 the most
-        // significant function-number bit, 2 the two most, 3 all three.
-        static constexpr std::uint16_t kIgnored[4] = {0x0, 0x4, 0x6, 0x7};
-        const auto mask = static_cast<std::uint16_t>(~kIgnored[d.fm & 3]);
-        cc.invalidate_if(
-            [&](std::uint16_t sid, const ContextInfo&) { return (sid & mask) == (d.sid & mask); });
-      } else {
-        // Scalable-mode context entries carry no domain ID: domain-selective
-        // invalidation is performed as global (VT-d spec 6.5.2.1).
-        cc.invalidate_if([](std::uint16_t, const ContextInfo&) { return true; });
-      }
-      return Outcome::Done;
-    }
-    case vtd::kDescPasidCache: {
-      const auto d = vtd::PasidCacheInvDesc::decode({qw0, qw1});
-      auto& pc = translator_.pasid_cache();
-      switch (d.granularity) {
-        case vtd::PasidCacheGranularity::Domain:
-          pc.invalidate_if([&](const PasidKey&, const PasidInfo& v) { return v.did == d.did; });
-          return Outcome::Done;
-        case vtd::PasidCacheGranularity::Pasid:
-          pc.invalidate_if([&](const PasidKey& k, const PasidInfo& v) {
-            return v.did == d.did && k.pasid == d.pasid;
-          });
-          return Outcome::Done;
-        case vtd::PasidCacheGranularity::Global:
-          pc.invalidate_if([](const PasidKey&, const PasidInfo&) { return true; });
-          return Outcome::Done;
-        default:
-          return Outcome::Invalid;
-      }
-    }
-    case vtd::kDescIotlb: {
-      const auto d = vtd::IotlbInvDesc::decode({qw0, qw1});
-      auto& tlb = translator_.iotlb();
-      auto& fl_psc = translator_.fl_psc();
-      auto& sl_psc = translator_.sl_psc();
-      // VT-d spec 6.5.2.3: the IOTLB descriptor covers second-level and
-      // nested translations and the paging-structure caches behind them.
-      // First-level caches of a nested domain hold host-physical table
-      // addresses the second level produced, so they go with the domain.
-      switch (d.granularity) {
-        case vtd::IotlbGranularity::Global:
-          tlb.invalidate_all();
-          fl_psc.invalidate_all();
-          sl_psc.invalidate_all();
-          break;
-        case vtd::IotlbGranularity::Domain:
-          tlb.invalidate_domain(d.did);
-          fl_psc.invalidate_domain(d.did);
-          sl_psc.invalidate_domain(d.did);
-          break;
-        case vtd::IotlbGranularity::Page:
-          tlb.invalidate_range(d.did, std::nullopt, d.addr, d.am);
-          // IH=1: only leaf entries changed; the paging-structure caches stay.
-          if (!d.ih) {
-            sl_psc.invalidate_range(d.did, std::nullopt, d.addr, d.am);
-            fl_psc.invalidate_domain(d.did);
-          }
-          break;
-        default:
-          return Outcome::Invalid;
-      }
-      // DR/DW take effect because CAP.DRD and CAP.DWD are set.
-      if (d.dr || d.dw) hold_for_drain(d.dr, d.dw, delay);
-      return Outcome::Done;
-    }
-    case vtd::kDescPasidIotlb: {
-      const auto d = vtd::PasidIotlbInvDesc::decode({qw0, qw1});
-      auto& tlb = translator_.iotlb();
-      auto& fl_psc = translator_.fl_psc();
-      // VT-d spec 6.5.2.4: first-level and nested translations of the
-      // PASID, and its first-level paging-structure caches (all of them for
-      // the PASID-selective form, those covering the range unless IH=1 for
-      // the page-selective one).
-      switch (d.granularity) {
-        case vtd::PasidIotlbGranularity::Pasid:
-          tlb.invalidate_pasid(d.did, d.pasid);
-          fl_psc.invalidate_pasid(d.did, d.pasid);
-          break;
-        case vtd::PasidIotlbGranularity::Page:
-          tlb.invalidate_range(d.did, d.pasid, d.addr, d.am);
-          if (!d.ih) fl_psc.invalidate_range(d.did, d.pasid, d.addr, d.am);
-          break;
-        default:
-          return Outcome::Invalid;
-      }
-      // The descriptor has no DR/DW fields; this model drains reads and
-      // writes for it, as an implementation that always drains may
-      // (decision in docs/oracles.md, "Draining").
-      hold_for_drain(true, true, delay);
-      return Outcome::Done;
-    }
-    case vtd::kDescWait: {
-      const auto d = vtd::InvWaitDesc::decode({qw0, qw1});
-      // Every earlier descriptor has completed once the device-TLB
-      // invalidations still out have been answered; one that timed out set
-      // FSTS.ITE and the queue halts here (VT-d spec 6.5.2.10).
-      while (device_tlb_outstanding_ != 0) sc_core::wait(device_tlb_answered_);
-      if (faults_.fsts() & vtd::kFstsIte) return Outcome::Halted;
-      if (d.sw) {
-        const std::uint32_t data = d.status_data;
-        if (!port_.write(d.status_addr,
-                         std::span(reinterpret_cast<const std::uint8_t*>(&data), sizeof data),
-                         delay)) {
-          return Outcome::Invalid;
-        }
-      }
-      if (d.iflag) ics_ |= vtd::kIcsIwc;
-      ++waits_;
-      return Outcome::Done;
-    }
-    case vtd::kDescDeviceTlb: {
-      // VT-d spec 6.5.2.5: the device's translations of requests without
-      // PASID, in the range ADDR and S encode.
-      const auto d = vtd::DeviceTlbInvDesc::decode({qw0, qw1});
-      const auto range = vtd::ats_range_decode(d.addr, d.s);
-      AtsInvalidation inv;
-      inv.base = range.base;
-      inv.size = range.size;
-      return invalidate_device_tlb(d.sid, inv, delay);
-    }
-    case vtd::kDescPasidDeviceTlb: {
-      // VT-d spec 6.5.2.6: one PASID's (or with G every PASID's) translations.
-      const auto d = vtd::PasidDeviceTlbInvDesc::decode({qw0, qw1});
-      const auto range = vtd::ats_range_decode(d.addr, d.s);
-      AtsInvalidation inv;
-      inv.all_pasids = d.g;
-      inv.pasid_present = true;
-      inv.pasid = d.pasid;
-      inv.base = range.base;
-      inv.size = range.size;
-      return invalidate_device_tlb(d.sid, inv, delay);
-    }
+    case vtd::kDescContextCache:
+      outcome = process_context_cache(vtd::ContextCacheInvDesc::decode({qw0, qw1}));
+      break;
+    case vtd::kDescPasidCache:
+      outcome = process_pasid_cache(vtd::PasidCacheInvDesc::decode({qw0, qw1}));
+      break;
+    case vtd::kDescIotlb:
+      outcome = process_iotlb(vtd::IotlbInvDesc::decode({qw0, qw1}), delay);
+      break;
+    case vtd::kDescPasidIotlb:
+      outcome = process_pasid_iotlb(vtd::PasidIotlbInvDesc::decode({qw0, qw1}), delay);
+      break;
+    case vtd::kDescWait:
+      outcome = process_wait(vtd::InvWaitDesc::decode({qw0, qw1}), delay);
+      break;
+    case vtd::kDescDeviceTlb:
+      outcome = process_device_tlb(vtd::DeviceTlbInvDesc::decode({qw0, qw1}), delay);
+      break;
+    case vtd::kDescPasidDeviceTlb:
+      outcome = process_pasid_device_tlb(vtd::PasidDeviceTlbInvDesc::decode({qw0, qw1}), delay);
+      break;
     case vtd::kDescIec:
       // No interrupt-remapping cache in this model: valid, completes at once.
+      outcome = Outcome::Done;
+      break;
+    default:
+      break;
+  }
+  if (trace::on(trace::Category::Qi)) [[unlikely]]
+    trace_descriptor(qw0, qw1, outcome, delay);
+  return outcome;
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_context_cache(
+    const vtd::ContextCacheInvDesc& d) {
+  auto& cc = translator_.context_cache();
+  if (d.granularity == vtd::ContextCacheGranularity::Device) {
+    // Function mask FM (VT-d spec 6.5.2.1): 0 masks nothing, 1 the most
+    // significant function-number bit, 2 the two most, 3 all three.
+    static constexpr std::uint16_t kIgnored[4] = {0x0, 0x4, 0x6, 0x7};
+    const auto mask = static_cast<std::uint16_t>(~kIgnored[d.fm & 3]);
+    cc.invalidate_if(
+        [&](std::uint16_t sid, const ContextInfo&) { return (sid & mask) == (d.sid & mask); });
+  } else {
+    // Scalable-mode context entries carry no domain ID: domain-selective
+    // invalidation is performed as global (VT-d spec 6.5.2.1).
+    cc.invalidate_if([](std::uint16_t, const ContextInfo&) { return true; });
+  }
+  return Outcome::Done;
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_pasid_cache(
+    const vtd::PasidCacheInvDesc& d) {
+  auto& pc = translator_.pasid_cache();
+  switch (d.granularity) {
+    case vtd::PasidCacheGranularity::Domain:
+      pc.invalidate_if([&](const PasidKey&, const PasidInfo& v) { return v.did == d.did; });
+      return Outcome::Done;
+    case vtd::PasidCacheGranularity::Pasid:
+      pc.invalidate_if([&](const PasidKey& k, const PasidInfo& v) {
+        return v.did == d.did && k.pasid == d.pasid;
+      });
+      return Outcome::Done;
+    case vtd::PasidCacheGranularity::Global:
+      pc.invalidate_if([](const PasidKey&, const PasidInfo&) { return true; });
       return Outcome::Done;
     default:
       return Outcome::Invalid;
   }
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_iotlb(const vtd::IotlbInvDesc& d,
+                                                              sc_core::sc_time& delay) {
+  auto& tlb = translator_.iotlb();
+  auto& fl_psc = translator_.fl_psc();
+  auto& sl_psc = translator_.sl_psc();
+  // VT-d spec 6.5.2.3: the IOTLB descriptor covers second-level and
+  // nested translations and the paging-structure caches behind them.
+  // First-level caches of a nested domain hold host-physical table
+  // addresses the second level produced, so they go with the domain.
+  switch (d.granularity) {
+    case vtd::IotlbGranularity::Global:
+      tlb.invalidate_all();
+      fl_psc.invalidate_all();
+      sl_psc.invalidate_all();
+      break;
+    case vtd::IotlbGranularity::Domain:
+      tlb.invalidate_domain(d.did);
+      fl_psc.invalidate_domain(d.did);
+      sl_psc.invalidate_domain(d.did);
+      break;
+    case vtd::IotlbGranularity::Page:
+      tlb.invalidate_range(d.did, std::nullopt, d.addr, d.am);
+      // IH=1: only leaf entries changed; the paging-structure caches stay.
+      if (!d.ih) {
+        sl_psc.invalidate_range(d.did, std::nullopt, d.addr, d.am);
+        fl_psc.invalidate_domain(d.did);
+      }
+      break;
+    default:
+      return Outcome::Invalid;
+  }
+  // DR/DW take effect because CAP.DRD and CAP.DWD are set.
+  if (d.dr || d.dw) hold_for_drain(d.dr, d.dw, delay);
+  return Outcome::Done;
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_pasid_iotlb(const vtd::PasidIotlbInvDesc& d,
+                                                                    sc_core::sc_time& delay) {
+  auto& tlb = translator_.iotlb();
+  auto& fl_psc = translator_.fl_psc();
+  // VT-d spec 6.5.2.4: first-level and nested translations of the PASID,
+  // and its first-level paging-structure caches (all of them for the
+  // PASID-selective form, those covering the range unless IH=1 for the
+  // page-selective one).
+  switch (d.granularity) {
+    case vtd::PasidIotlbGranularity::Pasid:
+      tlb.invalidate_pasid(d.did, d.pasid);
+      fl_psc.invalidate_pasid(d.did, d.pasid);
+      break;
+    case vtd::PasidIotlbGranularity::Page:
+      tlb.invalidate_range(d.did, d.pasid, d.addr, d.am);
+      if (!d.ih) fl_psc.invalidate_range(d.did, d.pasid, d.addr, d.am);
+      break;
+    default:
+      return Outcome::Invalid;
+  }
+  // The descriptor has no DR/DW fields; this model drains reads and writes
+  // for it, as an implementation that always drains may (decision in
+  // docs/oracles.md, "Draining").
+  hold_for_drain(true, true, delay);
+  return Outcome::Done;
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_wait(const vtd::InvWaitDesc& d,
+                                                             sc_core::sc_time& delay) {
+  // Every earlier descriptor has completed once the device-TLB
+  // invalidations still out have been answered; one that timed out set
+  // FSTS.ITE and the queue halts here (VT-d spec 6.5.2.10).
+  while (device_tlb_outstanding_ != 0) sc_core::wait(device_tlb_answered_);
+  if (faults_.fsts() & vtd::kFstsIte) return Outcome::Halted;
+  if (d.sw) {
+    const std::uint32_t data = d.status_data;
+    if (!port_.write(d.status_addr,
+                     std::span(reinterpret_cast<const std::uint8_t*>(&data), sizeof data), delay)) {
+      return Outcome::Invalid;
+    }
+  }
+  if (d.iflag) ics_ |= vtd::kIcsIwc;
+  ++waits_;
+  return Outcome::Done;
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_device_tlb(const vtd::DeviceTlbInvDesc& d,
+                                                                   sc_core::sc_time& delay) {
+  // VT-d spec 6.5.2.5: the device's translations of requests without
+  // PASID, in the range ADDR and S encode.
+  const auto range = vtd::ats_range_decode(d.addr, d.s);
+  AtsInvalidation inv;
+  inv.base = range.base;
+  inv.size = range.size;
+  return invalidate_device_tlb(d.sid, inv, delay);
+}
+
+InvalidationEngine::Outcome InvalidationEngine::process_pasid_device_tlb(
+    const vtd::PasidDeviceTlbInvDesc& d, sc_core::sc_time& delay) {
+  // VT-d spec 6.5.2.6: one PASID's (or with G every PASID's) translations.
+  const auto range = vtd::ats_range_decode(d.addr, d.s);
+  AtsInvalidation inv;
+  inv.all_pasids = d.g;
+  inv.pasid_present = true;
+  inv.pasid = d.pasid;
+  inv.base = range.base;
+  inv.size = range.size;
+  return invalidate_device_tlb(d.sid, inv, delay);
 }
 
 void InvalidationEngine::hold_for_drain(bool reads, bool writes, sc_core::sc_time& delay) {

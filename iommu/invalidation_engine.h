@@ -12,6 +12,7 @@
 
 #include "iommu/dma_drain.h"
 #include "iommu/fault_log.h"
+#include "iommu/formats/vtd_invalidation.h"
 #include "iommu/table_port.h"
 #include "iommu/translator.h"
 #include "model/pcie_attrs.h"
@@ -61,6 +62,17 @@ class InvalidationEngine {
   // mode); it stays at IQH, unexecuted, until software clears FSTS.ITE.
   enum class Outcome : std::uint8_t { Done, Invalid, TimedOut, Halted };
   Outcome execute(std::uint64_t qw0, std::uint64_t qw1, sc_core::sc_time& delay);
+  Outcome process_context_cache(const iommu::vtd::ContextCacheInvDesc& d);
+  Outcome process_pasid_cache(const iommu::vtd::PasidCacheInvDesc& d);
+  Outcome process_iotlb(const iommu::vtd::IotlbInvDesc& d, sc_core::sc_time& delay);
+  Outcome process_pasid_iotlb(const iommu::vtd::PasidIotlbInvDesc& d, sc_core::sc_time& delay);
+  Outcome process_wait(const iommu::vtd::InvWaitDesc& d, sc_core::sc_time& delay);
+  Outcome process_device_tlb(const iommu::vtd::DeviceTlbInvDesc& d, sc_core::sc_time& delay);
+  Outcome process_pasid_device_tlb(const iommu::vtd::PasidDeviceTlbInvDesc& d,
+                                   sc_core::sc_time& delay);
+  // invalidation_trace.cpp: the descriptor decoded, and what came of it.
+  void trace_descriptor(std::uint64_t qw0, std::uint64_t qw1, Outcome outcome,
+                        const sc_core::sc_time& delay) const;
   // Holds the descriptor's completion until the DMAs translated before it
   // (reads, writes or both) have finished (VT-d spec 6.5.2.3 DR/DW).
   void hold_for_drain(bool reads, bool writes, sc_core::sc_time& delay);

@@ -1,5 +1,7 @@
 #include "iommu/iommu.h"
 
+#include "model/trace.h"
+
 #include <cstring>
 
 #include "iommu/formats/vtd_registers.h"
@@ -147,19 +149,24 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   // Timed mode reads the clock (no library call on the functional path).
   const bool timed = mode_ == TimingMode::Timed;
   const sc_time arrival = timed ? sc_core::sc_time_stamp() + delay : delay;
+  if (trace::on(trace::Category::Fabric)) [[unlikely]]
+    trace_arrival(p, *attrs, delay);
   delay += lookup_latency_;
   sync_to(mode_, delay);
 
-  const TranslationRequest req{attrs->requester_id, attrs->pasid_present, attrs->pasid,  iova,
-                               p.is_write(),        attrs->privileged,    attrs->execute};
+  const TranslationRequest req{
+      attrs->requester_id, attrs->pasid_present, attrs->pasid,   iova,
+      p.is_write(),        attrs->privileged,    attrs->execute, attrs->trace_id};
   const TranslationResult res = translator_.translate(req, root_table_, delay);
   const sc_time done = timed ? sc_core::sc_time_stamp() + delay : delay;
   translation_latency_.record((done - arrival).value());
   if (!res.ok) {
     ++faulted_;
-    faults_.report(FaultInfo{req.source_id, req.pasid_present, res.pasid, iova, res.reason,
-                             !req.write, req.privileged, req.execute},
-                   res.fault_processing_disabled);
+    const FaultInfo fault{req.source_id, req.pasid_present, res.pasid,      iova,
+                          res.reason,    !req.write,        req.privileged, req.execute};
+    const auto logged = faults_.report(fault, res.fault_processing_disabled);
+    if (trace::on(trace::Category::Fault)) [[unlikely]]
+      trace_fault(fault, logged, delay);
     attrs->completion = CompletionStatus::UnsupportedRequest;
     p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return;
@@ -170,6 +177,8 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     translated_ps = sc_core::sc_time_stamp().value();
     observer_->translated(req, res);
   }
+  if (trace::on(trace::Category::Fabric)) [[unlikely]]
+    trace_translated(req, res, delay);
   p.set_address(res.address);
   const sc_time sent = delay;
   dma_out->b_transport(p, delay);
@@ -196,6 +205,8 @@ void Iommu::translation_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, s
                                p.get_address(),    !attrs.no_write,     attrs.privileged,
                                attrs.execute};
   const TranslationResult res = translator_.translate(req, root_table_, delay);
+  if (trace::on(trace::Category::Ats)) [[unlikely]]
+    trace_translation_request(req, res, delay);
   if (!res.device_tlb) {
     // VT-d spec 4.2.3: a device whose context entry has DTE=0 (or none) may
     // not ask.
@@ -260,7 +271,11 @@ bool Iommu::invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv,
   const sc_time until = took <= timeout ? arrives : leaves + timeout;
   delay =
       until > sc_core::sc_time_stamp() ? until - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME;
-  return took <= timeout && p.is_response_ok();
+  const bool answered = took <= timeout && p.is_response_ok();
+  if (trace::on(trace::Category::Ats)) [[unlikely]] {
+    trace_device_tlb_invalidation(sid, inv, answered, leaves, until);
+  }
+  return answered;
 }
 
 std::uint64_t Iommu::read_register64(std::uint64_t offset) {

@@ -65,6 +65,18 @@ class Iommu : public sc_core::sc_module {
   void translated_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
   bool invalidate_device_tlb(std::uint16_t sid, const AtsInvalidation& inv,
                              sc_core::sc_time& delay);
+  // iommu_trace.cpp: events of the traced decisions (model/trace.h).
+  void trace_arrival(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                     const sc_core::sc_time& delay) const;
+  void trace_translated(const TranslationRequest& r, const TranslationResult& res,
+                        const sc_core::sc_time& delay) const;
+  void trace_fault(const FaultInfo& f, const FaultLog::Logged& logged,
+                   const sc_core::sc_time& delay) const;
+  void trace_translation_request(const TranslationRequest& r, const TranslationResult& res,
+                                 const sc_core::sc_time& delay) const;
+  void trace_device_tlb_invalidation(std::uint16_t sid, const AtsInvalidation& inv, bool answered,
+                                     const sc_core::sc_time& sent,
+                                     const sc_core::sc_time& done) const;
   void regs_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   unsigned regs_transport_dbg(tlm::tlm_generic_payload& p);
   bool regs_access(tlm::tlm_generic_payload& p);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "iommu/set_associative_cache.h"
 
@@ -96,6 +97,24 @@ class Iotlb {
       return page_lo < hi && lo < page_hi;
     });
   }
+
+  // The probes a lookup of `iova` makes, smallest page first: one per page
+  // size filled since the last global flush (for traces).
+  struct Probe {
+    std::uint8_t page_shift;
+    std::uint64_t page;
+    std::uint64_t set;
+  };
+  std::vector<Probe> probes(std::uint16_t did, std::uint32_t pasid, std::uint64_t iova) const {
+    std::vector<Probe> out;
+    for (std::uint8_t shift : kShifts) {
+      if ((filled_shifts_ & (1u << shift_slot(shift))) == 0) continue;
+      const IotlbKey key{did, pasid, iova >> shift, shift};
+      out.push_back({shift, key.page, cache_.set_of(index(key))});
+    }
+    return out;
+  }
+  bool enabled() const { return cache_.enabled(); }
 
   std::uint64_t occupancy() const { return cache_.occupancy(); }
   std::uint64_t hits() const { return cache_.hits(); }

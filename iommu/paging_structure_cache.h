@@ -70,6 +70,18 @@ class PagingStructureCaches {
     cache(level).insert(key, e, index(key));
   }
 
+  // Where `input` of level `level` would live (for traces): whether that
+  // level's cache is on, its tag and its set.
+  struct Slot {
+    bool enabled;
+    std::uint64_t tag;
+    std::uint64_t set;
+  };
+  Slot slot(unsigned level, std::uint16_t did, std::uint32_t pasid, std::uint64_t input) {
+    const PscKey key{did, pasid, tag(input, level)};
+    return {cache(level).enabled(), key.tag, cache(level).set_of(index(key))};
+  }
+
   void invalidate_all() {
     for (auto& c : levels_) c.invalidate_if([](const PscKey&, const PscEntry&) { return true; });
   }

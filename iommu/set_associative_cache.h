@@ -157,6 +157,9 @@ class SetAssociativeCache {
     return entries_.size() - free;
   }
   std::uint64_t hits() const { return hits_; }
+  bool enabled() const { return enabled_; }
+  // The set a key with `index` lives in (for traces).
+  std::uint64_t set_of(std::uint64_t index) const { return index & (sets_ - 1); }
   std::uint64_t misses() const { return misses_; }
   std::uint64_t evictions() const { return evictions_; }
 

@@ -16,6 +16,7 @@ struct TranslationRequest {
   bool write = false;
   bool privileged = false;
   bool execute = false;
+  std::uint64_t trace_id = 0;  // the DMA's, for traces (PcieAttrs::trace_id)
 };
 
 // Where the translation a request used came from.

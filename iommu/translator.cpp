@@ -5,6 +5,7 @@
 #include "iommu/formats/vtd_paging.h"
 #include "iommu/formats/vtd_pasid.h"
 #include "iommu/formats/vtd_root_context.h"
+#include "model/trace.h"
 
 namespace iommu_sim {
 
@@ -85,19 +86,25 @@ bool Translator::read_structure(std::uint64_t addr, std::array<std::uint64_t, N>
   return port_.read_qwords(addr, out, delay);
 }
 
-std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uint64_t root_table,
+std::optional<ContextInfo> Translator::fetch_context(const TranslationRequest& r,
+                                                     std::uint64_t root_table,
                                                      sc_core::sc_time& delay,
                                                      TranslationResult& res) {
+  const std::uint16_t sid = r.source_id;
   const auto bdf_bus = static_cast<std::uint8_t>(sid >> 8);
   const auto devfn = static_cast<std::uint8_t>(sid & 0xff);
   // VT-d spec 9.2: a scalable-mode root entry holds the lower (devfn 0-127)
   // and upper (devfn 128-255) context-table pointers.
   std::array<std::uint64_t, 2> root_raw{};
-  if (!read_structure(vtd::root_entry_address(root_table, bdf_bus), root_raw, delay)) {
+  const std::uint64_t root_at = vtd::root_entry_address(root_table, bdf_bus);
+  if (!read_structure(root_at, root_raw, delay)) {
     fail(res, FR::kSmRootEntryAccess, false);
     return std::nullopt;
   }
   const auto root = vtd::ScalableRootEntry::decode(root_raw);
+  if (trace::on(trace::Category::Context)) [[unlikely]] {
+    trace_root_read(r, root_at, root_raw, root, delay);
+  }
   const bool upper = devfn >= 0x80;
   if (!(upper ? root.upper_present : root.lower_present)) {
     fail(res, FR::kSmRootEntryNotPresent, false);
@@ -106,11 +113,15 @@ std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uin
   const std::uint64_t table = upper ? root.upper_context_table : root.lower_context_table;
   // VT-d spec 9.4: 256-bit scalable-mode context entries, 128 per table.
   std::array<std::uint64_t, 4> ctx_raw{};
-  if (!read_structure(vtd::scalable_context_entry_address(table, devfn), ctx_raw, delay)) {
+  const std::uint64_t ctx_at = vtd::scalable_context_entry_address(table, devfn);
+  if (!read_structure(ctx_at, ctx_raw, delay)) {
     fail(res, FR::kSmContextEntryAccess, false);
     return std::nullopt;
   }
   const auto ctx = vtd::ScalableContextEntry::decode(ctx_raw);
+  if (trace::on(trace::Category::Context)) [[unlikely]] {
+    trace_context_read(r, ctx_at, ctx_raw, ctx, delay);
+  }
   if (!ctx.present) {
     fail(res, FR::kSmContextEntryNotPresent, ctx.fpd);
     return std::nullopt;
@@ -118,28 +129,37 @@ std::optional<ContextInfo> Translator::fetch_context(std::uint16_t sid, std::uin
   return ContextInfo{ctx.pasid_dir_ptr, ctx.pdts, ctx.rid_pasid, ctx.fpd, ctx.dte};
 }
 
-std::optional<PasidInfo> Translator::fetch_pasid(const ContextInfo& ctx, std::uint32_t pasid,
+std::optional<PasidInfo> Translator::fetch_pasid(const TranslationRequest& r,
+                                                 const ContextInfo& ctx, std::uint32_t pasid,
                                                  sc_core::sc_time& delay, TranslationResult& res) {
   // VT-d spec 9.5: directory entries are 8 bytes, indexed by PASID[19:6].
   std::array<std::uint64_t, 1> dir_raw{};
-  if (!read_structure(ctx.pasid_dir + vtd::pasid_dir_index(pasid) * vtd::kPasidDirEntrySize,
-                      dir_raw, delay)) {
+  const std::uint64_t dir_at =
+      ctx.pasid_dir + vtd::pasid_dir_index(pasid) * vtd::kPasidDirEntrySize;
+  if (!read_structure(dir_at, dir_raw, delay)) {
     fail(res, FR::kSmPasidDirAccess, ctx.fpd);
     return std::nullopt;
   }
   const auto dir = vtd::PasidDirEntry::decode(dir_raw[0]);
+  if (trace::on(trace::Category::Pasid)) [[unlikely]] {
+    trace_pasid_dir_read(r, pasid, dir_at, dir_raw[0], dir, delay);
+  }
   if (!dir.present) {
     fail(res, FR::kSmPasidDirEntryNotPresent, ctx.fpd || dir.fpd);
     return std::nullopt;
   }
   // VT-d spec 9.6: 512-bit PASID table entries, 64 per table, indexed by PASID[5:0].
   std::array<std::uint64_t, 8> pe_raw{};
-  if (!read_structure(dir.pasid_table_ptr + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize,
-                      pe_raw, delay)) {
+  const std::uint64_t pe_at =
+      dir.pasid_table_ptr + vtd::pasid_table_index(pasid) * vtd::kPasidEntrySize;
+  if (!read_structure(pe_at, pe_raw, delay)) {
     fail(res, FR::kSmPasidEntryAccess, ctx.fpd || dir.fpd);
     return std::nullopt;
   }
   const auto pe = vtd::PasidEntry::decode(pe_raw);
+  if (trace::on(trace::Category::Pasid)) [[unlikely]] {
+    trace_pasid_entry_read(r, pasid, pe_at, pe_raw, pe, delay);
+  }
   const bool fpd = ctx.fpd || dir.fpd || pe.fpd;
   if (!pe.present) {
     fail(res, FR::kSmPasidEntryNotPresent, fpd);
@@ -176,7 +196,8 @@ std::optional<PasidInfo> Translator::fetch_pasid(const ContextInfo& ctx, std::ui
   return info;
 }
 
-std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe, std::uint64_t gpa,
+std::optional<SecondLevelLeaf> Translator::walk_second_level(const TranslationRequest& r,
+                                                             const PasidInfo& pe, std::uint64_t gpa,
                                                              bool write, sc_core::sc_time& delay,
                                                              TranslationResult& res) {
   // VT-d spec 3.7: a 3-, 4- or 5-level walk; an input beyond the table's
@@ -190,7 +211,11 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
   unsigned level = pe.sl_levels;
   if (sl_psc_.enabled()) {
     delay += psc_latency_;
-    if (auto hit = sl_psc_.lookup(pe.did, 0, gpa, pe.sl_levels)) {
+    const auto hit = sl_psc_.lookup(pe.did, 0, gpa, pe.sl_levels);
+    if (trace::on(trace::Category::Psc)) [[unlikely]] {
+      trace_psc_probe(r, sl_psc_, "sl_psc", pe.did, 0, gpa, pe.sl_levels, hit, delay);
+    }
+    if (hit) {
       res.sl_psc_level = static_cast<std::uint8_t>(hit->level);
       level = hit->level - 1;
       table = hit->entry.table;
@@ -207,6 +232,9 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
       return std::nullopt;
     }
     const auto e = vtd::SecondLevelEntry::decode(raw[0]);
+    if (trace::on(trace::Category::Walk)) [[unlikely]] {
+      trace_sl_read(r, res.pasid, level, gpa, at, raw[0], e, delay);
+    }
     // VT-d spec 9.8: an entry with R=W=0 is not present.
     if (!e.r && !e.w) {
       fail(res, FR::kSmSecondLevelPermission, pe.fpd);
@@ -231,6 +259,8 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
       }
       if (set != 0) {
         ++ad_updates_;
+        if (trace::on(trace::Category::Walk)) [[unlikely]]
+          trace_ad_update(r, res.pasid, at, set, delay);
         if (!port_.atomic_or(at, set, delay)) {
           fail(res, FR::kSmSecondLevelEntryAccess, pe.fpd);
           return std::nullopt;
@@ -253,18 +283,16 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const PasidInfo& pe
   return std::nullopt;  // unreachable: level 1 is always a leaf
 }
 
-std::optional<Translator::NestedTable> Translator::nested_table_address(const PasidInfo& pe,
-                                                                        std::uint64_t gpa,
-                                                                        bool root,
-                                                                        sc_core::sc_time& delay,
-                                                                        TranslationResult& res) {
+std::optional<Translator::NestedTable> Translator::nested_table_address(
+    const TranslationRequest& r, const PasidInfo& pe, std::uint64_t gpa, bool root,
+    sc_core::sc_time& delay, TranslationResult& res) {
   // VT-d spec 3.8: every first-level table pointer is a guest-physical
   // address the second level translates; the walker needs read access.
   if ((gpa >> vtd::paging_address_width(pe.sl_levels)) != 0) {
     fail(res, FR::kSmNestedFirstLevelBeyondMgaw, pe.fpd);
     return std::nullopt;
   }
-  auto sl = walk_second_level(pe, gpa, false, delay, res);
+  auto sl = walk_second_level(r, pe, gpa, false, delay, res);
   if (!sl) {
     if (res.reason == FR::kSmSecondLevelPermission) {
       res.reason = root ? FR::kSmNestedFlPml4ReadDenied : FR::kSmNestedFirstLevelReadDenied;
@@ -293,7 +321,11 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
   bool table_writable = true;
   if (fl_psc_.enabled()) {
     delay += psc_latency_;
-    if (auto hit = fl_psc_.lookup(pe.did, res.pasid, r.iova, pe.fl_levels)) {
+    const auto hit = fl_psc_.lookup(pe.did, res.pasid, r.iova, pe.fl_levels);
+    if (trace::on(trace::Category::Psc)) [[unlikely]] {
+      trace_psc_probe(r, fl_psc_, "fl_psc", pe.did, res.pasid, r.iova, pe.fl_levels, hit, delay);
+    }
+    if (hit) {
       res.fl_psc_level = static_cast<std::uint8_t>(hit->level);
       level = hit->level - 1;
       table = hit->entry.table;
@@ -311,7 +343,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
     std::uint64_t at = table + vtd::first_level_index(r.iova, level) * 8;
     bool entry_writable = table_writable;
     if (!table_is_host) {
-      auto t = nested_table_address(pe, at, level == pe.fl_levels, delay, res);
+      auto t = nested_table_address(r, pe, at, level == pe.fl_levels, delay, res);
       if (!t) return std::nullopt;
       at = t->address;
       entry_writable = t->writable;
@@ -331,6 +363,9 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
       return std::nullopt;
     }
     const auto e = vtd::FirstLevelEntry::decode(raw[0]);
+    if (trace::on(trace::Category::Walk)) [[unlikely]] {
+      trace_fl_read(r, res.pasid, level, at, raw[0], e, delay);
+    }
     if (!e.present) {
       fail(res, FR::kSmFirstLevelEntryNotPresent, pe.fpd);
       return std::nullopt;
@@ -359,6 +394,8 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
         return std::nullopt;
       }
       ++ad_updates_;
+      if (trace::on(trace::Category::Walk)) [[unlikely]]
+        trace_ad_update(r, res.pasid, at, set, delay);
       if (!port_.atomic_or(at, set, delay)) {
         fail(res, FR::kSmFirstLevelEntryAccess, pe.fpd);
         return std::nullopt;
@@ -370,7 +407,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
       if (!nested) return out;
       // The output is guest-physical: translate it for the access itself.
       const std::uint64_t gpa = out.output_page | (r.iova & ((1ull << out.page_shift) - 1));
-      auto sl = walk_second_level(pe, gpa, r.write, delay, res);
+      auto sl = walk_second_level(r, pe, gpa, r.write, delay, res);
       if (!sl) return std::nullopt;
       const std::uint8_t shift = std::min(out.page_shift, sl->page_shift);
       out.page_shift = shift;
@@ -396,7 +433,7 @@ std::optional<IotlbEntry> Translator::walk(const PasidInfo& pe, const Translatio
   if (pgtt != vtd::Pgtt::SecondLevel) {
     return walk_first_level(pe, r, pgtt == vtd::Pgtt::Nested, delay, res);
   }
-  auto sl = walk_second_level(pe, r.iova, r.write, delay, res);
+  auto sl = walk_second_level(r, pe, r.iova, r.write, delay, res);
   if (!sl) return std::nullopt;
   IotlbEntry out{};
   out.output_page = sl->output_page;
@@ -409,156 +446,226 @@ std::optional<IotlbEntry> Translator::walk(const PasidInfo& pe, const Translatio
   return out;
 }
 
+bool Translator::stale(std::uint64_t epoch) {
+  if (invalidation_epoch_ == epoch || installs_stale_walks_) return false;
+  ++restarts_;
+  return true;
+}
+
 bool Translator::device_tlb_enabled(std::uint16_t sid, std::uint64_t root_table,
                                     sc_core::sc_time& delay) {
   if (const ContextInfo* ctx = context_cache_.lookup(sid, sid)) return ctx->dte;
   TranslationResult ignored;
-  const auto fetched = fetch_context(sid, root_table, delay, ignored);
+  TranslationRequest r;
+  r.source_id = sid;
+  const auto fetched = fetch_context(r, root_table, delay, ignored);
   if (!fetched) return false;
   context_cache_.insert(sid, *fetched, sid);
   return fetched->dte;
 }
 
-TranslationResult Translator::translate(const TranslationRequest& r, std::uint64_t root_table,
-                                        sc_core::sc_time& delay) {
-  // Every exit returns `res` itself, so it is built in the caller's slot
-  // (named return value optimisation) on the hot path.
-  TranslationResult res;
-  // An invalidation executed while this translation read structures from
-  // memory (only Timed mode waits there) makes what it read possibly stale:
-  // it is neither installed nor used, and the translation starts again.
-  const std::uint64_t epoch = invalidation_epoch_;
-  auto stale = [&] {
-    if (invalidation_epoch_ == epoch || installs_stale_walks_) return false;
-    ++restarts_;
-    return true;
-  };
-  const ContextInfo* ctx = context_cache_.lookup(r.source_id, r.source_id);
-  ContextInfo ctx_fetched;
+// VT-d spec 3.4.3: the context and PASID entries come from their caches or
+// from memory. A step that read memory while an invalidation executed
+// (Timed mode waits there) may have read stale structures: it installs
+// nothing and the translation starts again.
+inline Translator::Step Translator::lookup_context(const TranslationRequest& r,
+                                                   std::uint64_t root_table, std::uint64_t epoch,
+                                                   ContextInfo& fetched, const ContextInfo*& ctx,
+                                                   sc_core::sc_time& delay,
+                                                   TranslationResult& res) {
+  ctx = context_cache_.lookup(r.source_id, r.source_id);
+  if (trace::on(trace::Category::Context)) [[unlikely]] {
+    trace_context_probe(r, ctx != nullptr, delay);
+  }
   res.context_cached = ctx != nullptr;
-  if (ctx == nullptr) {
-    auto c = fetch_context(r.source_id, root_table, delay, res);
-    if (stale()) {
-      res = translate(r, root_table, delay);
-      return res;
-    }
-    if (!c) return res;
-    ctx_fetched = *c;
-    context_cache_.insert(r.source_id, ctx_fetched, r.source_id);
-    ctx = &ctx_fetched;
-  }
-  const std::uint32_t pasid = r.pasid_present ? r.pasid : ctx->rid_pasid;
-  res.pasid = pasid;
-  res.device_tlb = ctx->dte;
-  // VT-d spec 9.4: the directory has 2^(PDTS+7) entries of 64 PASIDs each.
-  if ((static_cast<std::uint64_t>(pasid) >> 6) >= (1ull << (ctx->pdts + 7))) {
-    fail(res, FR::kSmPasidTooLarge, ctx->fpd);
-    return res;
-  }
-  const PasidKey pkey{ctx->pasid_dir, pasid};
-  const PasidInfo* pe = pasid_cache_.lookup(pkey, pasid_index(pkey));
-  PasidInfo pe_fetched;
-  res.pasid_cached = pe != nullptr;
-  if (pe == nullptr) {
-    auto p = fetch_pasid(*ctx, pasid, delay, res);
-    if (stale()) {
-      res = translate(r, root_table, delay);
-      return res;
-    }
-    if (!p) return res;
-    pe_fetched = *p;
-    pasid_cache_.insert(pkey, pe_fetched, pasid_index(pkey));
-    pe = &pe_fetched;
-  }
-  res.did = pe->did;
-  if (r.privileged && !pe->sre) {
-    fail(res, FR::kSmSreClear, pe->fpd);
-    return res;
-  }
+  if (ctx != nullptr) [[likely]]
+    return Step::Go;
+  return context_miss(r, root_table, epoch, fetched, ctx, delay, res);
+}
 
-  if (pe->pgtt == static_cast<std::uint8_t>(vtd::Pgtt::PassThrough)) {
+Translator::Step Translator::context_miss(const TranslationRequest& r, std::uint64_t root_table,
+                                          std::uint64_t epoch, ContextInfo& fetched,
+                                          const ContextInfo*& ctx, sc_core::sc_time& delay,
+                                          TranslationResult& res) {
+  auto c = fetch_context(r, root_table, delay, res);
+  if (stale(epoch)) return Step::Restart;
+  if (!c) return Step::Stop;
+  fetched = *c;
+  context_cache_.insert(r.source_id, fetched, r.source_id);
+  ctx = &fetched;
+  return Step::Go;
+}
+
+inline Translator::Step Translator::lookup_pasid(const TranslationRequest& r,
+                                                 const ContextInfo& ctx, std::uint64_t epoch,
+                                                 PasidInfo& fetched, const PasidInfo*& pe,
+                                                 sc_core::sc_time& delay, TranslationResult& res) {
+  const std::uint32_t pasid = r.pasid_present ? r.pasid : ctx.rid_pasid;
+  res.pasid = pasid;
+  res.device_tlb = ctx.dte;
+  // VT-d spec 9.4: the directory has 2^(PDTS+7) entries of 64 PASIDs each.
+  if ((static_cast<std::uint64_t>(pasid) >> 6) >= (1ull << (ctx.pdts + 7))) {
+    fail(res, FR::kSmPasidTooLarge, ctx.fpd);
+    return Step::Stop;
+  }
+  const PasidKey key{ctx.pasid_dir, pasid};
+  pe = pasid_cache_.lookup(key, pasid_index(key));
+  if (trace::on(trace::Category::Pasid)) [[unlikely]] {
+    trace_pasid_probe(r, key, pe != nullptr, delay);
+  }
+  res.pasid_cached = pe != nullptr;
+  if (pe != nullptr) [[likely]]
+    return Step::Go;
+  return pasid_miss(r, ctx, key, epoch, fetched, pe, delay, res);
+}
+
+Translator::Step Translator::pasid_miss(const TranslationRequest& r, const ContextInfo& ctx,
+                                        const PasidKey& key, std::uint64_t epoch,
+                                        PasidInfo& fetched, const PasidInfo*& pe,
+                                        sc_core::sc_time& delay, TranslationResult& res) {
+  auto p = fetch_pasid(r, ctx, key.pasid, delay, res);
+  if (stale(epoch)) return Step::Restart;
+  if (!p) return Step::Stop;
+  fetched = *p;
+  pasid_cache_.insert(key, fetched, pasid_index(key));
+  pe = &fetched;
+  return Step::Go;
+}
+
+// What the PASID entry decides before any page table is read: supervisor
+// requests, pass-through, and the canonical form of first-level input.
+inline Translator::Step Translator::check_request(const TranslationRequest& r, const PasidInfo& pe,
+                                                  TranslationResult& res) const {
+  res.did = pe.did;
+  if (r.privileged && !pe.sre) {
+    fail(res, FR::kSmSreClear, pe.fpd);
+    return Step::Stop;
+  }
+  if (pe.pgtt == static_cast<std::uint8_t>(vtd::Pgtt::PassThrough)) {
     if (address_width_ < 64 && (r.iova >> address_width_) != 0) {
-      fail(res, FR::kSmAddressBeyondMax, pe->fpd);
-      return res;
+      fail(res, FR::kSmAddressBeyondMax, pe.fpd);
+      return Step::Stop;
     }
     res.ok = true;
     res.address = r.iova;
     res.source = TranslationSource::PassThrough;
-    return res;
+    return Step::Stop;
   }
-
-  if (pe->pgtt != static_cast<std::uint8_t>(vtd::Pgtt::SecondLevel)) {
+  if (pe.pgtt != static_cast<std::uint8_t>(vtd::Pgtt::SecondLevel)) {
     // VT-d spec 3.6.1: bits 63:47 (4-level) or 63:56 (5-level) must all
     // equal the top translated bit.
-    const auto upper = static_cast<std::int64_t>(r.iova) >> (pe->fl_levels == 5 ? 56 : 47);
+    const auto upper = static_cast<std::int64_t>(r.iova) >> (pe.fl_levels == 5 ? 56 : 47);
     if (upper != 0 && upper != -1) {
-      fail(res, FR::kSmNonCanonical, pe->fpd);
-      return res;
+      fail(res, FR::kSmNonCanonical, pe.fpd);
+      return Step::Stop;
     }
   }
+  return Step::Go;
+}
 
-  const IotlbEntry* hit = iotlb_.lookup(pe->did, pasid, r.iova);
+// The IOTLB, else a walk in flight for the same page (Timed mode), else a
+// walk of our own on a free walk engine.
+inline Translator::Step Translator::iotlb_or_walk(const TranslationRequest& r, const PasidInfo& pe,
+                                                  std::uint64_t epoch, IotlbEntry& walked,
+                                                  const IotlbEntry*& entry, sc_core::sc_time& delay,
+                                                  TranslationResult& res) {
+  const std::uint32_t pasid = res.pasid;
+  entry = iotlb_.lookup(pe.did, pasid, r.iova);
+  if (trace::on(trace::Category::Iotlb)) [[unlikely]] {
+    trace_iotlb_probe(r, pe.did, pasid, entry, delay);
+  }
   // A write through an entry whose Dirty flags are not all set walks again.
-  if (hit != nullptr && r.write && !hit->dirty) hit = nullptr;
-  IotlbEntry walked;
-  if (hit != nullptr) {
+  if (entry != nullptr && r.write && !entry->dirty) entry = nullptr;
+  if (entry != nullptr) [[likely]] {
     res.iotlb_hit = true;
     res.source = TranslationSource::Iotlb;
+    return Step::Go;
+  }
+  return iotlb_miss(r, pe, epoch, walked, entry, delay, res);
+}
+
+Translator::Step Translator::iotlb_miss(const TranslationRequest& r, const PasidInfo& pe,
+                                        std::uint64_t epoch, IotlbEntry& walked,
+                                        const IotlbEntry*& entry, sc_core::sc_time& delay,
+                                        TranslationResult& res) {
+  const std::uint32_t pasid = res.pasid;
+  const bool timed = mode_ == TimingMode::Timed;
+  if (timed && merge_misses_) {
+    entry = wait_for_walk_in_flight(pe.did, pasid, r.iova);
+    if (entry != nullptr) {
+      res.source = TranslationSource::MergedWalk;
+      return Step::Go;
+    }
+  }
+  // Functional mode has no contention: walks neither queue nor merge.
+  const auto key = std::make_tuple(pe.did, pasid, r.iova >> 12);
+  if (timed) {
+    acquire_walk_engine();
+    in_flight_.insert(key);
+  }
+  const std::uint64_t walk_id = ++walk_ids_;
+  if (trace::on(trace::Category::Walk)) [[unlikely]]
+    trace_walk(r, pe, walk_id, true, delay);
+  auto w = walk(pe, r, delay, res);
+  if (trace::on(trace::Category::Walk)) [[unlikely]]
+    trace_walk(r, pe, walk_id, false, delay);
+  const bool restart = stale(epoch);
+  if (w && !restart) {
+    w->filled_ps = (sc_core::sc_time_stamp() + (timed ? sc_core::SC_ZERO_TIME : delay)).value();
+    iotlb_.insert(pe.did, pasid, r.iova, *w);
+    if (trace::on(trace::Category::Iotlb)) [[unlikely]]
+      trace_iotlb_fill(r, pe.did, pasid, *w);
+  }
+  if (timed) {
+    in_flight_.erase(key);
+    release_walk_engine();
+  }
+  if (restart) return Step::Restart;
+  if (!w) return Step::Stop;
+  walked = *w;
+  entry = &walked;
+  return Step::Go;
+}
+
+// VT-d spec 3.6.2 "Access Rights": user requests need U/S=1 at every level;
+// writes need R/W=1 unless a supervisor request with WPE=0; execute
+// requests need XD=0; the second level's R and W apply too.
+inline void Translator::check_access(const TranslationRequest& r, const PasidInfo& pe,
+                                     const IotlbEntry& e, TranslationResult& res) const {
+  res.filled_ps = e.filled_ps;
+  if (!r.privileged && !e.user) {
+    fail(res, FR::kSmUserAccessSupervisorPage, pe.fpd);
+  } else if (r.write && ((!e.writable && !(r.privileged && !pe.wpe)) || !e.sl_writable)) {
+    fail(res, FR::kSmWriteDenied, pe.fpd);
+  } else if (!r.write && !e.readable) {
+    fail(res, FR::kSmReadDenied, pe.fpd);
+  } else if (r.execute && e.execute_disable) {
+    fail(res, FR::kSmExecuteDenied, pe.fpd);
   } else {
-    const bool timed = mode_ == TimingMode::Timed;
-    if (timed && merge_misses_) {
-      hit = wait_for_walk_in_flight(pe->did, pasid, r.iova);
-      if (hit != nullptr) res.source = TranslationSource::MergedWalk;
-    }
-    if (hit == nullptr) {
-      // Functional mode has no contention: walks neither queue nor merge.
-      const auto key = std::make_tuple(pe->did, pasid, r.iova >> 12);
-      if (timed) {
-        acquire_walk_engine();
-        in_flight_.insert(key);
-      }
-      auto w = walk(*pe, r, delay, res);
-      const bool restart = stale();
-      if (w && !restart) {
-        w->filled_ps = (sc_core::sc_time_stamp() + (timed ? sc_core::SC_ZERO_TIME : delay)).value();
-        iotlb_.insert(pe->did, pasid, r.iova, *w);
-      }
-      if (timed) {
-        in_flight_.erase(key);
-        release_walk_engine();
-      }
-      if (restart) {
-        res = translate(r, root_table, delay);
-        return res;
-      }
-      if (!w) return res;
-      walked = *w;
-      hit = &walked;
-    }
+    res.ok = true;
+    res.page_shift = e.page_shift;
+    res.address = e.output_page | (r.iova & ((1ull << e.page_shift) - 1));
   }
-  res.filled_ps = hit->filled_ps;
-  // VT-d spec 3.6.2 "Access Rights": user requests need U/S=1 at every
-  // level; writes need R/W=1 unless a supervisor request with WPE=0;
-  // execute requests need XD=0.
-  if (!r.privileged && !hit->user) {
-    fail(res, FR::kSmUserAccessSupervisorPage, pe->fpd);
-    return res;
-  }
-  if (r.write && ((!hit->writable && !(r.privileged && !pe->wpe)) || !hit->sl_writable)) {
-    fail(res, FR::kSmWriteDenied, pe->fpd);
-    return res;
-  }
-  if (!r.write && !hit->readable) {
-    fail(res, FR::kSmReadDenied, pe->fpd);
-    return res;
-  }
-  if (r.execute && hit->execute_disable) {
-    fail(res, FR::kSmExecuteDenied, pe->fpd);
-    return res;
-  }
-  res.ok = true;
-  res.page_shift = hit->page_shift;
-  res.address = hit->output_page | (r.iova & ((1ull << hit->page_shift) - 1));
+}
+
+TranslationResult Translator::translate(const TranslationRequest& r, std::uint64_t root_table,
+                                        sc_core::sc_time& delay) {
+  // One exit returning `res` itself, so it is built in the caller's slot
+  // (named return value optimisation) on the hot path.
+  TranslationResult res;
+  const std::uint64_t epoch = invalidation_epoch_;
+  ContextInfo ctx_fetched;
+  const ContextInfo* ctx = nullptr;
+  PasidInfo pe_fetched;
+  const PasidInfo* pe = nullptr;
+  IotlbEntry walked;
+  const IotlbEntry* entry = nullptr;
+  Step step = lookup_context(r, root_table, epoch, ctx_fetched, ctx, delay, res);
+  if (step == Step::Go) step = lookup_pasid(r, *ctx, epoch, pe_fetched, pe, delay, res);
+  if (step == Step::Go) step = check_request(r, *pe, res);
+  if (step == Step::Go) step = iotlb_or_walk(r, *pe, epoch, walked, entry, delay, res);
+  if (step == Step::Go) check_access(r, *pe, *entry, res);
+  if (step == Step::Restart) res = translate(r, root_table, delay);
   return res;
 }
 

@@ -12,6 +12,9 @@
 #include <systemc>
 #include <tuple>
 
+#include "iommu/formats/vtd_paging.h"
+#include "iommu/formats/vtd_pasid.h"
+#include "iommu/formats/vtd_root_context.h"
 #include "iommu/iommu_params.h"
 #include "iommu/iotlb.h"
 #include "iommu/paging_structure_cache.h"
@@ -89,10 +92,47 @@ class Translator {
 
  private:
   using FaultReason = iommu::vtd::FaultReason;
-  std::optional<ContextInfo> fetch_context(std::uint16_t sid, std::uint64_t root_table,
+  // A step of translate(): go on, stop with `res` as it is, or start again
+  // (an invalidation executed while the step read structures).
+  // The steps are inlined into translate() (their hits are the hot path);
+  // each miss is a function of its own, out of line.
+  enum class Step : std::uint8_t { Go, Stop, Restart };
+  [[gnu::always_inline]] Step lookup_context(const TranslationRequest& r, std::uint64_t root_table,
+                                             std::uint64_t epoch, ContextInfo& fetched,
+                                             const ContextInfo*& ctx, sc_core::sc_time& delay,
+                                             TranslationResult& res);
+  [[gnu::noinline]] Step context_miss(const TranslationRequest& r, std::uint64_t root_table,
+                                      std::uint64_t epoch, ContextInfo& fetched,
+                                      const ContextInfo*& ctx, sc_core::sc_time& delay,
+                                      TranslationResult& res);
+  [[gnu::always_inline]] Step lookup_pasid(const TranslationRequest& r, const ContextInfo& ctx,
+                                           std::uint64_t epoch, PasidInfo& fetched,
+                                           const PasidInfo*& pe, sc_core::sc_time& delay,
+                                           TranslationResult& res);
+  [[gnu::noinline]] Step pasid_miss(const TranslationRequest& r, const ContextInfo& ctx,
+                                    const PasidKey& key, std::uint64_t epoch, PasidInfo& fetched,
+                                    const PasidInfo*& pe, sc_core::sc_time& delay,
+                                    TranslationResult& res);
+  [[gnu::always_inline]] Step check_request(const TranslationRequest& r, const PasidInfo& pe,
+                                            TranslationResult& res) const;
+  [[gnu::always_inline]] Step iotlb_or_walk(const TranslationRequest& r, const PasidInfo& pe,
+                                            std::uint64_t epoch, IotlbEntry& walked,
+                                            const IotlbEntry*& entry, sc_core::sc_time& delay,
+                                            TranslationResult& res);
+  [[gnu::noinline]] Step iotlb_miss(const TranslationRequest& r, const PasidInfo& pe,
+                                    std::uint64_t epoch, IotlbEntry& walked,
+                                    const IotlbEntry*& entry, sc_core::sc_time& delay,
+                                    TranslationResult& res);
+  [[gnu::always_inline]] void check_access(const TranslationRequest& r, const PasidInfo& pe,
+                                           const IotlbEntry& e, TranslationResult& res) const;
+  // Whether an invalidation executed since `epoch` (counts a restart).
+  bool stale(std::uint64_t epoch);
+
+  std::optional<ContextInfo> fetch_context(const TranslationRequest& r, std::uint64_t root_table,
                                            sc_core::sc_time& delay, TranslationResult& res);
-  std::optional<PasidInfo> fetch_pasid(const ContextInfo& ctx, std::uint32_t pasid,
-                                       sc_core::sc_time& delay, TranslationResult& res);
+  std::optional<PasidInfo> fetch_pasid(const TranslationRequest& r, const ContextInfo& ctx,
+                                       std::uint32_t pasid, sc_core::sc_time& delay,
+                                       TranslationResult& res);
   // The page walk the PASID entry's PGTT selects (VT-d spec 3.6-3.8).
   std::optional<IotlbEntry> walk(const PasidInfo& pe, const TranslationRequest& r,
                                  sc_core::sc_time& delay, TranslationResult& res);
@@ -100,9 +140,9 @@ class Translator {
                                              bool nested, sc_core::sc_time& delay,
                                              TranslationResult& res);
   // Second-level walk of `gpa`; `write` asks for the dirty flag to be set.
-  std::optional<SecondLevelLeaf> walk_second_level(const PasidInfo& pe, std::uint64_t gpa,
-                                                   bool write, sc_core::sc_time& delay,
-                                                   TranslationResult& res);
+  std::optional<SecondLevelLeaf> walk_second_level(const TranslationRequest& r, const PasidInfo& pe,
+                                                   std::uint64_t gpa, bool write,
+                                                   sc_core::sc_time& delay, TranslationResult& res);
   // Nested: the host-physical address of a first-level table or entry page
   // at guest-physical `gpa`, which the second level must let the walker read
   // (and write, for an A/D update). `root` marks the FLPTPTR itself.
@@ -110,7 +150,8 @@ class Translator {
     std::uint64_t address = 0;  // host-physical
     bool writable = false;      // second-level W: may the walker set A/D there
   };
-  std::optional<NestedTable> nested_table_address(const PasidInfo& pe, std::uint64_t gpa, bool root,
+  std::optional<NestedTable> nested_table_address(const TranslationRequest& r, const PasidInfo& pe,
+                                                  std::uint64_t gpa, bool root,
                                                   sc_core::sc_time& delay, TranslationResult& res);
   // Timed mode: waits while the same page is being walked (miss merging)
   // and returns the IOTLB entry that walk left, if any.
@@ -128,6 +169,43 @@ class Translator {
     res.reason = reason;
     res.fault_processing_disabled = res.fault_processing_disabled || fpd;
   }
+
+  // translator_trace.cpp: the events of each traced decision (model/trace.h),
+  // built only when their category is on.
+  void trace_context_probe(const TranslationRequest& r, bool hit, const sc_core::sc_time& delay);
+  void trace_root_read(const TranslationRequest& r, std::uint64_t at,
+                       const std::array<std::uint64_t, 2>& raw,
+                       const iommu::vtd::ScalableRootEntry& e, const sc_core::sc_time& delay);
+  void trace_context_read(const TranslationRequest& r, std::uint64_t at,
+                          const std::array<std::uint64_t, 4>& raw,
+                          const iommu::vtd::ScalableContextEntry& e, const sc_core::sc_time& delay);
+  void trace_pasid_probe(const TranslationRequest& r, const PasidKey& key, bool hit,
+                         const sc_core::sc_time& delay);
+  void trace_pasid_dir_read(const TranslationRequest& r, std::uint32_t pasid, std::uint64_t at,
+                            std::uint64_t raw, const iommu::vtd::PasidDirEntry& e,
+                            const sc_core::sc_time& delay);
+  void trace_pasid_entry_read(const TranslationRequest& r, std::uint32_t pasid, std::uint64_t at,
+                              const std::array<std::uint64_t, 8>& raw,
+                              const iommu::vtd::PasidEntry& e, const sc_core::sc_time& delay);
+  void trace_iotlb_probe(const TranslationRequest& r, std::uint16_t did, std::uint32_t pasid,
+                         const IotlbEntry* hit, const sc_core::sc_time& delay);
+  void trace_iotlb_fill(const TranslationRequest& r, std::uint16_t did, std::uint32_t pasid,
+                        const IotlbEntry& e);
+  void trace_psc_probe(const TranslationRequest& r, PagingStructureCaches& psc,
+                       std::string_view name, std::uint16_t did, std::uint32_t pasid,
+                       std::uint64_t input, unsigned top,
+                       const std::optional<PagingStructureCaches::Hit>& hit,
+                       const sc_core::sc_time& delay);
+  void trace_walk(const TranslationRequest& r, const PasidInfo& pe, std::uint64_t id, bool begin,
+                  const sc_core::sc_time& delay);
+  void trace_fl_read(const TranslationRequest& r, std::uint32_t pasid, unsigned level,
+                     std::uint64_t at, std::uint64_t raw, const iommu::vtd::FirstLevelEntry& e,
+                     const sc_core::sc_time& delay);
+  void trace_sl_read(const TranslationRequest& r, std::uint32_t pasid, unsigned level,
+                     std::uint64_t input, std::uint64_t at, std::uint64_t raw,
+                     const iommu::vtd::SecondLevelEntry& e, const sc_core::sc_time& delay);
+  void trace_ad_update(const TranslationRequest& r, std::uint32_t pasid, std::uint64_t at,
+                       std::uint64_t bits, const sc_core::sc_time& delay);
   static std::uint64_t pasid_index(const PasidKey& k) { return k.pasid ^ (k.pasid_dir >> 12); }
 
   TablePort& port_;
@@ -150,7 +228,8 @@ class Translator {
   PagingStructureCaches fl_psc_;
   PagingStructureCaches sl_psc_;
   std::uint64_t invalidation_epoch_ = 0;
-  bool installs_stale_walks_;  // iommu.bug = walk_installs_after_invalidation
+  std::uint64_t walk_ids_ = 0;  // names each walk for traces and timelines
+  bool installs_stale_walks_;   // iommu.bug = walk_installs_after_invalidation
   std::uint64_t walks_ = 0;
   std::uint64_t restarts_ = 0;
   std::uint64_t walk_reads_ = 0;

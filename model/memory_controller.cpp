@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/hex.h"
+#include "model/trace.h"
+
 namespace iommu_sim {
 
 using sc_core::sc_time;
@@ -101,18 +104,35 @@ void MemoryController::b_transport(int, tlm::tlm_generic_payload& p, sc_time& de
     ++writes_;
     bytes_written_ += len;
   }
+  const sc_time arrived = delay;
   // The empty() test is all the default (cold) run pays.
   if (!llc_.empty() && llc_resident(p.get_address(), len)) {
     ++llc_hits_;
     delay += llc_latency_;
-    return;
-  }
-  if (mode_ == TimingMode::Timed) {
+  } else if (mode_ == TimingMode::Timed) {
     const sc_time arrival = sc_core::sc_time_stamp() + delay;
     delay += (occupy(p.get_address(), len, arrival) - arrival) + latency_;
   } else {
     delay += occupancy(len) + latency_;
   }
+  if (trace::on(trace::Category::Memory)) [[unlikely]]
+    trace_access(p, arrived, delay);
+}
+
+void MemoryController::trace_access(const tlm::tlm_generic_payload& p, const sc_time& arrived,
+                                    const sc_time& done) const {
+  trace::Event e;
+  e.category = trace::Category::Memory;
+  e.what = "memory.access";
+  e.time_ps = (sc_core::sc_time_stamp() + done).value();
+  e.text = std::string(p.is_read() ? "memory read " : "memory write ") +
+           std::to_string(p.get_data_length()) + " B at " + hex(p.get_address()) + ": " +
+           trace::ns((done - arrived).value()) +
+           " ns (waiting for the channel, transfer, memory.latency_ns)";
+  e.fields = {{"address", p.get_address()},
+              {"length", p.get_data_length()},
+              {"write", p.is_write() ? 1 : 0}};
+  trace::emit(e);
 }
 
 sc_time MemoryController::occupy(std::uint64_t addr, std::uint64_t len, sc_time arrival) {

@@ -40,6 +40,8 @@ class MemoryController : public sc_core::sc_module {
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void trace_access(const tlm::tlm_generic_payload& p, const sc_core::sc_time& arrived,
+                    const sc_core::sc_time& done) const;
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& p);
   bool access(tlm::tlm_generic_payload& p);
   // Timed mode: occupies the channels [addr, addr + len) falls in from

@@ -52,6 +52,9 @@ struct PcieAttrs : tlm::tlm_extension<PcieAttrs> {
   std::uint64_t translation = 0;  // translated address of the page
   std::uint8_t translation_shift = 12;
   bool translation_read = false, translation_write = false;
+  // Names the DMA in traces and timelines (model/trace.h); 0 when the
+  // function traced nothing of it.
+  std::uint64_t trace_id = 0;
 
   tlm::tlm_extension_base* clone() const override { return new PcieAttrs(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/trace.h"
 #include "pcie/tlp_wire.h"
 
 namespace iommu_sim {
@@ -14,6 +15,7 @@ Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bd
       dma_in("dma_in"),
       link("link"),
       ats_invalidation("ats_invalidation"),
+      function_(function),
       bdf_(bdf),
       requester_id_(requester_id),
       mrrs_(mrrs),
@@ -54,6 +56,11 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
   if (issue_observer_ != nullptr) note_issue(p, *attrs, delay);
   attrs->requester_id = requester_id_.rid();
   attrs->completion = CompletionStatus::Success;
+  // Tracing costs one test here and one at the end; an untraced DMA leaves
+  // trace_id as it was (only traced events read it).
+  const bool traced = trace::on(trace::Category::Fabric);
+  if (traced) [[unlikely]]
+    trace_issue(p, *attrs, delay);
   ++requests_;
   delay += dma_latency_;
   if (ats_ && attrs->at == AddressType::Untranslated) {
@@ -62,6 +69,8 @@ void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& d
     send_tagged(p, delay);
   }
   if (attrs->completion == CompletionStatus::UnsupportedRequest) ++unsupported_;
+  if (traced) [[unlikely]]
+    trace_complete(p, *attrs, delay);
 }
 
 void Endpoint::note_issue(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,

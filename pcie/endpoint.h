@@ -67,6 +67,12 @@ class Endpoint : public sc_core::sc_module {
   }
 
  private:
+  // endpoint_trace.cpp: a traced DMA's start and end (model/trace.h).
+  void trace_issue(const tlm::tlm_generic_payload& p, PcieAttrs& attrs,
+                   const sc_core::sc_time& delay) const;
+  void trace_complete(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                      const sc_core::sc_time& delay) const;
+  std::string function_;
   // An ATC entry covers the page size the Translation Completion gave:
   // 4 KiB, 2 MiB or 1 GiB.
   struct AtcKey {

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "model/trace.h"
 #include "pcie/acs.h"
 
 namespace iommu_sim {
@@ -278,21 +279,46 @@ pcie_wire::Transfer PcieFabric::transfer_of(int f, const tlm::tlm_generic_payloa
                      : pcie_wire::write(addr, p.get_data_length(), sz.mps);
 }
 
+// One test for tracing per crossing, not per link: the traced loop is an
+// instance of its own.
 sc_time PcieFabric::up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+  if (trace::on(trace::Category::Fabric)) [[unlikely]]
+    return cross_up<true>(f, tlps, t);
+  return cross_up<false>(f, tlps, t);
+}
+
+sc_time PcieFabric::down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+  if (trace::on(trace::Category::Fabric)) [[unlikely]]
+    return cross_down<true>(f, tlps, t);
+  return cross_down<false>(f, tlps, t);
+}
+
+template <bool Traced>
+sc_time PcieFabric::cross_up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
   for (const Segment& s : segments_[static_cast<std::size_t>(f)]) {
     t += s.before;
-    if (s.link >= 0)
+    if (s.link >= 0) {
+      const sc_time arrival = t;
       t = links_[static_cast<std::size_t>(s.link)]->carry(LinkDirection::Up, tlps, t);
+      if constexpr (Traced) {
+        trace_link(f, s.link, LinkDirection::Up, tlps, arrival, t + timing_.link);
+      }
+    }
     t += timing_.link;
   }
   return t;
 }
 
-sc_time PcieFabric::down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+template <bool Traced>
+sc_time PcieFabric::cross_down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
   const std::vector<Segment>& segs = segments_[static_cast<std::size_t>(f)];
   for (auto s = segs.rbegin(); s != segs.rend(); ++s) {
     if (s->link >= 0) {
+      const sc_time arrival = t;
       t = links_[static_cast<std::size_t>(s->link)]->carry(LinkDirection::Down, tlps, t);
+      if constexpr (Traced) {
+        trace_link(f, s->link, LinkDirection::Down, tlps, arrival, t + timing_.link);
+      }
     }
     t += timing_.link + s->before;
   }

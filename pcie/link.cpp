@@ -8,7 +8,8 @@ using sc_core::sc_time;
 
 PcieLink::PcieLink(const std::string& name, const LinkParams& params, std::uint32_t mps,
                    TimingMode mode, bool bandwidth, StatsRegistry& stats)
-    : mode_(mode),
+    : name_(name),
+      mode_(mode),
       bandwidth_(bandwidth),
       tlp_gbps_(pcie_wire::tlp_gbps(params, mps)),
       ps_per_byte_(8000.0 / tlp_gbps_) {

@@ -56,8 +56,10 @@ class PcieLink {
   // Time `wire_bytes` occupy a direction, rounded up to a picosecond.
   sc_core::sc_time serialisation(std::uint64_t wire_bytes) const;
   double tlp_gbps() const { return tlp_gbps_; }
+  const std::string& name() const { return name_; }
 
  private:
+  std::string name_;
   struct Direction {
     sc_core::sc_time busy_until = sc_core::SC_ZERO_TIME;
     // Streams repeat one burst size: its serialisation, remembered.

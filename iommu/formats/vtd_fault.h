@@ -200,6 +200,26 @@ constexpr std::string_view fault_reason_name(FaultReason r) noexcept {
   return "unknown fault reason";
 }
 
+// The section of the VT-d specification (rev. 4) whose check a fault
+// reason reports: the structure's format chapter for entry faults, the
+// translation chapter for address and rights faults. Every reason is
+// listed in the fault-reason table of section 7.1.3.
+constexpr std::string_view fault_reason_section(FaultReason r) noexcept {
+  const auto v = static_cast<unsigned>(r);
+  if (v >= 0x38 && v <= 0x3a) return "9.2 (scalable-mode root entry)";
+  if (v >= 0x40 && v <= 0x48) return "9.4 (scalable-mode context entry)";
+  if (v >= 0x50 && v <= 0x52) return "9.5 (PASID directory entry)";
+  if (v >= 0x58 && v <= 0x5d) return "9.6 (PASID table entry)";
+  if (v >= 0x70 && v <= 0x73) return "9.7 (first-level paging entries)";
+  if (v >= 0x74 && v <= 0x77) return "3.8 (nested translation)";
+  if (v >= 0x78 && v <= 0x7c) return "9.8 (second-level paging entries)";
+  if (v == 0x80) return "3.6.1 (first-level translation: canonical addresses)";
+  if (v == 0x81 || v == 0x82 || v == 0x85 || v == 0x86) return "3.6.2 (access rights)";
+  if (v == 0x83 || v == 0x84) return "3.6, 3.7 (address widths)";
+  if (v == 0x90) return "3.6.3 (accessed and dirty flags)";
+  return "7.1.3 (fault reasons)";
+}
+
 // Primary fault recording register, 128 bits (VT-d spec 11.4.14).
 // Positions checked against Linux dmar.c (dma_frcd_*) and QEMU (VTD_FRCD_*).
 struct FaultRecord {

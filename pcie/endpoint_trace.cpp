@@ -1,0 +1,61 @@
+// A function's traced DMA (model/trace.h, category fabric): a slice on the
+// function's timeline track from issue to completion, whose id the IOMMU's
+// events carry as their flow.
+#include "model/hex.h"
+#include "model/trace.h"
+#include "pcie/endpoint.h"
+
+namespace iommu_sim {
+
+namespace {
+std::string describe(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs) {
+  std::string s = p.is_write() ? "write " : "read ";
+  s += std::to_string(p.get_data_length()) + " B at " + hex(p.get_address());
+  if (attrs.at == AddressType::Translated) s += " (translated)";
+  if (attrs.at == AddressType::TranslationRequest) s += " (ATS translation request)";
+  return s;
+}
+}  // namespace
+
+void Endpoint::trace_issue(const tlm::tlm_generic_payload& p, PcieAttrs& attrs,
+                           const sc_core::sc_time& delay) const {
+  attrs.trace_id = trace::next_id();
+  trace::Event e;
+  e.category = trace::Category::Fabric;
+  e.phase = trace::Phase::Begin;
+  e.what = "dma.issue";
+  e.time_ps = (sc_core::sc_time_stamp() + delay).value();
+  e.requester = attrs.requester_id;
+  e.pasid = attrs.pasid_present ? std::int64_t{attrs.pasid} : -1;
+  e.text = function_ + " issues DMA " + std::to_string(attrs.trace_id) + ": " + describe(p, attrs) +
+           " (pcie.endpoints[].dma_latency_ns to reach its link)";
+  e.fields = {{"address", p.get_address()},
+              {"length", p.get_data_length()},
+              {"write", p.is_write() ? 1 : 0}};
+  e.track = "pcie." + function_;
+  e.id = attrs.trace_id;
+  e.flow = attrs.trace_id;
+  trace::emit(e);
+}
+
+void Endpoint::trace_complete(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                              const sc_core::sc_time& delay) const {
+  trace::Event e;
+  e.category = trace::Category::Fabric;
+  e.phase = trace::Phase::End;
+  e.what = "dma.complete";
+  e.time_ps = (sc_core::sc_time_stamp() + delay).value();
+  e.requester = attrs.requester_id;
+  e.pasid = attrs.pasid_present ? std::int64_t{attrs.pasid} : -1;
+  e.text = function_ + " DMA " + std::to_string(attrs.trace_id) + " completes: " +
+           (attrs.completion == CompletionStatus::Success              ? "success"
+            : attrs.completion == CompletionStatus::UnsupportedRequest ? "Unsupported Request"
+                                                                       : "Completer Abort");
+  e.fields = {{"ok", p.is_response_ok() ? 1 : 0},
+              {"completion", static_cast<unsigned>(attrs.completion)}};
+  e.track = "pcie." + function_;
+  e.id = attrs.trace_id;
+  trace::emit(e);
+}
+
+}  // namespace iommu_sim
