@@ -2,12 +2,17 @@
 //   iommu-sim                         run the embedded default platform
 //   iommu-sim --config F --out D      run a platform from JSON, write D/stats.json
 //   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
+//   iommu-sim plot CSV --x C --y C [--by C] -o OUT.png|.svg
+//                                     draw a line plot of a CSV with gnuplot
 //   iommu-sim run FILE [--out D] [--without-bugs]
 //                                     run a scenario; exit 1 if an expectation fails
 //   iommu-sim replay TRACE [--config F] [--out D] [--timing honour|asap]
 //                                     replay a DMA trace in place of the workloads
 //   iommu-sim trace convert IN OUT    convert a trace between CSV and binary
 //   (--record T, on a run or a replay, records every DMA into trace T)
+//   iommu-sim explain --address A [--device D] [--pasid N] [--warm] [--json]
+//                                     walk one DMA step by step
+//   (--trace LIST [--trace-file F], on a run or a replay, prints events)
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
@@ -20,6 +25,7 @@
 #include <systemc>
 
 #include "apps/explain_command.h"
+#include "apps/plot_command.h"
 #include "apps/reports.h"
 #include "apps/run_tracing.h"
 #include "apps/scenario.h"
@@ -130,12 +136,10 @@ int topo(const std::string& config_path) {
 }
 
 int sweep(const std::string& file, const std::string& out_dir) {
-  const auto j = read_json(file, "sweep");
-  if (!j) return kExitConfigError;
   // Every point is checked before the first runs: a bad sweep runs nothing.
   SweepSpec spec;
   std::vector<SweepPoint> points;
-  auto errors = parse_sweep(*j, std::filesystem::path(file).parent_path(), spec);
+  auto errors = load_sweep_file(file, spec);
   if (errors.empty()) errors = expand_sweep(spec, points);
   if (errors.empty()) errors = check_sweep_stats(spec, points.front().config);
   if (!errors.empty()) {
@@ -143,14 +147,23 @@ int sweep(const std::string& file, const std::string& out_dir) {
     return kExitConfigError;
   }
   if (!make_out_dir(out_dir)) return kExitConfigError;
-  const std::string csv = run_sweep(spec, points, out_dir);
-  std::cout << csv;
+  std::ofstream csv_file;
   if (!out_dir.empty()) {
-    std::ofstream out(std::filesystem::path(out_dir) / "sweep.csv");
-    if (!(out << csv)) {
+    csv_file.open(std::filesystem::path(out_dir) / "sweep.csv");
+    if (!csv_file) {
       std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/sweep.csv\n";
       return 1;
     }
+  }
+  // Each row is flushed as its point ends: a long sweep can be watched, and
+  // one that is stopped keeps the rows of the points it ran.
+  run_sweep(spec, points, out_dir, [&](const std::string& record) {
+    std::cout << record << std::flush;
+    if (csv_file.is_open()) csv_file << record << std::flush;
+  });
+  if (csv_file.is_open() && !csv_file) {
+    std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/sweep.csv\n";
+    return 1;
   }
   return 0;
 }
@@ -224,6 +237,8 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   sweep_cmd->add_option("--out", sweep_out,
                         "directory for sweep.csv and point-<n>/stats.json of every run");
+  PlotArgs plot_args;
+  auto* plot_cmd = add_plot_command(app, plot_args);
   std::string scenario_file, scenario_out;
   bool scenario_quiet = false, scenario_without_bugs = false;
   auto* run_cmd = app.add_subcommand(
@@ -282,6 +297,7 @@ int sc_main(int argc, char** argv) {
   }
   if (*convert_cmd) return convert_command(convert_in, convert_out);
   if (*explain_cmd) return explain_command(explain_args);
+  if (*plot_cmd) return plot_command(plot_args, std::cerr);
   if (*replay_cmd) {
     if (*replay_seed_opt) replay_args.seed = replay_seed;
     return run(replay_args);

@@ -182,9 +182,12 @@ void print_violations(std::ostream& os, const DmaOracle& oracle) {
   os << "  oracle                  " << oracle.checked() << " DMAs checked, " << oracle.violations()
      << " violations\n";
   for (const Violation& v : oracle.listed()) os << "    " << v.to_string() << "\n";
-  if (oracle.listed().size() < oracle.violations()) {
-    os << "    (" << oracle.violations() - oracle.listed().size() << " more; oracle.max_listed)\n";
-  }
+  print_not_listed(os, oracle.not_listed());
+}
+
+void print_not_listed(std::ostream& os, std::uint64_t not_listed) {
+  if (not_listed == 0) return;
+  os << "    ... and " << not_listed << " more not listed (oracle.max_listed)\n";
 }
 
 std::string parameters_markdown() {

@@ -18,6 +18,9 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& s
                    double wall_seconds, const PlatformReplay* replay = nullptr);
 // The oracle's line and its listed violations, if it checked anything.
 void print_violations(std::ostream& os, const DmaOracle& oracle);
+// The line after a list the oracle cut at oracle.max_listed; nothing when
+// `not_listed` is 0.
+void print_not_listed(std::ostream& os, std::uint64_t not_listed);
 std::string parameters_markdown();
 std::string statistics_markdown();
 // A statistic of stats.json by name: an exact counter/derived name, a

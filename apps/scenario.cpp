@@ -241,6 +241,7 @@ void print_scenario_report(std::ostream& os, const ScenarioSpec& spec,
     os << "  oracle: " << report.oracle_checked << " DMAs checked, " << report.oracle_violations
        << " violations\n";
     for (const auto& v : report.violations) os << "    " << v << "\n";
+    print_not_listed(os, report.oracle_violations - report.violations.size());
   }
   for (const auto& c : report.stats) {
     os << "  stat " << c.name << " = " << number(c.value) << " (expected " << c.expected << ")";

@@ -1,8 +1,8 @@
 #include "apps/sweep.h"
 
 #include <fstream>
-#include <sstream>
 
+#include "apps/csv.h"
 #include "apps/reports.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
@@ -48,14 +48,28 @@ std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
   return std::nullopt;
 }
 
-std::string csv_value(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 }  // namespace
 
 std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesystem::path& dir,
                                      SweepSpec& out) {
+  return parse_sweep(nlohmann::ordered_json(j), dir, out);
+}
+
+std::vector<ConfigError> load_sweep_file(const std::filesystem::path& file, SweepSpec& out) {
+  std::ifstream in(file);
+  if (!in) return {{file.string(), "cannot open"}};
+  nlohmann::ordered_json j;
+  try {
+    // ordered_json keeps the keys in the file's order: the axes' order.
+    j = nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    return {{file.string(), std::string("is not valid JSON: ") + e.what()}};
+  }
+  return parse_sweep(j, file.parent_path(), out);
+}
+
+std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
+                                     const std::filesystem::path& dir, SweepSpec& out) {
   std::vector<ConfigError> errors;
   if (!j.is_object()) return {{"sweep file", "must be a JSON object"}};
   for (const auto& [key, value] : j.items()) {
@@ -86,7 +100,7 @@ std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesys
     if (!j["config"].is_object())
       errors.push_back({"config", "must be an object"});
     else
-      spec.base = j["config"];
+      spec.base = nlohmann::json(j["config"]);
   }
   if (!j.contains("sweep") || !j["sweep"].is_object() || j["sweep"].empty()) {
     errors.push_back({"sweep", "must be an object of parameter path -> list of values"});
@@ -96,7 +110,9 @@ std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesys
         errors.push_back({"sweep." + path, "must be a non-empty list of values"});
         continue;
       }
-      spec.axes.emplace_back(path, std::vector<nlohmann::json>(values.begin(), values.end()));
+      std::vector<nlohmann::json> list;
+      for (const auto& v : values) list.emplace_back(v);
+      spec.axes.emplace_back(path, std::move(list));
     }
   }
   if (j.contains("stats")) {
@@ -145,7 +161,7 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
       point.values.insert(point.values.begin(), v);
       std::string part = path;
       part += "=";
-      part += csv_value(v);
+      part += csv_text(v);
       if (!label.empty()) part += ", ";
       label.insert(0, part);
       if (auto error = set_path(j, path, v)) errors.push_back({path, *error});
@@ -173,13 +189,13 @@ std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const Platform
   return errors;
 }
 
-std::string run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
-                      const std::filesystem::path& out_dir) {
-  std::ostringstream csv;
-  for (const auto& axis : spec.axes) csv << axis.first << ",";
-  for (std::size_t i = 0; i < spec.stats.size(); ++i) {
-    csv << spec.stats[i] << (i + 1 < spec.stats.size() ? "," : "\n");
-  }
+void run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+               const std::filesystem::path& out_dir,
+               const std::function<void(const std::string& record)>& record) {
+  std::vector<std::string> fields{"point"};
+  for (const auto& axis : spec.axes) fields.push_back(axis.first);
+  fields.insert(fields.end(), spec.stats.begin(), spec.stats.end());
+  record(csv_record(fields));
   for (std::size_t n = 0; n < points.size(); ++n) {
     start_fresh_kernel();
     Platform platform(points[n].config);
@@ -190,13 +206,18 @@ std::string run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& poin
       std::filesystem::create_directories(dir);
       std::ofstream(dir / "stats.json") << stats.dump(2) << "\n";
     }
-    for (const auto& v : points[n].values) csv << csv_value(v) << ",";
-    for (std::size_t i = 0; i < spec.stats.size(); ++i) {
-      csv << csv_value(*resolve_stat(stats, spec.stats[i]))
-          << (i + 1 < spec.stats.size() ? "," : "\n");
-    }
+    fields.assign({std::to_string(n)});
+    for (const auto& v : points[n].values) fields.push_back(csv_text(v));
+    for (const auto& name : spec.stats) fields.push_back(csv_text(*resolve_stat(stats, name)));
+    record(csv_record(fields));
   }
-  return csv.str();
+}
+
+std::string run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                      const std::filesystem::path& out_dir) {
+  std::string csv;
+  run_sweep(spec, points, out_dir, [&csv](const std::string& record) { csv += record; });
+  return csv;
 }
 
 }  // namespace iommu_sim

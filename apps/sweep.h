@@ -1,6 +1,6 @@
 // Parameter sweeps: one base platform, one or more parameters each given a
 // list of values, every combination run on a fresh kernel, and chosen
-// statistics collected into one CSV row per run.
+// statistics collected into one CSV row per run (docs/sweeps.md).
 //
 // A sweep file is JSON:
 //   { "base": "../pages_4kib_random_64mib.json",   // or "config": { ... }
@@ -9,10 +9,12 @@
 // Parameter paths are the dotted paths of docs/parameters.md, with [i] for
 // list elements ("workloads[0].span"). A statistic is a name of
 // docs/statistics.md, a histogram field ("iommu.translation_latency.p50"),
-// or "simulated_time_ns".
+// or "simulated_time_ns". The axes keep the order the file lists them in:
+// they are the CSV's columns after "point", and the first varies slowest.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -34,9 +36,17 @@ struct SweepPoint {
   PlatformConfig config;
 };
 
-// Reads a sweep file's JSON; `dir` resolves a relative "base".
+// Reads a sweep file's JSON; `dir` resolves a relative "base". The axes
+// follow the order of the "sweep" object's keys: as written with
+// ordered_json, alphabetical with nlohmann::json.
+std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
+                                     const std::filesystem::path& dir, SweepSpec& out);
 std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesystem::path& dir,
                                      SweepSpec& out);
+
+// Reads and parses a sweep file, keeping its axes in the file's order. A
+// file that cannot be opened or is not JSON is an error naming the file.
+std::vector<ConfigError> load_sweep_file(const std::filesystem::path& file, SweepSpec& out);
 
 // Every combination of axis values as a validated config, first axis
 // slowest. Errors name the point ("point 3 (iommu.iotlb.sets=0)") and the
@@ -46,8 +56,16 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
 // Checks the statistic names against what a platform registers.
 std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const PlatformConfig& sample);
 
-// Runs every point; returns the CSV (header and one row per point). With
-// `out_dir`, also writes out_dir/point-<n>/stats.json for each point.
+// Runs every point in order. Calls `record` with the CSV's header (point,
+// then the axes, then the statistics), then with each point's row as soon
+// as that point has run (csv.h: RFC 4180, LF line ends). The point column
+// counts from 0, as `point N` in errors does; with `out_dir`, each point's
+// stats.json is written to out_dir/point-<n>/ before its row is passed on.
+void run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+               const std::filesystem::path& out_dir,
+               const std::function<void(const std::string& record)>& record);
+
+// The same, returning the whole CSV.
 std::string run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
                       const std::filesystem::path& out_dir);
 

@@ -14,7 +14,8 @@ out=${1:-build/studies}
 # NVMe 4 KiB random reads: DMA API mode x queues (one per CPU).
 build/apps/iommu-sim sweep configs/studies/nvme_dma_api_queues.json --out "$out/nvme" \
   >/dev/null 2>&1
-# Columns are found by name in the CSV's header.
+# Columns are found by name in the CSV's header (docs/sweeps.md); no value
+# in these sweeps holds a comma, so splitting at commas reads them.
 columns='NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }'
 for mode in identity strict lazy; do
   awk -F, -v m="$mode" "$columns"'

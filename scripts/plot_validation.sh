@@ -13,10 +13,16 @@ out=${1:-build/validation}
 build/apps/iommu-sim sweep configs/validation/pciebench_broadwell_64b_reads.json --out "$out" \
   >/dev/null 2>&1
 # window_bytes, published on, simulated on, published off, simulated off.
+# The sweep's columns are found by name in its header (docs/sweeps.md); no
+# value in it holds a comma, so splitting at commas reads it.
 awk -F, '
   FNR == NR { if ($1 !~ /^#/ && $1 != "window") { bytes[$1] = $2; on[$1] = $3; off[$1] = $4 } next }
-  FNR == 1 { next }
-  { sim[$1, $2] = $3; order[$2] = 1 }
+  FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  {
+    w = $c["workloads[0].span"]
+    sim[$c["host.dma_remapping"], w] = $c["workload.dma.throughput_gbps"]
+    order[w] = 1
+  }
   END {
     for (w in order) print bytes[w], on[w], sim["on", w], off[w], sim["off", w], w
   }' configs/validation/pciebench_broadwell_64b_reads.published.csv "$out/sweep.csv" |

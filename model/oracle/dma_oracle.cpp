@@ -266,11 +266,13 @@ nlohmann::json DmaOracle::to_json() const {
   for (const auto& v : listed_) list.push_back(v.to_json());
   nlohmann::json lazy = nlohmann::json::array();
   for (const auto& v : lazy_listed_) lazy.push_back(v.to_json());
-  return {{"enabled", params_.enabled},
-          {"checked", checked_},
-          {"violations", stale_ + breaches_},
-          {"listed", list},
-          {"lazy_window_uses", lazy}};
+  nlohmann::json out = {{"enabled", params_.enabled},
+                        {"checked", checked_},
+                        {"violations", stale_ + breaches_},
+                        {"listed", list},
+                        {"lazy_window_uses", lazy}};
+  out["not_listed"] = not_listed();  // the violations beyond oracle.max_listed
+  return out;
 }
 
 }  // namespace iommu_sim

@@ -85,7 +85,10 @@ class DmaOracle : public TranslationObserver, public ChangeListener, public Peer
   std::uint64_t violations() const { return stale_ + breaches_; }
   std::uint64_t lazy_window_uses() const { return lazy_uses_; }
   const std::vector<Violation>& lazy_listed() const { return lazy_listed_; }
+  // The first oracle.max_listed violations, with provenance; the rest are
+  // only counted.
   const std::vector<Violation>& listed() const { return listed_; }
+  std::uint64_t not_listed() const { return violations() - listed_.size(); }
   nlohmann::json to_json() const;
 
  private:

@@ -226,14 +226,15 @@ TEST(DmaEngine, ThroughputWorksAsASweepColumn) {
   ASSERT_TRUE(expand_sweep(spec, points).empty());
   ASSERT_TRUE(check_sweep_stats(spec, points[0].config).empty());
   const std::string csv = run_sweep(spec, points, {});
-  // Rows: size, throughput, bytes (500 DMAs of 64 and of 256 bytes).
+  // Rows: point, size, throughput, bytes (500 DMAs of 64 and of 256 bytes).
   std::istringstream lines(csv);
   std::string header;
   std::getline(lines, header);
-  EXPECT_EQ(header, "workloads[0].size,workload.wl0.throughput_gbps,workload.wl0.bytes");
+  EXPECT_EQ(header, "point,workloads[0].size,workload.wl0.throughput_gbps,workload.wl0.bytes");
   std::vector<double> gbps;
   for (const char* bytes : {"32000", "128000"}) {
-    std::string size, throughput, moved;
+    std::string point, size, throughput, moved;
+    std::getline(lines, point, ',');
     std::getline(lines, size, ',');
     std::getline(lines, throughput, ',');
     std::getline(lines, moved);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "apps/scenario.h"
 #include "tests/support/cli.h"
@@ -209,6 +210,36 @@ TEST(Scenarios, TheSameScenarioGivesTheSameStatsJson) {
   const ScenarioReport a = run_file(kScenarios / "replace_under_live_dma.json");
   const ScenarioReport b = run_file(kScenarios / "replace_under_live_dma.json");
   EXPECT_EQ(a.stats_json.dump(), b.stats_json.dump());
+}
+
+TEST(Scenarios, ReportSaysHowManyViolationsItDidNotList) {
+  // A device that completes invalidations before its queued writes land:
+  // dozens of stale writes, more than a short list holds.
+  const auto file = std::filesystem::path(IOMMU_SIM_SOURCE_DIR) / "configs" / "bugs" /
+                    "invalidation_completes_before_dmas.json";
+  std::ifstream in(file);
+  ScenarioSpec spec;
+  ASSERT_TRUE(parse_scenario(nlohmann::json::parse(in), file.parent_path(), spec).empty());
+  for (const std::uint32_t max_listed : {5u, 100000u}) {
+    SCOPED_TRACE(max_listed);
+    spec.platform.oracle.max_listed = max_listed;
+    ScenarioReport report;
+    ASSERT_TRUE(run_scenario(spec, report).empty());
+    ASSERT_GT(report.oracle_violations, 5u);
+    const std::uint64_t listed = std::min<std::uint64_t>(max_listed, report.oracle_violations);
+    EXPECT_EQ(report.violations.size(), listed);
+    const auto& oracle = report.stats_json.at("oracle");
+    EXPECT_EQ(oracle.at("listed").size(), listed);
+    EXPECT_EQ(oracle.at("not_listed").get<std::uint64_t>(), report.oracle_violations - listed);
+    std::ostringstream text;
+    print_scenario_report(text, spec, report);
+    const std::string line = "\n    ... and " + std::to_string(report.oracle_violations - listed) +
+                             " more not listed (oracle.max_listed)\n";
+    EXPECT_EQ(text.str().find(line) != std::string::npos, listed < report.oracle_violations)
+        << text.str();
+    EXPECT_EQ(text.str().find("not listed") == std::string::npos,
+              listed == report.oracle_violations);
+  }
 }
 
 }  // namespace

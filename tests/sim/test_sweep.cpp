@@ -1,6 +1,7 @@
 // Parameter sweeps: every combination expands to a validated config, a bad
 // value or name is reported with the point and field before anything runs,
-// and the CSV holds one row of the chosen statistics per run.
+// and the CSV (RFC 4180) holds one row per run: its point, its axis values
+// in the file's order and the chosen statistics, passed on as each run ends.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -8,9 +9,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "apps/csv.h"
 #include "apps/sweep.h"
 #include "tests/support/cli.h"
 #include "tests/support/config_errors.h"
+#include "tests/support/temp_dir.h"
 
 namespace iommu_sim {
 namespace {
@@ -111,18 +114,98 @@ TEST(Sweep, CsvHasOneRowPerPointWithTheChosenStatistics) {
   std::getline(lines, small);
   std::getline(lines, big);
   EXPECT_FALSE(std::getline(lines, extra));
-  EXPECT_EQ(header, "iommu.iotlb.sets,iommu.iotlb.misses,iommu.translation_latency.min");
-  // With 1024 entries each of the 256 pages misses exactly once.
-  EXPECT_EQ(big, "256,256,3.0");
-  const auto misses = std::stoul(small.substr(small.find(',') + 1));
+  EXPECT_EQ(header, "point,iommu.iotlb.sets,iommu.iotlb.misses,iommu.translation_latency.min");
+  // With 1024 entries each of the 256 pages misses exactly once. The
+  // minimum latency, a double, is 3 ns: written as 3, not 3.0.
+  EXPECT_EQ(big, "1,256,256,3");
+  EXPECT_TRUE(small.starts_with("0,1,")) << small;
+  const auto misses = std::stoul(small.substr(small.find(',', 2) + 1));
   EXPECT_GT(misses, 1900u);
+}
+
+// Writes a sweep file into this test's temporary directory.
+std::filesystem::path sweep_file(const std::string& name, const std::string& text) {
+  const auto path = test::temp_dir() / name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Sweep, AxesFollowTheOrderOfTheFile) {
+  // Against the alphabet: ways, then write_fraction, then sets.
+  const auto file = sweep_file("order.json", R"({
+      "config": {"workloads": [{"device": "nic0", "count": 200, "span": "1MiB"}]},
+      "sweep": {"iommu.iotlb.ways": [2, 8], "workloads[0].write_fraction": [0.1],
+                "iommu.iotlb.sets": [1, 4]},
+      "stats": ["workload.wl0.completed"]})");
+  SweepSpec spec;
+  const auto errors = load_sweep_file(file, spec);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  ASSERT_EQ(spec.axes.size(), 3u);
+  EXPECT_EQ(spec.axes[0].first, "iommu.iotlb.ways");
+  EXPECT_EQ(spec.axes[1].first, "workloads[0].write_fraction");
+  EXPECT_EQ(spec.axes[2].first, "iommu.iotlb.sets");
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  const CsvTable csv = parse_csv(run_sweep(spec, points, {}));
+  EXPECT_EQ(csv.header,
+            (std::vector<std::string>{"point", "iommu.iotlb.ways", "workloads[0].write_fraction",
+                                      "iommu.iotlb.sets", "workload.wl0.completed"}));
+  // The first axis varies slowest; 0.1 is written as 0.1.
+  const std::vector<std::vector<std::string>> rows{{"0", "2", "0.1", "1", "200"},
+                                                   {"1", "2", "0.1", "4", "200"},
+                                                   {"2", "8", "0.1", "1", "200"},
+                                                   {"3", "8", "0.1", "4", "200"}};
+  EXPECT_EQ(csv.rows, rows);
+  EXPECT_EQ(points[2].config.iommu.iotlb.ways, 8u);
+  EXPECT_EQ(points[2].config.iommu.iotlb.sets, 1u);
+}
+
+TEST(Sweep, AListValueWithCommasAndQuotesRoundTripsThroughTheCsv) {
+  // An axis whose values are lists of objects: their JSON has commas and
+  // quotes, so the cell is quoted and its quotes doubled.
+  const nlohmann::json small_map = json::parse(R"([{"iova": "0x100000", "size": "1MiB"}])");
+  const nlohmann::json large_map = json::parse(R"([{"iova": "0x100000", "size": "2MiB"}])");
+  const auto spec = parse({{"config", kSmall},
+                           {"sweep", {{"address_spaces[0].mappings", {small_map, large_map}}}},
+                           {"stats", {"workload.wl0.faulted"}}});
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  const std::string text = run_sweep(spec, points, {});
+  EXPECT_NE(text.find(R"(0,"[{""iova"":""0x100000"",""size"":""1MiB""}]",0)"), std::string::npos)
+      << text;
+  const CsvTable csv = parse_csv(text);
+  ASSERT_EQ(csv.rows.size(), 2u);
+  EXPECT_EQ(csv.rows[0][1], small_map.dump());
+  EXPECT_EQ(json::parse(csv.rows[1][1]), large_map);
+}
+
+TEST(Sweep, EachRowIsPassedOnAsSoonAsItsPointHasRun) {
+  const auto spec = parse({{"config", kSmall},
+                           {"sweep", {{"seed", {1, 2, 3}}}},
+                           {"stats", {"workload.wl0.completed"}}});
+  std::vector<SweepPoint> points;
+  ASSERT_TRUE(expand_sweep(spec, points).empty());
+  const auto out = test::temp_dir() / "streamed";
+  std::filesystem::remove_all(out);
+  std::vector<std::string> records;
+  run_sweep(spec, points, out, [&](const std::string& record) {
+    // Point n's row comes after its stats.json and before point n+1 runs.
+    const std::size_t n = records.size();  // the header is record 0
+    if (n > 0) {
+      EXPECT_TRUE(std::filesystem::exists(out / ("point-" + std::to_string(n - 1)) / "stats.json"));
+    }
+    EXPECT_FALSE(std::filesystem::exists(out / ("point-" + std::to_string(n)))) << n;
+    records.push_back(record);
+  });
+  EXPECT_EQ(records, (std::vector<std::string>{"point,seed,workload.wl0.completed\n", "0,1,2000\n",
+                                               "1,2,2000\n", "2,3,2000\n"}));
 }
 
 TEST(Sweep, EveryShippedSweepExpandsAndNamesRealStatistics) {
   int seen = 0;
   std::vector<std::filesystem::directory_entry> files;
-  for (const char* dir : {IOMMU_SIM_SOURCE_DIR "/configs/sweeps",
-                          IOMMU_SIM_SOURCE_DIR "/configs/studies"}) {
+  for (const char* dir :
+       {IOMMU_SIM_SOURCE_DIR "/configs/sweeps", IOMMU_SIM_SOURCE_DIR "/configs/studies"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry);
   }
   for (const auto& entry : files) {
@@ -162,8 +245,12 @@ TEST(Sweep, CommandLineExitsTwoOnABadSweepAndWritesEveryRun) {
   ASSERT_EQ(
       run_cli("sweep " + (dir / "good.json").string() + " --out " + (dir / "o").string(), &out), 0)
       << out;
-  EXPECT_NE(out.find("seed,workload.wl0.completed\n1,100\n2,100\n"), std::string::npos) << out;
-  EXPECT_TRUE(std::filesystem::exists(dir / "o" / "sweep.csv"));
+  EXPECT_NE(out.find("point,seed,workload.wl0.completed\n0,1,100\n1,2,100\n"), std::string::npos)
+      << out;
+  std::ifstream written(dir / "o" / "sweep.csv");
+  std::stringstream csv;
+  csv << written.rdbuf();
+  EXPECT_EQ(csv.str(), "point,seed,workload.wl0.completed\n0,1,100\n1,2,100\n");
   EXPECT_TRUE(std::filesystem::exists(dir / "o" / "point-1" / "stats.json"));
 }
 

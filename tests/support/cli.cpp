@@ -11,8 +11,9 @@
 
 namespace iommu_sim::test {
 
-CommandResult run_command(const std::string& args) {
-  const std::string cmd = std::string(IOMMU_SIM_BINARY) + " " + args + " 2>&1";
+CommandResult run_command(const std::string& args, const std::string& env) {
+  const std::string cmd =
+      (env.empty() ? "" : env + " ") + std::string(IOMMU_SIM_BINARY) + " " + args + " 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};

@@ -10,8 +10,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 
-// Runs `iommu-sim <args>` through the shell.
-CommandResult run_command(const std::string& args);
+// Runs `iommu-sim <args>` through the shell; `env` ("PATH=/x") is set for
+// that command alone.
+CommandResult run_command(const std::string& args, const std::string& env = "");
 
 // Writes `text` to <temp dir>/<name>; returns the path.
 std::string write_temp(const std::string& name, const std::string& text);
