@@ -57,7 +57,7 @@ void Iommu::trace_fault(const FaultInfo& f, const FaultLog::Logged& logged,
   std::ostringstream t;
   const auto code = static_cast<unsigned>(f.reason);
   t << "fault 0x" << std::hex << code << std::dec << " " << vtd::fault_reason_name(f.reason)
-    << " (VT-d " << vtd::fault_reason_section(f.reason) << ") at " << hex(f.address) << ", "
+    << ", VT-d " << vtd::fault_reason_section(f.reason) << ", at " << hex(f.address) << ", "
     << (f.read ? "read" : "write") << ": ";
   switch (logged.kind) {
     case FaultLog::Logged::Kind::Recorded:
