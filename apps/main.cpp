@@ -168,9 +168,12 @@ int sweep(const std::string& file, const std::string& out_dir) {
   return 0;
 }
 
-int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs) {
+int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs,
+             const TraceArgs& trace_args) {
   const auto j = read_json(file, "run");
   if (!j) return kExitConfigError;
+  RunTracing tracing;
+  if (!tracing.start(trace_args)) return kExitConfigError;
   ScenarioSpec spec;
   auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);
   if (without_bugs) switch_off_bugs(spec);
@@ -250,6 +253,11 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run_cmd->add_option("--out", scenario_out, "directory to write stats.json into");
   run_cmd->add_flag("--quiet", scenario_quiet, "print the report only when the scenario fails");
+  TraceArgs scenario_trace;
+  run_cmd->add_option("--trace", scenario_trace.categories,
+                      "print one line per event of these categories (docs/tracing.md)");
+  run_cmd->add_option("--trace-file", scenario_trace.file,
+                      "write --trace lines here instead of stdout");
   run_cmd->add_flag("--without-bugs", scenario_without_bugs,
                     "switch every modelled bug off and expect no oracle violation instead of "
                     "the scenario's statistics");
@@ -289,7 +297,8 @@ int sc_main(int argc, char** argv) {
   if (*topo_cmd) return topo(topo_config);
   if (*run_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
-    return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs);
+    return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs,
+                    scenario_trace);
   }
   if (*sweep_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);

@@ -109,6 +109,7 @@ struct Series {
 struct Plot {
   std::vector<Series> series;
   bool x_powers_of_two = false;
+  bool x_integers = false;
 };
 
 std::size_t find_column(const CsvTable& table, const std::string& name, const char* option,
@@ -155,6 +156,8 @@ Plot collect(const PlotArgs& args, const CsvTable& table) {
   }
   Plot plot;
   plot.x_powers_of_two = std::all_of(xs.begin(), xs.end(), power_of_two);
+  plot.x_integers =
+      std::all_of(xs.begin(), xs.end(), [](double v) { return v == std::floor(v) && v < 1e15; });
   std::vector<std::string> by_values;  // in the order they first appear
   for (const auto& row : table.rows) {
     if (grouped && std::find(by_values.begin(), by_values.end(), row[by]) == by_values.end()) {
@@ -203,6 +206,8 @@ std::string gnuplot_script(const PlotArgs& args, const Plot& plot, bool svg,
   // Sweeps over sizes, sets or CPUs double from point to point: ticks at
   // each power of two read better than at powers of ten.
   if (args.logx) gp << "set logscale x" << (plot.x_powers_of_two ? " 2" : "") << "\n";
+  // Integer x (sizes, counts) as integers, not gnuplot's %g (1.04858e+06).
+  if (plot.x_integers) gp << "set format x \"%.0f\"\n";
   if (args.logy) gp << "set logscale y\n";
   if (plot.series.size() > 1) {
     gp << "set key below\n";

@@ -243,6 +243,8 @@ void Iommu::translated_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc
     return;
   }
   ++ats_translated_;
+  if (trace::on(trace::Category::Ats)) [[unlikely]]
+    trace_translated_request(p, attrs, delay);
   dma_out->b_transport(p, delay);
 }
 

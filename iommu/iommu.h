@@ -74,6 +74,8 @@ class Iommu : public sc_core::sc_module {
                    const sc_core::sc_time& delay) const;
   void trace_translation_request(const TranslationRequest& r, const TranslationResult& res,
                                  const sc_core::sc_time& delay) const;
+  void trace_translated_request(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                                const sc_core::sc_time& delay) const;
   void trace_device_tlb_invalidation(std::uint16_t sid, const AtsInvalidation& inv, bool answered,
                                      const sc_core::sc_time& sent,
                                      const sc_core::sc_time& done) const;

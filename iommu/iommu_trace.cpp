@@ -97,6 +97,16 @@ void Iommu::trace_translation_request(const TranslationRequest& r, const Transla
   trace::emit(e);
 }
 
+void Iommu::trace_translated_request(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                                     const sc_core::sc_time& delay) const {
+  auto e = event_at(Category::Ats, "ats.translated", attrs.requester_id,
+                    attrs.pasid_present ? std::int64_t{attrs.pasid} : -1, delay);
+  e.text = "translated request to " + hex(p.get_address()) +
+           ": the context entry has DTE=1, so it goes to memory untranslated (VT-d 4.2.4)";
+  e.fields = {{"address", p.get_address()}};
+  trace::emit(e);
+}
+
 void Iommu::trace_device_tlb_invalidation(std::uint16_t sid, const AtsInvalidation& inv,
                                           bool answered, const sc_core::sc_time& sent,
                                           const sc_core::sc_time& done) const {

@@ -153,6 +153,8 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   const std::uint64_t iova = p.get_address();
   const bool write = p.is_write();
   const AtcEntry* entry = atc_lookup(attrs.pasid_present, attrs.pasid, iova);
+  if (trace::on(trace::Category::Ats)) [[unlikely]]
+    trace_atc(p, attrs, entry, false, delay);
   AtcEntry fetched;
   // PCIe Base spec 10.3.1: a translation that was being asked for when an
   // Invalidate Request arrived may be stale; it is not used, the function
@@ -197,6 +199,8 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
     atc_.insert(key, fetched, atc_index(key));
     atc_shifts_ |= 1u << fetched.shift;
     entry = &fetched;
+    if (trace::on(trace::Category::Ats)) [[unlikely]]
+      trace_atc(p, attrs, entry, true, delay);
   }
   const std::uint64_t translated = entry->page | (iova & ((1ull << entry->shift) - 1));
   TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid, iova, write,

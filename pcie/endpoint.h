@@ -72,6 +72,10 @@ class Endpoint : public sc_core::sc_module {
                    const sc_core::sc_time& delay) const;
   void trace_complete(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
                       const sc_core::sc_time& delay) const;
+  struct AtcEntry;
+  // An ATC probe (`filled` false: `entry` is what it found, or null) or fill.
+  void trace_atc(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs, const AtcEntry* entry,
+                 bool filled, const sc_core::sc_time& delay) const;
   std::string function_;
   // An ATC entry covers the page size the Translation Completion gave:
   // 4 KiB, 2 MiB or 1 GiB.

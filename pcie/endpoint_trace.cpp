@@ -58,4 +58,30 @@ void Endpoint::trace_complete(const tlm::tlm_generic_payload& p, const PcieAttrs
   trace::emit(e);
 }
 
+void Endpoint::trace_atc(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
+                         const AtcEntry* entry, bool filled, const sc_core::sc_time& delay) const {
+  trace::Event e;
+  e.category = trace::Category::Ats;
+  e.what = filled ? "atc.fill" : "atc.probe";
+  e.time_ps = (sc_core::sc_time_stamp() + delay).value();
+  e.requester = requester_id_.rid();
+  e.pasid = attrs.pasid_present ? std::int64_t{attrs.pasid} : -1;
+  const bool usable = entry != nullptr && (p.is_write() ? entry->write : entry->read);
+  if (filled) {
+    e.text = function_ +
+             "'s device TLB (ATC) fill: " + hex(p.get_address() >> entry->shift << entry->shift) +
+             " -> " + hex(entry->page) + ", " + std::to_string((1ull << entry->shift) / 1024) +
+             " KiB, R=" + std::to_string(entry->read) + " W=" + std::to_string(entry->write);
+  } else {
+    e.text = function_ + "'s device TLB (ATC) probe " + hex(p.get_address()) + ": " +
+             (usable ? "hit, the DMA goes out translated"
+              : entry != nullptr
+                  ? "hit without the right to " + std::string(p.is_write() ? "write" : "read") +
+                        ": asks the IOMMU (Translation Request)"
+                  : "miss: asks the IOMMU (Translation Request, PCIe 10.2.2)");
+  }
+  e.fields = {{"hit", entry != nullptr ? 1 : 0}, {"usable", usable ? 1 : 0}};
+  trace::emit(e);
+}
+
 }  // namespace iommu_sim
