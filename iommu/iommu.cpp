@@ -17,7 +17,7 @@ namespace {
 // implements; software reads them instead of assuming.
 std::uint64_t make_cap(const IommuParams& p, std::uint64_t frcd_offset) {
   vtd::CapRegister c{};
-  c.nd = 6;  // 16-bit domain IDs
+  c.nd = static_cast<std::uint8_t>((p.domain_id_bits - 4) / 2);
   // VT-d spec 11.4.2: SAGAW bit n = AW n supported (1: 39-bit 3-level,
   // 2: 48-bit 4-level, 3: 57-bit 5-level), as far as MGAW reaches.
   c.sagaw = static_cast<std::uint8_t>(0b0010 | (p.address_width >= 48 ? 0b0100 : 0) |

@@ -93,6 +93,7 @@ struct IommuParams {
   double descriptor_latency_ns = 10.0;
   double register_latency_ns = 50.0;
   std::uint32_t fault_records = 8;
+  std::uint32_t domain_id_bits = 16;
   std::uint32_t address_width = 48;
   std::uint32_t walk_engines = 4;
   bool merge_misses = true;
@@ -141,6 +142,14 @@ struct IommuParams {
       {"register_latency_ns", "ns", "assumed: an uncached MMIO access of ~50 ns",
        "Latency of a host read or write of an IOMMU register.", 0.0, 1e9},
       "simulated time of host set-up and unmap");
+    v(domain_id_bits,
+      {"domain_id_bits", "bits",
+       "16: CAP.ND=6, what Intel's IOMMUs report (Linux cap_ndoms = 65536)",
+       "Width of domain IDs, an even number (CAP.ND = (bits - 4) / 2): the IOMMU offers "
+       "2^bits - 1 domains (ID 0 is reserved). Address spaces, HWPTs and DMA API domains past "
+       "that are refused (ENOSPC), never given a shared ID.",
+       4, 16},
+      "how many address spaces and HWPTs a platform may have");
     v(fault_records,
       {"fault_records", "records",
        "8: CAP.NFR+1 on common Intel server IOMMUs (Linux reads it as cap_num_fault_regs)",

@@ -36,7 +36,7 @@ struct DmaApi::Domain {
 };
 
 DmaApi::DmaApi(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, HostCpus& cpus,
-               const HostParams& params, std::function<std::uint16_t()> allocate_did,
+               const HostParams& params, std::function<std::optional<std::uint16_t>()> allocate_did,
                StatsRegistry& stats)
     : bus_(bus),
       driver_(driver),
@@ -62,7 +62,9 @@ DmaApi::~DmaApi() = default;
 
 std::unique_ptr<DmaApi::Domain> DmaApi::make_domain() {
   auto d = std::make_unique<Domain>();
-  d->did = allocate_did_();
+  const auto did = allocate_did_();
+  if (!did) return nullptr;
+  d->did = *did;
   if (mode_ == DmaApiMode::Identity) return d;
   d->table = std::make_unique<PageTable>(bus_, tables_, PageTableFormat::FirstLevel, kLevels);
   d->iova = std::make_unique<IovaAllocator>(cpus_.count(), kAddressBits, params_.cpu, iova_stats_);
@@ -87,6 +89,11 @@ DmaApi::Attached DmaApi::attach(const DmaDevice& device) {
   max_leaf_shift_ = iommu::vtd::CapRegister::decode(driver_.cap()).fl1gp ? 30 : 21;
   auto [it, fresh] = domains_.try_emplace(device.group);
   if (fresh) it->second = make_domain();
+  if (!it->second) {
+    domains_.erase(it);
+    return {Status::error(ENOSPC, "DMA API: no domain ID left for " + device.name +
+                                      "'s IOMMU group (iommu.domain_id_bits)")};
+  }
   Domain& d = *it->second;
   if (Status s = attach_domain(d, device); !s.ok()) return {s};
   d.requesters.push_back(device.requester_id);

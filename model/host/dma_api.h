@@ -49,7 +49,7 @@ struct DmaDevice {
 class DmaApi {
  public:
   DmaApi(HostBus& bus, IommuDriver& driver, FrameAllocator& tables, HostCpus& cpus,
-         const HostParams& params, std::function<std::uint16_t()> allocate_did,
+         const HostParams& params, std::function<std::optional<std::uint16_t>()> allocate_did,
          StatsRegistry& stats);
   ~DmaApi();
 
@@ -89,6 +89,7 @@ class DmaApi {
     DmaDevice info;
     Domain* domain = nullptr;
   };
+  // Null when no domain ID is left.
   std::unique_ptr<Domain> make_domain();
   Status attach_domain(Domain& d, const DmaDevice& device);
   void write_leaves(Domain& d, std::uint64_t iova, std::uint64_t physical, std::uint64_t pages,
@@ -102,7 +103,7 @@ class DmaApi {
   HostCpus& cpus_;
   const HostParams& params_;
   DmaApiMode mode_;
-  std::function<std::uint16_t()> allocate_did_;
+  std::function<std::optional<std::uint16_t>()> allocate_did_;
   ChangeListener* listener_ = nullptr;
   std::map<int, std::unique_ptr<Domain>> domains_;  // by IOMMU group
   std::vector<Device> devices_;

@@ -40,6 +40,7 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
   options.levels = nest_parent ? as->options.levels : std::max(4u, as->options.levels);
   options.max_page_shift = as->options.max_page_shift;
   if (Status s = check_options(options); !s.ok()) return {s};
+  if (!dids_.allocate_would_succeed()) return {no_domain_id("a paging HWPT")};
   auto h = std::make_unique<Hwpt>();
   h->nest_parent = nest_parent;
   h->ioas = ioas;
@@ -51,7 +52,7 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
     h->table->map_range(iova, area.physical, area.length, as->options.max_page_shift,
                         area.writable);
   }
-  h->did = next_did_++;
+  h->did = *dids_.allocate();
   const HwptId id = next_id_++;
   as->hwpts.push_back(id);
   hwpts_.emplace(id, std::move(h));
@@ -83,10 +84,11 @@ IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& l
   if (stage1.root_gpa % 4096 != 0) {
     return {Status::error(EINVAL, "first-level table root must be 4 KiB aligned")};
   }
+  if (!dids_.allocate_would_succeed()) return {no_domain_id("a nested HWPT")};
   auto h = std::make_unique<Hwpt>();
   h->parent = parent;
   h->stage1 = stage1;
-  h->did = next_did_++;
+  h->did = *dids_.allocate();
   const HwptId id = next_id_++;
   p->children.push_back(id);
   hwpts_.emplace(id, std::move(h));

@@ -27,7 +27,8 @@ IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& 
       lazy_(params.unmap == "lazy"),
       invalidate_before_clear_(params.bug == "invalidation_before_clear"),
       free_tables_early_(params.bug == "table_freed_before_flush"),
-      reuse_before_flush_(params.bug == "lazy_reuse_before_flush") {
+      reuse_before_flush_(params.bug == "lazy_reuse_before_flush"),
+      dids_(vtd::CapRegister::decode(driver.cap()).nd) {
   fq_stats_.register_stats("host.ioas.fq", stats);
 }
 
@@ -75,9 +76,17 @@ Status IoasidManager::check_options(const IoasOptions& o) const {
   return Status::success();
 }
 
+Status IoasidManager::no_domain_id(const std::string& what) const {
+  return Status::error(ENOSPC, "no domain ID left for " + what + ": the IOMMU's " +
+                                   std::to_string(dids_.capacity()) +
+                                   " (CAP.ND, iommu.domain_id_bits) are all in use");
+}
+
 IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   const HostLock::Guard guard(lock_);
   if (Status s = check_options(options); !s.ok()) return {s};
+  // Checked before anything is built: a failed call changes nothing.
+  if (!dids_.allocate_would_succeed()) return {no_domain_id("a new IOAS")};
   auto as = std::make_unique<AddressSpace>();
   as->options = options;
   if (options.translation == IoasTranslation::Nested) {
@@ -119,7 +128,7 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   as->iovas = std::make_unique<IovaMap>(
       iova_limit(options), "the IOAS's " + std::to_string(options.levels) + "-level table");
   if (lazy_) as->fq = make_flush_queue(*as);
-  as->did = next_did_++;
+  as->did = *dids_.allocate();
   const IoasId id = next_id_++;
   spaces_.emplace(id, std::move(as));
   return {Status::success(), id};

@@ -26,6 +26,7 @@
 
 #include "model/host/change_listener.h"
 #include "model/host/device_ownership.h"
+#include "model/host/domain_ids.h"
 #include "model/host/flush_queue.h"
 #include "model/host/host_cpu.h"
 #include "model/host/host_lock.h"
@@ -222,8 +223,9 @@ class IoasidManager {
   // Of an IOAS or a HWPT (a nested HWPT's root is the user's, guest-physical).
   std::uint16_t domain_id(IoasId id) const;
   // A domain ID for a domain outside the manager (the DMA API's default
-  // domains): one ID space per IOMMU, as Linux's domain ID allocator.
-  std::uint16_t allocate_domain_id() { return next_did_++; }
+  // domains): one ID space per IOMMU, as Linux's domain ID allocator. None
+  // when every ID the IOMMU offers is taken.
+  std::optional<std::uint16_t> allocate_domain_id() { return dids_.allocate(); }
   std::uint64_t page_table_root(IoasId id) const;
 
  private:
@@ -311,6 +313,8 @@ class IoasidManager {
   void write_area(AddressSpace& as, std::uint64_t iova, const IovaMap::Area& area);
   Status check_options(const IoasOptions& o) const;
   static std::uint64_t iova_limit(const IoasOptions& o);
+  // ENOSPC naming what the ID was for, when every domain ID is taken.
+  Status no_domain_id(const std::string& what) const;
   // Lazy unmap: the IOAS's per-CPU queues, whose flush invalidates every
   // domain holding its mappings.
   std::unique_ptr<FlushQueue> make_flush_queue(AddressSpace& as);
@@ -341,7 +345,7 @@ class IoasidManager {
   // Queues of destroyed IOASes, kept for a timer that may still be armed.
   std::vector<std::unique_ptr<FlushQueue>> closed_queues_;
   IoasId next_id_ = 1;
-  std::uint16_t next_did_ = 1;
+  DomainIds dids_;
 };
 
 }  // namespace iommu_sim

@@ -61,6 +61,38 @@ void validate_workloads(const PlatformConfig& c, const std::map<std::string, Bdf
   }
 }
 
+// Every domain the set-up creates needs a domain ID of its own (VT-d
+// caches are tagged with it; model/host/domain_ids.h): one per address
+// space, two per guest-owned one (its nest-parent HWPT and nested HWPT),
+// one per IOMMU group of the device models' functions (the DMA API's
+// default domains). More than the IOMMU offers is refused here, not
+// wrapped (two domains sharing an ID would share cached translations).
+template <class Fail>
+void check_domain_ids(const PlatformConfig& c, const Topology& topology, Fail& fail) {
+  const unsigned bits = c.iommu.domain_id_bits;
+  if (bits % 2 != 0) {
+    fail(
+        "iommu.domain_id_bits",
+        "must be even (CAP.ND = (bits - 4) / 2 encodes 4, 6, ... 16), got " + std::to_string(bits));
+    return;
+  }
+  std::uint64_t needed = 0;
+  for (const auto& as : c.address_spaces) needed += as.translation == "nested_hwpt" ? 2 : 1;
+  std::set<int> groups;
+  for (const auto& d : c.devices) {
+    if (const int n = topology.find(d.device); n >= 0) groups.insert(topology.nodes[n].group);
+  }
+  needed += groups.size();
+  const std::uint64_t offered = (1ull << bits) - 1;
+  if (needed > offered) {
+    fail("address_spaces", std::to_string(c.address_spaces.size()) + " address spaces and " +
+                               std::to_string(groups.size()) + " device-model IOMMU groups need " +
+                               std::to_string(needed) + " domain IDs; the IOMMU offers " +
+                               std::to_string(offered) +
+                               " (2^iommu.domain_id_bits - 1, ID 0 reserved)");
+  }
+}
+
 // The NIC's own fields; the NVMe-only ones it ignores (docs/devices.md).
 template <class Fail>
 void validate_nic(const DeviceModelParams& d, Fail& fail) {
@@ -256,6 +288,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
                std::to_string(bytes) + ")");
     }
   }
+  check_domain_ids(c, topology, fail);
   // The host allocates tables and mapped memory from two regions of
   // physical memory: both must exist and must not overlap.
   const std::uint64_t memory_end = 1ull << c.memory.address_bits;
