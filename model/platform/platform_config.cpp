@@ -16,7 +16,7 @@ namespace {
 void validate_dma_engine(const WorkloadParams& w, const std::string& path,
                          std::vector<ConfigError>& errors) {
   auto fail = [&](const std::string& field, std::string reason) {
-    errors.push_back({path + "." + field, std::move(reason)});
+    errors.push_back({path + '.' + field, std::move(reason)});
   };
   if (w.mode != "slots" && w.outstanding != 1) {
     fail("outstanding", "is for mode slots only: mode " + w.mode + " keeps " +
@@ -113,7 +113,10 @@ void validate_device_models(const PlatformConfig& c, const Topology& topology,
     const DeviceModelParams& d = c.devices[i];
     const std::string path = "devices[" + std::to_string(i) + "]";
     auto fail = [&](const std::string& field, std::string reason) {
-      errors.push_back({path + "." + field, std::move(reason)});
+      std::string where = path;
+      where += '.';
+      where += field;
+      errors.push_back({std::move(where), std::move(reason)});
     };
     if (d.name.empty()) fail("name", "required");
     if (!names.insert(d.name).second)
