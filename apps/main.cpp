@@ -17,7 +17,6 @@
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -27,11 +26,13 @@
 #include "apps/explain_command.h"
 #include "apps/plot_command.h"
 #include "apps/reports.h"
+#include "apps/run_control.h"
 #include "apps/run_tracing.h"
 #include "apps/scenario.h"
 #include "apps/sweep.h"
 #include "apps/trace_commands.h"
 #include "model/platform/platform.h"
+#include "model/stats_stamp.h"
 #include "pcie/topology_report.h"
 
 using namespace iommu_sim;
@@ -107,23 +108,30 @@ int run(const RunArgs& args) {
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   Platform platform(config);
   if (!traces.attach(platform)) return kExitConfigError;
-  const auto t0 = std::chrono::steady_clock::now();
-  platform.run();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Progress, SIGINT and SIGUSR1 (apps/run_control.h).
+  const std::uint64_t total = expected_work(platform.config()) + traces.records();
+  const auto errors = check_run_stats(platform, total);
+  for (const auto& e : errors) std::cerr << "iommu-sim: config error: " << e.to_string() << "\n";
+  if (!errors.empty()) return kExitConfigError;
+  auto stats_of = [&] {
+    nlohmann::json s = platform.stats_json();
+    traces.describe(s);
+    return s;
+  };
+  RunControl control(
+      platform, {args.out_dir, progress_wanted(args.quiet), total, work_unit(platform.config())},
+      stats_of, traces.replay());
+  control.run();
   if (const int rc = traces.finish(); rc != 0) return rc;
 
-  nlohmann::json stats = platform.stats_json();
-  traces.describe(stats);
-  if (!args.quiet) print_summary(std::cout, platform, stats, wall, traces.replay());
-  if (!args.out_dir.empty()) {
-    std::ofstream out(std::filesystem::path(args.out_dir) / "stats.json");
-    if (!out) {
-      std::cerr << "iommu-sim: --out: cannot write " << args.out_dir << "/stats.json\n";
-      return 1;
-    }
-    out << stats.dump(2) << "\n";
+  const nlohmann::json stats = stats_of();
+  if (!args.quiet)
+    print_summary(std::cout, platform, stats, control.wall_seconds(), traces.replay());
+  if (!args.out_dir.empty() &&
+      !(write_stats_json(args.out_dir, stats) && write_timeseries(args.out_dir, platform))) {
+    return 1;
   }
-  return 0;
+  return finish_run(control, platform, args.out_dir);
 }
 
 int topo(const std::string& config_path) {
@@ -205,8 +213,9 @@ int scenario(const std::string& file, const std::string& out_dir, bool quiet, bo
 CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) {
   app.add_option("--config", args.config_path, "platform and workload JSON file")
       ->check(CLI::ExistingFile);
-  app.add_option("--out", args.out_dir, "directory to write stats.json into");
-  app.add_flag("--quiet", args.quiet, "do not print the summary");
+  app.add_option("--out", args.out_dir,
+                 "directory to write stats.json (and stats-timeseries.csv) into");
+  app.add_flag("--quiet", args.quiet, "do not print the summary nor the progress line");
   app.add_option("--record", args.traces.record,
                  "record every DMA the functions issue into this trace (.csv or .bin)");
   app.add_option("--trace", args.tracing.categories,
@@ -220,7 +229,7 @@ CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) 
 
 int sc_main(int argc, char** argv) {
   CLI::App app{"iommu-sim: DMA translation through a VT-d-like IOMMU, on SystemC/TLM-2.0"};
-  app.set_version_flag("--version", "iommu-sim 0.1.0");
+  app.set_version_flag("--version", "iommu-sim " + std::string(simulator_version()));
   RunArgs run_args, replay_args;
   std::uint64_t seed_value = 0, replay_seed = 0;
   auto* seed_opt = add_run_options(app, run_args, seed_value);

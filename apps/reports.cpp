@@ -156,6 +156,10 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
   }
   os << "iommu-sim: " << platform.config().mode << " mode, seed " << platform.config().seed << ", "
      << fmt("%.3f", j.at("simulated_time_ns").get<double>() / 1e6) << " ms simulated\n";
+  if (const auto& w = j.at("warmup_end_ns"); w.is_number() && w.get<double>() > 0) {
+    os << "  warm-up                 ended at " << fmt("%.3f", w.get<double>() / 1e6)
+       << " ms: the figures below are from there on\n";
+  }
   os << "  DMAs                    " << dmas << " (completed " << completed << ", faulted "
      << faulted << ")\n";
   if (platform.config().host.dma_remapping == "off") {
@@ -246,7 +250,10 @@ std::string statistics_markdown() {
         "(docs/trace.md). `devices.<name>.*` exist for each device model (here the NVMe "
         "model `ssd` on function `ssd0` and the NIC model `nic` on function `eth0`, `q<k>` for "
         "each queue; docs/devices.md). Histograms "
-        "are written with count, mean, min, p50, p90, p99 and max.\n\n"
+        "are written with count, mean, min, p50, p90, p99 and max, and their bins (edges and "
+        "counts, stats.histogram_bins). After a warm-up (stats.warmup_dmas, stats.warmup_ns) "
+        "every counter and histogram starts again and rates are measured from its end; "
+        "occupancies and memory.frames_touched are state and stay (docs/running.md).\n\n"
         "| name | meaning |\n|---|---|\n";
   for (const auto& [name, doc] : platform.stats().descriptions()) {
     os << "| `" << name << "` | " << doc << " |\n";

@@ -39,6 +39,9 @@ class RunTraces {
   // the recording put in place (exit 1 if it cannot be written); else 0.
   int finish();
   const PlatformReplay* replay() const { return replay_.get(); }
+  // The records of the trace a replay replays (0 without one): the work
+  // it adds to the run's (StatsRegistry::work_done).
+  std::uint64_t records() const { return summary_ ? summary_->records : 0; }
   // stats.json's "replay" field: the trace and its timing.
   void describe(nlohmann::json& stats) const;
 

@@ -153,4 +153,27 @@ void ConfigLoader::read_scalar(const nlohmann::json& j, std::string& value, cons
   value = std::move(s);
 }
 
+void ConfigLoader::read_scalar(const nlohmann::json& j, std::vector<std::string>& value,
+                               const ParamSpec& /*spec*/, const std::string& path) {
+  if (!j.is_array()) {
+    fail(path, "must be an array of strings (got " + show(j) + ")");
+    return;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string element = path + "[" + std::to_string(i) + "]";
+    if (!j[i].is_string()) {
+      fail(element, "must be a string (got " + show(j[i]) + ")");
+      ok = false;
+    } else if (j[i].get<std::string>().empty()) {
+      fail(element, "must not be empty");
+      ok = false;
+    } else {
+      out.push_back(j[i].get<std::string>());
+    }
+  }
+  if (ok) value = std::move(out);
+}
+
 }  // namespace iommu_sim

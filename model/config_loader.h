@@ -103,6 +103,8 @@ class ConfigLoader {
                    const std::string& path);
   void read_scalar(const nlohmann::json& j, std::string& value, const ParamSpec& spec,
                    const std::string& path);
+  void read_scalar(const nlohmann::json& j, std::vector<std::string>& value, const ParamSpec& spec,
+                   const std::string& path);
   bool check_range(double v, const ParamSpec& spec, const std::string& path);
 
   const nlohmann::json& json_;

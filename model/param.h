@@ -41,7 +41,8 @@ struct ListSpec {
 //                                                     field changes
 //   template <class S> void group(std::string_view name, S& sub, std::string_view doc)
 //   template <class E> void list(std::vector<E>& items, const ListSpec&)
-// Scalars are bool, std::uint32_t, std::uint64_t, double and std::string.
+// Scalars are bool, std::uint32_t, std::uint64_t, double, std::string and
+// std::vector<std::string> (a JSON array of strings).
 // A std::uint64_t field also accepts strings: "0x1000", "4KiB", "1MiB", "2GiB".
 
 }  // namespace iommu_sim

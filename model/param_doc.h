@@ -60,6 +60,8 @@ class ParamDocCollector {
       }
     } else if constexpr (std::is_same_v<T, bool>) {
       os << "true, false";
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      os << "list of strings";
     } else {
       os << spec.min << " .. " << spec.max;
       if (spec.power_of_two) os << ", power of two";

@@ -37,12 +37,12 @@ void StatsRegistry::claim(const std::string& name) {
   }
 }
 
-void StatsRegistry::counter(std::string name, const std::uint64_t* value, std::string_view doc) {
+void StatsRegistry::counter(std::string name, std::uint64_t* value, std::string_view doc) {
   claim(name);
-  counters_.emplace(std::move(name), CounterEntry{value, std::string(doc)});
+  counters_.emplace(std::move(name), Counter{value, std::string(doc)});
 }
 
-void StatsRegistry::histogram(std::string name, const Histogram* h, std::string_view unit,
+void StatsRegistry::histogram(std::string name, Histogram* h, std::string_view unit,
                               std::string_view doc, double scale) {
   claim(name);
   histograms_.emplace(std::move(name),
@@ -52,6 +52,26 @@ void StatsRegistry::histogram(std::string name, const Histogram* h, std::string_
 void StatsRegistry::derived(std::string name, std::function<double()> fn, std::string_view doc) {
   claim(name);
   derived_.emplace(std::move(name), DerivedEntry{std::move(fn), std::string(doc)});
+}
+
+void StatsRegistry::on_restart(std::function<void(std::uint64_t)> hook) {
+  restart_hooks_.push_back(std::move(hook));
+}
+
+void StatsRegistry::restart(std::uint64_t epoch_ps) {
+  for (auto& [name, c] : counters_) {
+    c.before_restart += *c.value;
+    *c.value = 0;
+  }
+  for (auto& [name, e] : histograms_) e.h->reset();
+  epoch_ps_ = epoch_ps;
+  restarted_ = true;
+  for (const auto& hook : restart_hooks_) hook(epoch_ps);
+}
+
+void StatsRegistry::at_work_done(std::uint64_t at, std::function<void()> fn) {
+  trigger_at_ = at;
+  trigger_ = std::move(fn);
 }
 
 nlohmann::json StatsRegistry::to_json() const {
@@ -72,6 +92,7 @@ nlohmann::json StatsRegistry::to_json() const {
         {"p90", static_cast<double>(h.percentile(0.90)) / s},
         {"p99", static_cast<double>(h.percentile(0.99)) / s},
         {"max", static_cast<double>(h.max()) / s},
+        {"bins", bins_json(bin_histogram(h.values(), binning_), s)},
     };
   }
   return out;
@@ -89,6 +110,18 @@ std::uint64_t StatsRegistry::counter_value(const std::string& name) const {
   auto it = counters_.find(name);
   if (it == counters_.end()) throw std::out_of_range("no counter named " + name);
   return *it->second.value;
+}
+
+const StatsRegistry::Counter* StatsRegistry::find_counter(const std::string& name) const {
+  auto it = counters_.find(name);
+  return it == counters_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> StatsRegistry::counter_names() const {
+  std::vector<std::string> out;
+  out.reserve(counters_.size());
+  for (const auto& [name, c] : counters_) out.push_back(name);
+  return out;
 }
 
 const Histogram* StatsRegistry::find_histogram(const std::string& name) const {

@@ -2,6 +2,13 @@
 // Blocks own their counters as plain integers (a hot path increments a
 // member, nothing more) and register a pointer here; the registry writes them
 // all, sorted by name, into stats.json.
+//
+// The registry also restarts them (stats.warmup_*, docs/running.md): it
+// zeroes every counter and empties every histogram it holds, so no block
+// can forget one, and calls the restart hooks of the blocks whose derived
+// statistics rest on private state (busy time, first and last event
+// times). A counter the model also steers by must therefore not be the
+// registered one: the registry may zero it at any time.
 #pragma once
 
 #include <boost/container/flat_map.hpp>
@@ -11,6 +18,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "model/stats_bins.h"
 
 namespace iommu_sim {
 
@@ -43,6 +53,8 @@ class Histogram {
   }
   // Smallest sample v such that at least q of all samples are <= v.
   std::uint64_t percentile(double q) const;
+  // Every distinct sample with how many times it was recorded, ascending.
+  const boost::container::flat_map<std::uint64_t, std::uint64_t>& values() const { return bins_; }
   void reset();
 
  private:
@@ -57,28 +69,65 @@ class Histogram {
 
 class StatsRegistry {
  public:
-  // Registers a counter the caller owns. Names must be unique.
-  void counter(std::string name, const std::uint64_t* value, std::string_view doc);
-  // Registers a histogram the caller owns; `scale` divides samples on output
-  // (1000 turns picoseconds into nanoseconds) and `unit` names the result.
-  void histogram(std::string name, const Histogram* h, std::string_view unit, std::string_view doc,
+  struct Counter {
+    std::uint64_t* value;
+    std::string doc;
+    std::uint64_t before_restart = 0;  // what restarts took away
+    // The count since the run began, restarts or not (the time series).
+    std::uint64_t run_total() const { return before_restart + *value; }
+  };
+
+  // Registers a counter the caller owns; the registry zeroes it on a
+  // restart. Names must be unique.
+  void counter(std::string name, std::uint64_t* value, std::string_view doc);
+  // Registers a histogram the caller owns (emptied on a restart); `scale`
+  // divides samples on output (1000 turns picoseconds into nanoseconds) and
+  // `unit` names the result.
+  void histogram(std::string name, Histogram* h, std::string_view unit, std::string_view doc,
                  double scale = 1000.0);
-  // A value computed at output time (a ratio, an occupancy).
+  // A value computed at output time (a ratio, an occupancy, a rate). One
+  // that rests on state of its block other than registered counters and
+  // histograms needs a restart hook for that state; rates over time are
+  // measured from epoch_ps().
   void derived(std::string name, std::function<double()> fn, std::string_view doc);
+  // Called with the new epoch on every restart, after the counters were
+  // zeroed and the histograms emptied.
+  void on_restart(std::function<void(std::uint64_t epoch_ps)> hook);
+
+  // Every statistic starts again from `epoch_ps` (simulated picoseconds):
+  // the end of the warm-up.
+  void restart(std::uint64_t epoch_ps);
+  // Simulated time the statistics are measured from: 0, or the last restart.
+  std::uint64_t epoch_ps() const { return epoch_ps_; }
+  bool restarted() const { return restarted_; }
+
+  // Work done in the run (DMAs, I/Os, packets, trace records; never
+  // restarted): what the progress line counts and stats.warmup_dmas waits
+  // for. Blocks call work_done() once per unit, on their hot path: an
+  // increment and a compare.
+  void work_done() {
+    if (++work_done_ == trigger_at_) trigger_();
+  }
+  std::uint64_t work_done_total() const { return work_done_; }
+  // Calls `fn` once, when the work done reaches `at` (> 0).
+  void at_work_done(std::uint64_t at, std::function<void()> fn);
+
+  // How histograms' bins are written (model/stats_bins.h).
+  void set_histogram_binning(HistogramBinning binning) { binning_ = binning; }
 
   nlohmann::json to_json() const;
   // Name -> meaning, for docs/statistics.md.
   std::map<std::string, std::string> descriptions() const;
   std::uint64_t counter_value(const std::string& name) const;
+  const Counter* find_counter(const std::string& name) const;
   const Histogram* find_histogram(const std::string& name) const;
+  bool has_derived(const std::string& name) const { return derived_.contains(name); }
+  // Names of the counters, in order.
+  std::vector<std::string> counter_names() const;
 
  private:
-  struct CounterEntry {
-    const std::uint64_t* value;
-    std::string doc;
-  };
   struct HistogramEntry {
-    const Histogram* h;
+    Histogram* h;
     std::string unit, doc;
     double scale;
   };
@@ -87,9 +136,16 @@ class StatsRegistry {
     std::string doc;
   };
   void claim(const std::string& name);
-  std::map<std::string, CounterEntry> counters_;
+  std::map<std::string, Counter> counters_;
   std::map<std::string, HistogramEntry> histograms_;
   std::map<std::string, DerivedEntry> derived_;
+  std::vector<std::function<void(std::uint64_t)>> restart_hooks_;
+  std::uint64_t epoch_ps_ = 0;
+  bool restarted_ = false;
+  std::uint64_t work_done_ = 0;
+  std::uint64_t trigger_at_ = 0;  // 0: never (work_done_ is at least 1 when compared)
+  std::function<void()> trigger_;
+  HistogramBinning binning_;
 };
 
 }  // namespace iommu_sim

@@ -23,15 +23,20 @@ PcieLink::PcieLink(const std::string& name, const LinkParams& params, std::uint3
                   "wire bytes of those TLPs: header, payload, sequence number, LCRC, framing");
     stats.derived(
         prefix + ".utilisation",
-        [&dir] {
-          const double now = static_cast<double>(sc_core::sc_time_stamp().value());
-          return now == 0 ? 0.0 : static_cast<double>(dir.busy_ps) / now;
+        [&dir, &stats] {
+          // Over the time since the statistics' epoch (a warm-up's end).
+          const std::uint64_t now = sc_core::sc_time_stamp().value(), from = stats.epoch_ps();
+          const double t = now > from ? static_cast<double>(now - from) : 0.0;
+          return t == 0 ? 0.0 : static_cast<double>(dir.busy_ps) / t;
         },
         "share of the simulated time the direction carried TLPs (its TLP rate after DLLP "
         "overhead)");
     stats.histogram(prefix + ".queue_delay", &dir.queue_delay, "ns",
                     "time a TLP waited for the direction to be free (Timed mode)");
   }
+  stats.on_restart([this](std::uint64_t /*epoch_ps*/) {
+    for (Direction& dir : dir_) dir.busy_ps = 0;
+  });
 }
 
 sc_time PcieLink::serialisation(std::uint64_t wire_bytes) const {

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages iommu-sim needs, if any is missing (as root).
+# libboost-container-dev brings libboost1.74-dev, Boost's headers, which
+# hold the header-only Boost.Histogram (stats.json's bins) as well.
+# libutil (forkpty, for the tests' pseudo-terminal) is part of libc6-dev.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsystemc-dev libboost-container-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox)

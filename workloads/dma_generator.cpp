@@ -36,9 +36,11 @@ DmaGenerator::DmaGenerator(sc_core::sc_module_name name, const WorkloadParams& p
       slots_per_page_(dma_slots_per_page(params)),
       slots_in_span_(dma_slots_in_window(params)),
       sequential_(params.pattern == "sequential"),
-      pick_slot_(0, slots_in_span_ - 1) {
+      pick_slot_(0, slots_in_span_ - 1),
+      stats_(stats) {
   register_stats(stats);
   for (unsigned slot = 0; slot < slots_; ++slot) {
+    slots_state_.push_back(std::make_unique<Slot>(params_));
     sc_core::sc_spawn([this, slot] { slot_thread(slot); }, sc_core::sc_gen_unique_name("slot"));
   }
 }
@@ -65,6 +67,13 @@ void DmaGenerator::register_stats(StatsRegistry& stats) {
   stats.derived(
       prefix + ".dma_rate_mps", [this] { return dma_rate_mps(); },
       "completed / active_ns x 1000: completed DMAs per simulated microsecond (M/s)");
+  // After a warm-up the active time runs from its end, if the engine had
+  // started; one that starts later starts it at its first issue.
+  stats.on_restart([this](std::uint64_t epoch_ps) {
+    if (!started_) return;
+    first_issue_ = sc_time::from_value(epoch_ps);
+    last_end_ = first_issue_;
+  });
 }
 
 void DmaGenerator::note_issue(const sc_time& issue) {
@@ -92,31 +101,35 @@ double DmaGenerator::dma_rate_mps() const {
 }
 
 bool DmaGenerator::next_request(Request& out) {
-  if (issued_ == params_.count) return false;
+  if (sent_ == params_.count) return false;
   std::uint64_t index = 0;
   if (sequential_) {
-    index = issued_ % slots_in_span_;
+    index = sent_ % slots_in_span_;
   } else {
     index = pick_slot_(rng_);
   }
   out.address = dma_slot_address(params_, slots_per_page_, index);
   out.write = params_.write_fraction > 0.0 &&
               std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
+  ++sent_;
   ++issued_;
   return true;
 }
 
-void DmaGenerator::slot_thread(unsigned slot) {
-  std::vector<unsigned char> buffer(params_.size);
-  PcieAttrs attrs;
-  attrs.pasid_present = params_.pasid_present;
-  attrs.pasid = params_.pasid;
-  attrs.privileged = params_.privileged;
-  tlm::tlm_generic_payload payload;
+DmaGenerator::Slot::Slot(const WorkloadParams& params) : buffer(params.size) {
+  attrs.pasid_present = params.pasid_present;
+  attrs.pasid = params.pasid;
+  attrs.privileged = params.privileged;
   payload.set_extension(&attrs);
   payload.set_data_ptr(buffer.data());
-  payload.set_data_length(params_.size);
-  payload.set_streaming_width(params_.size);
+  payload.set_data_length(params.size);
+  payload.set_streaming_width(params.size);
+}
+
+void DmaGenerator::slot_thread(unsigned slot) {
+  tlm::tlm_generic_payload& payload = slots_state_[slot]->payload;
+  PcieAttrs& attrs = slots_state_[slot]->attrs;
+  std::vector<unsigned char>& buffer = slots_state_[slot]->buffer;
 
   tlm_utils::tlm_quantumkeeper qk;
   qk.reset();
@@ -166,10 +179,10 @@ void DmaGenerator::slot_thread(unsigned slot) {
     } else {
       ++errors_;
     }
+    stats_.work_done();
     if (mode_ == TimingMode::Timed && gap != sc_core::SC_ZERO_TIME) wait(gap);
   }
   if (mode_ == TimingMode::Functional) qk.sync();
-  payload.clear_extension(&attrs);
 }
 
 }  // namespace iommu_sim

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
+#include <memory>
 #include <random>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
@@ -48,6 +50,20 @@ class DmaGenerator : public sc_core::sc_module {
     std::uint64_t address;
     bool write;
   };
+  // A slot's payload, attributes and data. Members, not locals of its
+  // thread: SystemC never unwinds a thread still waiting when the
+  // simulation stops (a run interrupted by SIGINT), so heap memory on its
+  // stack would be lost.
+  struct Slot {
+    explicit Slot(const WorkloadParams& params);
+    // The payload would free the extension: it is a member.
+    ~Slot() { payload.clear_extension(&attrs); }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    tlm::tlm_generic_payload payload;
+    PcieAttrs attrs;
+    std::vector<unsigned char> buffer;
+  };
   bool next_request(Request& out);
   void slot_thread(unsigned slot);
   void register_stats(StatsRegistry& stats);
@@ -64,11 +80,16 @@ class DmaGenerator : public sc_core::sc_module {
   std::uint64_t slots_in_span_;
   bool sequential_;
   std::uniform_int_distribution<std::uint64_t> pick_slot_;
+  StatsRegistry& stats_;
+  // DMAs handed out: what the engine steers by (count, the sequential
+  // pattern). issued_ counts the same but is a statistic a warm-up zeroes.
+  std::uint64_t sent_ = 0;
   std::uint64_t issued_ = 0, completed_ = 0, faulted_ = 0, errors_ = 0;
   std::uint64_t bytes_ = 0;
   bool started_ = false;
   sc_core::sc_time first_issue_, last_end_;
   Histogram latency_;
+  std::vector<std::unique_ptr<Slot>> slots_state_;
 };
 
 }  // namespace iommu_sim

@@ -1,5 +1,6 @@
 #include "model/host/host_cpu.h"
 
+#include <algorithm>
 #include <numeric>
 #include <stdexcept>
 
@@ -61,8 +62,18 @@ void HostCpu::spend(const sc_core::sc_time& t) {
   if (HostBus::can_wait() && t != sc_core::SC_ZERO_TIME) sc_core::wait(t);
 }
 
+std::uint64_t HostCpu::busy_ps(CpuWork work) const {
+  std::uint64_t ps = ps_[static_cast<std::size_t>(work)];
+  const std::uint64_t now = now_ps();
+  if (!stack_.empty() && stack_.back() == work && now > since_ps_) ps += now - since_ps_;
+  return ps;
+}
+
 std::uint64_t HostCpu::busy_ps() const {
-  return std::accumulate(ps_.begin(), ps_.end(), std::uint64_t{0});
+  std::uint64_t ps = std::accumulate(ps_.begin(), ps_.end(), std::uint64_t{0});
+  const std::uint64_t now = now_ps();
+  if (!stack_.empty() && now > since_ps_) ps += now - since_ps_;
+  return ps;
 }
 
 void HostCpu::settle() {
@@ -118,16 +129,24 @@ void HostCpu::register_stats(StatsRegistry& stats) {
     const auto work = static_cast<CpuWork>(k);
     stats.derived(
         prefix + std::string(cpu_work_name(work)) + "_ns",
-        [this, k] { return static_cast<double>(ps_[k]) / 1000.0; },
+        [this, work] { return static_cast<double>(busy_ps(work)) / 1000.0; },
         "CPU time spent on " + std::string(cpu_work_name(work)) + " (ns)");
   }
   stats.derived(
       prefix + "utilisation",
-      [this] {
-        const std::uint64_t t = now_ps();
+      [this, &stats] {
+        // Over the time since the statistics' epoch (a warm-up's end).
+        const std::uint64_t now = now_ps(), from = stats.epoch_ps();
+        const std::uint64_t t = now > from ? now - from : 0;
         return t == 0 ? 0.0 : static_cast<double>(busy_ps()) / static_cast<double>(t);
       },
       "fraction of the simulated time the CPU ran driver code (all kinds of work)");
+  // A warm-up's end: the time spent so far is left out, and an activity
+  // under way counts from there.
+  stats.on_restart([this](std::uint64_t epoch_ps) {
+    ps_.fill(0);
+    since_ps_ = std::max(since_ps_, epoch_ps);
+  });
 }
 
 HostCpus::HostCpus(unsigned count, StatsRegistry& stats) {

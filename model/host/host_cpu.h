@@ -70,7 +70,9 @@ class HostCpu {
   static void spend(const sc_core::sc_time& t);
   static void spend_ns(double ns) { spend(sc_core::sc_time(ns, sc_core::SC_NS)); }
 
-  std::uint64_t busy_ps(CpuWork work) const { return ps_[static_cast<std::size_t>(work)]; }
+  // Time spent on `work` up to now, the activity under way included (so a
+  // run stopped or a warm-up ended in the middle of one counts it to there).
+  std::uint64_t busy_ps(CpuWork work) const;
   std::uint64_t busy_ps() const;
   void register_stats(StatsRegistry& stats);
 

@@ -102,6 +102,11 @@ DmaOracle::DmaOracle(const OracleParams& params, const SparseMemory& memory, con
                 "DMAs that used a translation after its lazy unmap had returned and before the "
                 "flush queue's flush settled it: the exposure lazy mode accepts, not a violation "
                 "(listed under lazy_window_uses)");
+  // The listings restart with the counters they list (docs/running.md).
+  stats.on_restart([this](std::uint64_t /*epoch_ps*/) {
+    listed_.clear();
+    lazy_listed_.clear();
+  });
 }
 
 boost::icl::discrete_interval<std::uint64_t> DmaOracle::range(std::uint64_t lo, std::uint64_t hi) {

@@ -1,5 +1,6 @@
 #include "model/platform/platform.h"
 
+#include "model/stats_stamp.h"
 #include "pcie/topology_report.h"
 
 #include <algorithm>
@@ -16,6 +17,15 @@ Platform::Platform(const PlatformConfig& config)
       mode_(config.mode == "functional" ? TimingMode::Functional : TimingMode::Timed),
       table_frames_(config.host.table_region),
       data_frames_(config.host.data_region) {
+  stats_.set_histogram_binning(
+      {config.stats.histogram_bins, config.stats.histogram_scale == "log"});
+  if (config.stats.warmup_dmas > 0) {
+    // At the instant the last unit of the warm-up ends, inside the block
+    // that ended it (exact in both modes; platform_run.cpp restarts at a
+    // warmup_ns between slices instead).
+    stats_.at_work_done(config.stats.warmup_dmas,
+                        [this] { stats_.restart(sc_core::sc_time_stamp().value()); });
+  }
   tlm_utils::tlm_quantumkeeper::set_global_quantum(ns(config.quantum_ns));
   memory_ = std::make_unique<MemoryController>("memory", config.memory, mode_, stats_);
   iommu_ = std::make_unique<Iommu>("iommu", config.iommu, mode_, config.seed, stats_);
@@ -334,15 +344,21 @@ void Platform::mark_llc_resident(const WorkloadParams& w, std::uint64_t lo, std:
 
 Platform::~Platform() = default;
 
-void Platform::run() {
-  sc_core::sc_start();
-}
-
 nlohmann::json Platform::stats_json() const {
   PlatformConfig copy = config_;
   nlohmann::json out;
   out["config"] = dump_config(copy);
+  out["config_hash"] = hex64(fnv1a_64(out["config"].dump()));
+  out["version"] = simulator_version();
+  out["git_commit"] = simulator_git_commit();
+  out["complete"] = complete_;
   out["simulated_time_ns"] = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  // When the statistics start: 0 without a warm-up, null while a
+  // configured warm-up has not ended.
+  const bool warmup = config_.stats.warmup_dmas > 0 || config_.stats.warmup_ns > 0;
+  out["warmup_end_ns"] = stats_.restarted() ? nlohmann::json(stats_.epoch_ps() / 1000.0)
+                         : warmup           ? nlohmann::json(nullptr)
+                                            : nlohmann::json(0.0);
   out["stats"] = stats_.to_json();
   out["topology"] = topology_json(topology_);
   out["oracle"] = oracle_->to_json();

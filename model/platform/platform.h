@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,9 @@
 #include "model/memory_controller.h"
 #include "model/oracle/dma_oracle.h"
 #include "model/platform/platform_config.h"
+#include "model/platform/slice_observer.h"
 #include "model/stats.h"
+#include "model/stats_timeseries.h"
 #include "pcie/endpoint.h"
 #include "pcie/fabric.h"
 #include "pcie/root_complex.h"
@@ -45,11 +48,24 @@ class Platform {
   explicit Platform(const PlatformConfig& config);
   ~Platform();
 
-  // Runs until every workload finished and no event is pending.
-  void run();
+  // Runs until every workload finished and no event is pending, or until
+  // `observer` stops it between two slices; true when it ran to the end.
+  // Restarts the statistics at stats.warmup_ns and samples the time series
+  // every stats.interval_ns (platform_run.cpp). Throws std::invalid_argument
+  // if check_stats() finds errors.
+  bool run(SliceObserver* observer = nullptr);
+  // Whether run() ran to the end (stats.json's "complete").
+  bool complete() const { return complete_; }
+  // Checks the stats section against the statistics registered by then
+  // (the time series' names); call once everything that registers
+  // statistics is built (a replay's devices too). run() calls it.
+  std::vector<ConfigError> check_stats();
+  const StatsTimeSeries& timeseries() const { return timeseries_; }
 
   const PlatformConfig& config() const { return config_; }
   StatsRegistry& stats() { return stats_; }
+  const StatsRegistry& stats() const { return stats_; }
+  // Everything stats.json holds: the config, stamps, time, statistics.
   nlohmann::json stats_json() const;
 
   MemoryController& memory() { return *memory_; }
@@ -130,6 +146,9 @@ class Platform {
   std::map<std::string, IoasId> ioas_;  // IOASes, and nested_hwpt spaces' nested HWPTs
   std::vector<std::unique_ptr<GuestPageTable>> guest_tables_;
   int ats_ports_ = 0;
+  StatsTimeSeries timeseries_;
+  std::optional<std::vector<ConfigError>> stats_errors_;  // set by check_stats()
+  bool complete_ = false;
 };
 
 }  // namespace iommu_sim

@@ -6,6 +6,7 @@
 #include <bit>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace iommu_sim {
 
@@ -154,7 +155,51 @@ void validate_device_models(const PlatformConfig& c, const Topology& topology,
   }
 }
 
+// The stats section: one warm-up at most, and a sampling period the
+// simulator's picosecond time can step by.
+void validate_stats(const StatsParams& s, std::vector<ConfigError>& errors) {
+  if (s.warmup_dmas != 0 && s.warmup_ns != 0) {
+    std::ostringstream got;
+    got << "got warmup_dmas " << s.warmup_dmas << " and warmup_ns " << s.warmup_ns;
+    errors.push_back({"stats.warmup_ns",
+                      "set at most one of stats.warmup_dmas and "
+                      "stats.warmup_ns (" +
+                          got.str() + ")"});
+  }
+  auto at_least_1ns = [&](double v, const char* field, const char* zero) {
+    if (v == 0 || v >= 1) return;
+    std::ostringstream got;
+    got << v;
+    errors.push_back(
+        {std::string("stats.") + field,
+         std::string("must be 0 (") + zero + ") or at least 1 ns (got " + got.str() + ")"});
+  };
+  at_least_1ns(s.warmup_ns, "warmup_ns", "no warm-up");
+  at_least_1ns(s.interval_ns, "interval_ns", "no time series");
+}
+
 }  // namespace
+
+std::uint64_t expected_work(const PlatformConfig& c) {
+  std::uint64_t total = 0;
+  for (const auto& w : c.workloads) total += w.count;
+  for (const auto& d : c.devices) {
+    const std::uint64_t queues = d.queues == 0 ? c.host.cpus : d.queues;
+    switch (parse_device_model_type(d.type)) {
+      case DeviceModelType::Nvme:
+        total += d.count * queues;
+        break;
+      case DeviceModelType::Nic:
+        // Every packet arriving (received or dropped), and every one sent.
+        total += d.count * queues * (d.tx_gbps > 0 ? 2 : 1);
+        break;
+      case DeviceModelType::Accelerator:
+        total += d.count;
+        break;
+    }
+  }
+  return total;
+}
 
 std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
   std::vector<ConfigError> errors;
@@ -352,6 +397,7 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   }
   validate_workloads(c, devices, errors);
   validate_device_models(c, topology, errors);
+  validate_stats(c.stats, errors);
   return errors;
 }
 

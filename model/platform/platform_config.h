@@ -13,6 +13,7 @@
 #include "model/host/host_params.h"
 #include "model/memory_params.h"
 #include "model/oracle/oracle_params.h"
+#include "model/stats_params.h"
 #include "pcie/pcie_params.h"
 #include "workloads/devices/device_model_params.h"
 #include "workloads/workload_params.h"
@@ -130,6 +131,7 @@ struct PlatformConfig {
   IommuParams iommu;
   HostParams host;
   OracleParams oracle;
+  StatsParams stats;
   std::vector<AddressSpaceParams> address_spaces{
       AddressSpaceParams{.name = "as0", .mappings = {MappingParams{}}}};
   std::vector<AttachParams> attach{AttachParams{"nic0", 1, "as0"}};
@@ -168,6 +170,7 @@ struct PlatformConfig {
     v.group("iommu", iommu, "the VT-d remapping unit");
     v.group("host", host, "host driver and ioasid manager");
     v.group("oracle", oracle, "ordering and isolation oracle (docs/oracles.md)");
+    v.group("stats", stats, "warm-up, histogram bins and time series (docs/running.md)");
     v.list(address_spaces, {"address_spaces", "I/O address spaces created at start-up"});
     v.list(attach, {"attach", "(device, PASID) -> address space attachments made at start-up"});
     v.list(workloads, {"workloads", "DMA generators", 0, 1024});
@@ -182,5 +185,10 @@ struct PlatformConfig {
 // between sections. An empty error list means the config can be built.
 std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out);
 std::vector<ConfigError> validate(const PlatformConfig& c);
+
+// The work a run of `c` does, in the units StatsRegistry::work_done()
+// counts: every workload's and accelerator's DMAs, every NVMe I/O, every
+// NIC packet arriving or sent (a replay adds its trace's records).
+std::uint64_t expected_work(const PlatformConfig& c);
 
 }  // namespace iommu_sim

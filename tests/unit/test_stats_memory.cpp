@@ -27,7 +27,8 @@ TEST(StatsRegistry, JsonIsSortedAndScaled) {
   r.counter("a.a", &a, "");
   r.histogram("m.lat", &h, "ns", "");
   const auto j = r.to_json();
-  EXPECT_EQ(j.dump(), R"({"a.a":1,"m.lat":{"count":1,"max":1.5,"mean":1.5,"min":1.5,"p50":1.5,)"
+  EXPECT_EQ(j.dump(), R"({"a.a":1,"m.lat":{"bins":{"counts":[1],"edges":[1.5,1.5]},"count":1,)"
+                      R"("max":1.5,"mean":1.5,"min":1.5,"p50":1.5,)"
                       R"("p90":1.5,"p99":1.5,"unit":"ns"},"z.b":2})");
   EXPECT_THROW(r.counter("a.a", &a, ""), std::logic_error);
 }

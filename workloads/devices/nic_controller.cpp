@@ -22,7 +22,7 @@ constexpr double kWireOverheadBytes = 20.0;
 
 NicController::NicController(sc_core::sc_module_name name, const DeviceModelParams& params,
                              std::uint32_t queues, StatsRegistry& stats)
-    : sc_module(name), socket("socket"), params_(params), queue_count_(queues) {
+    : sc_module(name), socket("socket"), params_(params), queue_count_(queues), stats_(stats) {
   for (std::uint32_t k = 0; k < queues; ++k) queues_.push_back(std::make_unique<Queue>());
   const std::string prefix = "devices." + params.name + ".";
   stats.counter(prefix + "rx_arrived", &rx_arrived_,
@@ -97,11 +97,13 @@ void NicController::arrive(Queue& q) {
   // next one to take up to the tail.
   if (q.depth == 0 || q.rx_taken == q.rx_tail) {
     ++rx_dropped_;
+    stats_.work_done();  // an arrival is work done, received or dropped
     return;
   }
   q.rx_taken = (q.rx_taken + 1) % q.depth;
   q.accepted.push_back(sc_core::sc_time_stamp().value());
   q.packet.notify(sc_core::SC_ZERO_TIME);
+  stats_.work_done();
 }
 
 // Applies each receive tail write when it arrives (arrivals also apply

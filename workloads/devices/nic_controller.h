@@ -94,6 +94,7 @@ class NicController : public sc_core::sc_module, public MmioRegisters {
 
   DeviceModelParams params_;
   std::uint32_t queue_count_;
+  StatsRegistry& stats_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::uint64_t rx_arrived_ = 0, rx_dropped_ = 0, dma_errors_ = 0;
   // Each engine's data buffer. SystemC never unwinds a thread that is

@@ -8,7 +8,7 @@ using sc_core::sc_time;
 
 DeviceReplayer::DeviceReplayer(sc_core::sc_module_name name, const std::string& device,
                                std::uint32_t tags, StatsRegistry& stats)
-    : sc_module(name), socket("socket"), device_(device), tags_(tags) {
+    : sc_module(name), socket("socket"), device_(device), tags_(tags), stats_(stats) {
   const std::string prefix = "replay." + device;
   stats.counter(prefix + ".issued", &issued_, "DMAs of the replayed trace issued by this function");
   stats.counter(prefix + ".completed", &completed_, "replayed DMAs completed successfully");
@@ -31,6 +31,7 @@ void DeviceReplayer::note_end(const tlm::tlm_generic_payload& p, const PcieAttrs
   } else {
     ++errors_;
   }
+  stats_.work_done();
 }
 
 TraceReplayer::Worker::Worker() {
@@ -46,6 +47,7 @@ TraceReplayer::TraceReplayer(sc_core::sc_module_name name, std::unique_ptr<Trace
       timing_(timing),
       devices_(std::move(devices)),
       host_(host),
+      stats_(stats),
       host_ready_("host_ready") {
   register_stats(stats);
   advance();
@@ -231,12 +233,14 @@ void TraceReplayer::apply(const TraceRecord& r) {
   ++(r.op == TraceOp::Map ? maps_ : unmaps_);
   const std::string& device = reader_->devices().at(r.device);
   const std::string why = host_.apply(r, device);
-  if (why.empty()) return;
-  ++host_failures_;
-  if (first_host_failure_.empty()) {
-    first_host_failure_ = "at " + format_time_ns(sc_core::sc_time_stamp().value()) + " ns, " +
-                          std::string(op_name(r.op)) + " " + device + ": " + why;
+  if (!why.empty()) {
+    ++host_failures_;
+    if (first_host_failure_.empty()) {
+      first_host_failure_ = "at " + format_time_ns(sc_core::sc_time_stamp().value()) + " ns, " +
+                            std::string(op_name(r.op)) + " " + device + ": " + why;
+    }
   }
+  stats_.work_done();
 }
 
 }  // namespace iommu_sim

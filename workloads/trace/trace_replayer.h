@@ -73,6 +73,7 @@ class DeviceReplayer : public sc_core::sc_module {
 
   std::string device_;
   std::uint32_t tags_;
+  StatsRegistry& stats_;
   unsigned in_flight_ = 0;  // asap timing only
   std::uint64_t issued_ = 0, completed_ = 0, faulted_ = 0, errors_ = 0, bytes_ = 0;
   Histogram latency_;
@@ -144,6 +145,7 @@ class TraceReplayer : public sc_core::sc_module {
   TraceTiming timing_;
   std::vector<DeviceReplayer*> devices_;
   TraceHost& host_;
+  StatsRegistry& stats_;
   TraceRecord next_;
   bool has_next_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -1,5 +1,6 @@
 #include "model/host/drivers/nic_driver.h"
 
+#include <algorithm>
 #include <array>
 
 #include "workloads/devices/nic_format.h"
@@ -45,7 +46,8 @@ NicDriver::NicDriver(const DeviceModelParams& params, std::uint32_t queues, Host
       bus_(bus),
       cpus_(cpus),
       costs_(costs),
-      registers_(registers) {
+      registers_(registers),
+      stats_(stats) {
   for (std::uint32_t k = 0; k < queues; ++k) {
     auto q = std::make_unique<Queue>();
     q->k = k;
@@ -87,6 +89,13 @@ void NicDriver::register_stats(StatsRegistry& stats) {
     stats.counter(prefix + "q" + std::to_string(q->k) + ".rx_packets", &q->rx_packets,
                   "packets this queue handed up");
   }
+  // After a warm-up the receive rates run from its end.
+  stats.on_restart([this](std::uint64_t epoch_ps) {
+    rx_epoch_ps_ = epoch_ps;
+    if (!rx_started_) return;
+    first_arrival_ps_ = epoch_ps;
+    last_rx_ps_ = epoch_ps;
+  });
 }
 
 void NicDriver::unmap(std::uint64_t address) {
@@ -175,7 +184,9 @@ void NicDriver::hand_up(Queue& q, std::uint32_t slot, std::uint16_t length, std:
   }
   const std::uint64_t arrived_ps = bus_.read64(q.rx_buffers[slot]);  // the packet's timestamp
   const std::uint64_t now = sc_core::sc_time_stamp().value();
-  if (rx_packets_ == 0 || arrived_ps < first_arrival_ps_) first_arrival_ps_ = arrived_ps;
+  const std::uint64_t from = std::max(arrived_ps, rx_epoch_ps_);
+  if (!rx_started_ || from < first_arrival_ps_) first_arrival_ps_ = from;
+  rx_started_ = true;
   last_rx_ps_ = now;
   latency_.record(now - arrived_ps);
   ++rx_packets_;
@@ -244,6 +255,8 @@ void NicDriver::send(Queue& q) {
   }
   const std::uint32_t slot = q.tx_next_to_use;
   const std::uint64_t mapped = dma_.map(q.tx_buffers[slot], buffer_bytes_, false);
+  // A packet sent is work done (StatsRegistry::work_done), mapped or not.
+  stats_.work_done();
   if (mapped == 0) {
     ++map_failures_;  // the packet is dropped, as the stack's would be
     return;

@@ -92,6 +92,11 @@ class NicDriver : public DeviceDriver {
   std::vector<std::unique_ptr<Queue>> queues_;
   std::uint64_t rx_packets_ = 0, rx_bytes_ = 0, rx_errors_ = 0, tx_packets_ = 0, tx_bytes_ = 0;
   std::uint64_t map_failures_ = 0, interrupts_ = 0;
+  StatsRegistry& stats_;
+  // The receive rates' window: from the first arrival handed up (not
+  // before the statistics' epoch, a warm-up's end) to the last hand-up.
+  bool rx_started_ = false;
+  std::uint64_t rx_epoch_ps_ = 0;
   std::uint64_t first_arrival_ps_ = 0, last_rx_ps_ = 0;
   Histogram latency_;
 };

@@ -72,6 +72,7 @@ class NvmeDriver : public DeviceDriver {
   const HostCpuParams& costs_;
   MmioRegisters& registers_;
   std::mt19937_64 rng_;
+  StatsRegistry& stats_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::uint64_t ios_ = 0, bytes_ = 0, errors_ = 0, map_failures_ = 0, interrupts_ = 0;
   std::uint64_t first_submit_ps_ = 0, last_completion_ps_ = 0;
