@@ -6,6 +6,7 @@
 
 #include "iommu/formats/vtd_registers.h"
 #include "model/hex.h"
+#include "model/host/host_trace.h"
 
 namespace iommu_sim {
 
@@ -77,6 +78,9 @@ Status IoasidManager::check_options(const IoasOptions& o) const {
 
 IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.create", {{"levels", options.levels}});
   if (Status s = check_options(options); !s.ok()) return {s};
   auto as = std::make_unique<AddressSpace>();
   as->options = options;
@@ -133,6 +137,11 @@ std::uint64_t IoasidManager::iova_limit(const IoasOptions& o) {
 
 Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(
+        cpus_.current(), "ioas.map",
+        {{"ioas", ioas}, {"iova", iova}, {"length", length}, {"writable", writable ? 1u : 0u}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   if (Status s = as->iovas->check_free(iova, length, reuse_before_flush_); !s.ok()) return s;
@@ -191,6 +200,14 @@ std::vector<PageTable*> IoasidManager::tables_of(AddressSpace& as) {
 Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
                            std::uint64_t length) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.copy",
+                 {{"dst", dst},
+                  {"dst_iova", dst_iova},
+                  {"src", src},
+                  {"src_iova", src_iova},
+                  {"length", length}});
   AddressSpace* d = find(dst);
   AddressSpace* s = find(src);
   if (d == nullptr || s == nullptr) {
@@ -210,6 +227,9 @@ Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::
 
 Status IoasidManager::destroy_ioas(IoasId ioas) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.destroy", {{"ioas", ioas}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   // iommufd: an object in use cannot be destroyed.
@@ -240,6 +260,10 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
 Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                             std::uint64_t* unmapped) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.unmap",
+                 {{"ioas", ioas}, {"iova", iova}, {"length", length}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   const IovaMap::Span span = as->iovas->whole_areas(iova, length);
@@ -330,6 +354,10 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> IoasidManager::iova_ranges(
 
 Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.reserve",
+                 {{"ioas", ioas}, {"iova", iova}, {"length", length}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   return as->iovas->reserve(iova, length);
@@ -338,6 +366,10 @@ Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t len
 IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t length,
                                                   bool writable) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.map_anywhere",
+                 {{"ioas", ioas}, {"length", length}, {"writable", writable ? 1u : 0u}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
   if (length == 0 || length % kPage != 0) {
