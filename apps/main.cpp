@@ -12,7 +12,9 @@
 //   (--record T, on a run or a replay, records every DMA into trace T)
 //   iommu-sim explain --address A [--device D] [--pasid N] [--warm] [--json]
 //                                     walk one DMA step by step
-//   (--trace LIST [--trace-file F], on a run or a replay, prints events)
+//   (--trace LIST [--trace-file F], on a run or a replay, prints events;
+//    --timeline F.json [--timeline-window S:E] [--timeline-limit N], on a
+//    run, a replay or a scenario, writes a Perfetto timeline)
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim stats                   print docs/statistics.md
@@ -177,18 +179,17 @@ int sweep(const std::string& file, const std::string& out_dir) {
 }
 
 int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs,
-             const TraceArgs& trace_args) {
+             const TraceArgs& tracing_args) {
   const auto j = read_json(file, "run");
   if (!j) return kExitConfigError;
-  RunTracing tracing;
-  if (!tracing.start(trace_args)) return kExitConfigError;
   ScenarioSpec spec;
   auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);
   if (without_bugs) switch_off_bugs(spec);
   ScenarioReport report;
+  RunTracing tracing;
   // The statistic names are checked on the built platform, before it runs.
   if (errors.empty()) {
-    if (!make_out_dir(out_dir)) return kExitConfigError;
+    if (!make_out_dir(out_dir) || !tracing.start(tracing_args)) return kExitConfigError;
     errors = run_scenario(spec, report);
   }
   if (!errors.empty()) {
@@ -222,6 +223,7 @@ CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) 
                  "print one line per event of these categories (walk,iotlb,psc,context,pasid,qi,"
                  "fault,ats,fabric,memory,host,oracle or all; docs/tracing.md)");
   app.add_option("--trace-file", args.tracing.file, "write --trace lines here instead of stdout");
+  add_timeline_options(app, args.tracing);
   return app.add_option("--seed", seed, "seed for all randomness (overrides config)");
 }
 
@@ -253,6 +255,7 @@ int sc_main(int argc, char** argv) {
   auto* plot_cmd = add_plot_command(app, plot_args);
   std::string scenario_file, scenario_out;
   bool scenario_quiet = false, scenario_without_bugs = false;
+  TraceArgs scenario_tracing;
   auto* run_cmd = app.add_subcommand(
       "run",
       "run a scenario (timeline of host calls and DMAs with expected outcomes); exit 1 "
@@ -262,14 +265,14 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run_cmd->add_option("--out", scenario_out, "directory to write stats.json into");
   run_cmd->add_flag("--quiet", scenario_quiet, "print the report only when the scenario fails");
-  TraceArgs scenario_trace;
-  run_cmd->add_option("--trace", scenario_trace.categories,
+  run_cmd->add_option("--trace", scenario_tracing.categories,
                       "print one line per event of these categories (docs/tracing.md)");
-  run_cmd->add_option("--trace-file", scenario_trace.file,
+  run_cmd->add_option("--trace-file", scenario_tracing.file,
                       "write --trace lines here instead of stdout");
   run_cmd->add_flag("--without-bugs", scenario_without_bugs,
                     "switch every modelled bug off and expect no oracle violation instead of "
                     "the scenario's statistics");
+  add_timeline_options(*run_cmd, scenario_tracing);
   auto* replay_cmd = app.add_subcommand(
       "replay", "replay a DMA trace (docs/trace.md) on a platform, in place of its workloads");
   replay_cmd->add_option("trace", replay_args.traces.replay, "trace file (.csv or binary)")
@@ -307,7 +310,7 @@ int sc_main(int argc, char** argv) {
   if (*run_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs,
-                    scenario_trace);
+                    scenario_tracing);
   }
   if (*sweep_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);

@@ -50,6 +50,8 @@ void InvalidationEngine::enable(bool on) {
 
 void InvalidationEngine::set_tail(std::uint64_t iqt) {
   tail_ = iqt & 0x7fff0;  // IQT.QT, bits 18:4
+  if (trace::on(trace::Category::Qi)) [[unlikely]]
+    trace_queue_depth(sc_core::SC_ZERO_TIME);
   if (mode_ == TimingMode::Functional) {
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     drain(delay);
@@ -89,11 +91,16 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
       faults_.set_fsts_bits(vtd::kFstsIqe);
       return;
     }
+    // The descriptor's slice on a timeline starts with its fetch (only
+    // traces read it: untraced, no clock is read).
+    sc_core::sc_time fetched;
+    if (trace::on(trace::Category::Qi)) [[unlikely]]
+      fetched = sc_core::sc_time_stamp() + delay;
     bool ok = port_.read(base + head_,
                          std::span(reinterpret_cast<std::uint8_t*>(raw.data()), bytes), delay);
     delay += descriptor_latency_;
     sync_to(mode_, delay);
-    const Outcome outcome = ok ? execute(raw[0], raw[1], delay) : Outcome::Invalid;
+    const Outcome outcome = ok ? execute(raw[0], raw[1], fetched, delay) : Outcome::Invalid;
     if (outcome == Outcome::Invalid) {
       ++errors_;
       faults_.set_fsts_bits(vtd::kFstsIqe);
@@ -107,17 +114,22 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
       ++timeouts_;
       ++executed_;
       head_ = (head_ + bytes) % queue_bytes();
+      if (trace::on(trace::Category::Qi)) [[unlikely]]
+        trace_queue_depth(delay);
       faults_.set_fsts_bits(vtd::kFstsIte);
       return;
     }
     ++executed_;
     head_ = (head_ + bytes) % queue_bytes();
+    if (trace::on(trace::Category::Qi)) [[unlikely]]
+      trace_queue_depth(delay);
   }
 }
 
 // One handler per descriptor type, as QEMU's vtd_process_*_desc: the
 // dispatcher counts and traces, the handler does what the type says.
 InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::uint64_t qw1,
+                                                        const sc_core::sc_time& fetched,
                                                         sc_core::sc_time& delay) {
   const unsigned type = vtd::descriptor_type(qw0);
   if (type < 16) ++by_type_[type];
@@ -152,7 +164,9 @@ InvalidationEngine::Outcome InvalidationEngine::execute(std::uint64_t qw0, std::
       break;
   }
   if (trace::on(trace::Category::Qi)) [[unlikely]]
-    trace_descriptor(qw0, qw1, outcome, delay);
+    trace_descriptor(qw0, qw1, outcome, fetched, delay);
+  if (trace::on(trace::Category::Iotlb)) [[unlikely]]
+    trace_iotlb_occupancy(type, delay);
   return outcome;
 }
 

@@ -87,13 +87,16 @@ std::string describe(std::uint64_t qw0, std::uint64_t qw1) {
 }  // namespace
 
 void InvalidationEngine::trace_descriptor(std::uint64_t qw0, std::uint64_t qw1, Outcome outcome,
+                                          const sc_core::sc_time& fetched,
                                           const sc_core::sc_time& delay) const {
   static constexpr const char* kOutcome[] = {"done", "invalid: FSTS.IQE", "timed out: FSTS.ITE",
                                              "halted: FSTS.ITE set"};
   trace::Event e;
   e.category = trace::Category::Qi;
   e.what = "qi.descriptor";
-  e.time_ps = (sc_core::sc_time_stamp() + delay).value();
+  e.phase = trace::Phase::Complete;
+  e.time_ps = fetched.value();
+  e.duration_ps = (sc_core::sc_time_stamp() + delay - fetched).value();
   e.track = "iommu.qi";
   e.text = describe(qw0, qw1) + " [" + hex(qw1) + ":" + hex(qw0) + "] at IQH " + hex(head_) + ": " +
            kOutcome[static_cast<unsigned>(outcome)];
@@ -103,6 +106,23 @@ void InvalidationEngine::trace_descriptor(std::uint64_t qw0, std::uint64_t qw1, 
               {"head", head_},
               {"outcome", static_cast<unsigned>(outcome)}};
   trace::emit(e);
+}
+
+// Descriptors between head and tail: what software queued and the engine
+// has not finished.
+void InvalidationEngine::trace_queue_depth(const sc_core::sc_time& delay) const {
+  const std::uint64_t bytes = (tail_ + queue_bytes() - head_) % queue_bytes();
+  trace::counter(trace::Category::Qi, "qi.depth", "iommu.qi", "invalidation queue",
+                 (sc_core::sc_time_stamp() + delay).value(), "descriptors",
+                 bytes / descriptor_bytes());
+}
+
+// After a descriptor of a type that removes IOTLB entries.
+void InvalidationEngine::trace_iotlb_occupancy(unsigned type, const sc_core::sc_time& delay) const {
+  if (type != vtd::kDescIotlb && type != vtd::kDescPasidIotlb) return;
+  trace::counter(trace::Category::Iotlb, "iotlb.occupancy", "iommu.iotlb", "IOTLB occupancy",
+                 (sc_core::sc_time_stamp() + delay).value(), "entries",
+                 translator_.iotlb().occupancy());
 }
 
 }  // namespace iommu_sim

@@ -203,7 +203,7 @@ void Iommu::translation_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, s
   // and a write too unless the request says No Write.
   const TranslationRequest req{attrs.requester_id, attrs.pasid_present, attrs.pasid,
                                p.get_address(),    !attrs.no_write,     attrs.privileged,
-                               attrs.execute};
+                               attrs.execute,      attrs.trace_id};
   const TranslationResult res = translator_.translate(req, root_table_, delay);
   if (trace::on(trace::Category::Ats)) [[unlikely]]
     trace_translation_request(req, res, delay);

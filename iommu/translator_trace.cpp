@@ -207,6 +207,8 @@ void Translator::trace_iotlb_fill(const TranslationRequest& r, std::uint16_t did
               {"readable", w.readable},
               {"sl_writable", w.sl_writable}};
   trace::emit(e);
+  trace::counter(Category::Iotlb, "iotlb.occupancy", "iommu.iotlb", "IOTLB occupancy", w.filled_ps,
+                 "entries", iotlb_.occupancy());
 }
 
 void Translator::trace_psc_probe(const TranslationRequest& r, PagingStructureCaches& psc,
@@ -255,6 +257,8 @@ void Translator::trace_walk(const TranslationRequest& r, const PasidInfo& pe, st
   e.phase = begin ? trace::Phase::Begin : trace::Phase::End;
   e.track = "iommu.walk";
   e.id = id;
+  // The DMA that caused the walk: a timeline draws an arrow from it.
+  if (begin) e.flow = r.trace_id;
   static constexpr std::string_view kPgtt[] = {"", "first-level", "second-level", "nested"};
   std::ostringstream t;
   t << "walk " << id << (begin ? " starts: " : " ends: ") << kPgtt[std::min<unsigned>(pe.pgtt, 3)]

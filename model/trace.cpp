@@ -47,13 +47,27 @@ Parsed parse_categories(std::string_view list) {
 }
 
 void emit(const Event& e) {
+  const bool counter = e.phase == Phase::Counter;
   for (const auto& s : detail::state.subscribers) {
-    if ((s.mask & bit(e.category)) != 0) s.sink->event(e);
+    if ((s.mask & bit(e.category)) != 0 && (s.counters || !counter)) s.sink->event(e);
   }
 }
 
-Subscription::Subscription(Sink& sink, std::uint32_t mask) : sink_(&sink) {
-  detail::state.subscribers.push_back({&sink, mask});
+void counter(Category c, std::string_view what, std::string track, std::string label,
+             std::uint64_t time_ps, std::string_view field, std::uint64_t value) {
+  Event e;
+  e.category = c;
+  e.phase = Phase::Counter;
+  e.what = what;
+  e.time_ps = time_ps;
+  e.text = std::move(label);
+  e.fields = {{field, value}};
+  e.track = std::move(track);
+  emit(e);
+}
+
+Subscription::Subscription(Sink& sink, std::uint32_t mask, Counters counters) : sink_(&sink) {
+  detail::state.subscribers.push_back({&sink, mask, counters == Counters::Yes});
   recompute_mask();
 }
 
@@ -85,7 +99,10 @@ void TextPrinter::event(const Event& e) {
   for (std::size_t pad = category_name(e.category).size(); pad < 7; ++pad) out_ << ' ';
   out_ << ' ' << (e.requester >= 0 ? bdf_string(static_cast<std::uint16_t>(e.requester)) : "-");
   if (e.pasid >= 0) out_ << " pasid " << e.pasid;
-  out_ << ": " << e.text << '\n';
+  out_ << ": " << e.text;
+  // A slice printed at its start says how long it took.
+  if (e.phase == Phase::Complete) out_ << " (" << ns(e.duration_ps) << " ns)";
+  out_ << '\n';
 }
 
 }  // namespace iommu_sim::trace

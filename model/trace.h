@@ -54,8 +54,13 @@ struct Parsed {
 Parsed parse_categories(std::string_view list);
 
 // Slices (Begin/End, matched by `id` on one `track`) and counters are for
-// timelines; the text printer shows Begin and Instant events.
-enum class Phase : std::uint8_t { Instant, Begin, End, Counter };
+// timelines; the text printer shows every phase but Counter. Complete is a
+// whole slice in one event, for a block that reports once it is done and
+// knows when it started (an invalidation descriptor): it began at time_ps
+// and lasted duration_ps. Counter events carry the counter's new value in
+// `fields` and go only to sinks subscribed with Counters::Yes (timelines):
+// a text printer or a step recorder has no use for them.
+enum class Phase : std::uint8_t { Instant, Begin, End, Counter, Complete };
 
 struct Event {
   Category category = Category::Walk;
@@ -67,9 +72,10 @@ struct Event {
   std::string text;             // for people: what was decided, decoded
   // For tools: named values (addresses, raw entries, decoded fields).
   std::vector<std::pair<std::string_view, std::uint64_t>> fields;
-  std::string track;       // timeline track ("iommu.walk", "pcie.nic0.up"); empty: none
-  std::uint64_t id = 0;    // slice or flow id on the track; 0: none
-  std::uint64_t flow = 0;  // a DMA's id, to draw an arrow to what it caused; 0: none
+  std::string track;              // timeline track ("iommu.walk", "pcie.nic0.up"); empty: none
+  std::uint64_t id = 0;           // slice or flow id on the track; 0: none
+  std::uint64_t flow = 0;         // a DMA's id, to draw an arrow to what it caused; 0: none
+  std::uint64_t duration_ps = 0;  // Complete: how long the slice lasted
 };
 
 class Sink {
@@ -82,6 +88,7 @@ namespace detail {
 struct Subscriber {
   Sink* sink;
   std::uint32_t mask;
+  bool counters;
 };
 struct State {
   std::uint32_t mask = 0;
@@ -100,13 +107,22 @@ inline std::uint64_t next_id() {
 inline bool on(Category c) noexcept {
   return (detail::state.mask & bit(c)) != 0;
 }
-// Hands the event to every sink subscribed to its category.
+// Hands the event to every sink subscribed to its category (a Counter
+// event: only to those that asked for counters).
 void emit(const Event& e);
 
-// Subscribes a sink to `mask` while alive.
+enum class Counters : bool { No, Yes };
+
+// A counter's new value (Phase::Counter) on a timeline `track`: `label`
+// names the counter for people ("IOTLB occupancy"), `field` its unit.
+void counter(Category c, std::string_view what, std::string track, std::string label,
+             std::uint64_t time_ps, std::string_view field, std::uint64_t value);
+
+// Subscribes a sink to `mask` while alive, with the counters of those
+// categories if asked.
 class Subscription {
  public:
-  Subscription(Sink& sink, std::uint32_t mask);
+  Subscription(Sink& sink, std::uint32_t mask, Counters counters = Counters::No);
   ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;

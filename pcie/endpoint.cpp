@@ -203,8 +203,8 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
       trace_atc(p, attrs, entry, true, delay);
   }
   const std::uint64_t translated = entry->page | (iova & ((1ull << entry->shift) - 1));
-  TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid, iova, write,
-                         attrs.privileged,    attrs.execute};
+  TranslationRequest req{requester_id_.rid(), attrs.pasid_present, attrs.pasid,   iova, write,
+                         attrs.privileged,    attrs.execute,       attrs.trace_id};
   TranslationResult res;
   std::uint64_t sent_ps = 0;
   if (observer_ != nullptr) {

@@ -2,6 +2,7 @@
 
 #include "iommu/formats/vtd_pasid.h"
 #include "iommu/formats/vtd_registers.h"
+#include "model/host/host_trace.h"
 
 namespace iommu_sim {
 
@@ -124,6 +125,9 @@ DmaApi::Mapped DmaApi::map(int handle, std::uint64_t physical, std::uint64_t len
   if (mode_ == DmaApiMode::Identity) return {Status::success(), physical};
   HostCpu& cpu = cpus_.current();
   const HostCpu::Run run(cpu);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpu, "dma_api.map", {{"physical", physical}, {"length", length}});
   const std::uint64_t start_ps = sc_core::sc_time_stamp().value();
   {
     const HostCpu::Activity mapping(cpu, CpuWork::Map);
@@ -172,6 +176,9 @@ Status DmaApi::unmap(int handle, std::uint64_t address, std::uint64_t length) {
   d.mapped.erase(it);
   HostCpu& cpu = cpus_.current();
   const HostCpu::Run run(cpu);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpu, "dma_api.unmap", {{"address", address}, {"length", length}});
   const std::uint64_t start_ps = sc_core::sc_time_stamp().value();
   const std::uint64_t hi = lo + pages * kPage;
   std::vector<std::uint64_t> freed;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/host/host_bus.h"
+#include "model/host/host_trace.h"
 
 namespace iommu_sim {
 
@@ -39,7 +40,7 @@ Status FlushQueue::add(HostCpu& cpu, Entry entry) {
     release_flushed(cpu, ring);
     if (ring.entries.size() >= capacity_) {
       ++stats_.full_flushes;
-      s = flush();
+      s = flush(cpu, "fq.flush_full");
       release_flushed(cpu, ring);
     }
     entry.counter = started_;
@@ -61,6 +62,12 @@ void FlushQueue::close(HostCpu& cpu) {
   }
 }
 
+std::uint64_t FlushQueue::queued() const {
+  std::uint64_t n = 0;
+  for (const Ring& r : rings_) n += r.entries.size();
+  return n;
+}
+
 bool FlushQueue::empty() const {
   return std::all_of(rings_.begin(), rings_.end(), [](const Ring& r) { return r.entries.empty(); });
 }
@@ -79,7 +86,10 @@ void FlushQueue::release_flushed(HostCpu& cpu, Ring& ring) {
 // invalidation, so an entry is known safe once finished passes its stamp.
 // A flush that failed (the invalidation queue reported an error) settles
 // and releases nothing.
-Status FlushQueue::flush() {
+Status FlushQueue::flush(HostCpu& cpu, std::string_view what) {
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpu, what, {{"queued", queued()}});
   const std::uint64_t started = ++started_;
   ++stats_.flushes;
   if (Status s = hooks_.flush(); !s.ok()) return s;
@@ -109,7 +119,7 @@ void FlushQueue::arm_timer(HostCpu& cpu) {
     const HostCpu::Run run(on);
     timer_on_ = false;
     ++stats_.timeout_flushes;
-    (void)flush();  // a failed flush leaves the entries for the next one
+    (void)flush(on, "fq.flush_timeout");  // a failed flush leaves the entries for the next one
     for (Ring& r : rings_) {
       SpinLock::Guard guard(*r.lock, on);
       release_flushed(on, r);

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <systemc>
 #include <vector>
 
@@ -69,7 +70,9 @@ class FlushQueue {
     std::unique_ptr<SpinLock> lock;
   };
   void release_flushed(HostCpu& cpu, Ring& ring);
-  Status flush();
+  // `what` says why, for a timeline: "fq.flush_full" or "fq.flush_timeout".
+  Status flush(HostCpu& cpu, std::string_view what);
+  std::uint64_t queued() const;  // entries in every ring
   void arm_timer(HostCpu& cpu);
 
   HostCpus& cpus_;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "iommu/formats/vtd_registers.h"
+#include "model/host/host_trace.h"
 #include "model/host/ioasid_manager.h"
 
 namespace iommu_sim {
@@ -15,12 +16,19 @@ ContextId IoasidManager::open_context() {
 
 Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::string& label) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "device.bind", {{"ctx", ctx}}, label);
   return owners_.bind(ctx, device, label);
 }
 
 Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                     IoasId ioas) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "device.attach", {{"ctx", ctx}, {"pasid", pasid}, {"ioas", ioas}},
+                 label);
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;
@@ -52,6 +60,9 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
 
 Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "device.detach", {{"ctx", ctx}, {"pasid", pasid}}, label);
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;
@@ -73,6 +84,9 @@ Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std
 
 Status IoasidManager::close_context(ContextId ctx) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "context.close", {{"ctx", ctx}});
   DeviceOwnership::Context* c = owners_.find(ctx);
   if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
   for (const auto& [key, target] : c->attached) {
@@ -85,6 +99,10 @@ Status IoasidManager::close_context(ContextId ctx) {
 Status IoasidManager::replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
                                      IoasId ioas) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "device.replace",
+                 {{"ctx", ctx}, {"pasid", pasid}, {"ioas", ioas}}, label);
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;

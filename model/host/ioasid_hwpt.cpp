@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "iommu/formats/vtd_registers.h"
+#include "model/host/host_trace.h"
 #include "model/host/ioasid_manager.h"
 
 namespace iommu_sim {
@@ -19,6 +20,10 @@ IoasidManager::Hwpt* IoasidManager::find_hwpt(HwptId id) {
 IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
                                       bool nest_parent) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "hwpt.alloc",
+                 {{"ctx", ctx}, {"ioas", ioas}, {"nest_parent", nest_parent ? 1u : 0u}}, label);
   if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
   AddressSpace* as = find(ioas);
   if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
@@ -62,6 +67,10 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
 IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
                                              const VtdStage1& stage1) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "hwpt.alloc_nested",
+                 {{"ctx", ctx}, {"parent", parent}, {"root_gpa", stage1.root_gpa}}, label);
   if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
   const auto cap = vtd::CapRegister::decode(driver_.cap());
   const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
@@ -97,6 +106,11 @@ IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& l
 
 Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(
+        cpus_.current(), "hwpt.invalidate",
+        {{"ctx", ctx}, {"hwpt", hwpt}, {"addr", request.addr}, {"npages", request.npages}});
   if (owners_.find(ctx) == nullptr)
     return Status::error(ENOENT, "no context " + std::to_string(ctx));
   Hwpt* h = find_hwpt(hwpt);
@@ -153,6 +167,9 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
 
 Status IoasidManager::destroy_hwpt(HwptId hwpt) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "hwpt.destroy", {{"hwpt", hwpt}});
   Hwpt* h = find_hwpt(hwpt);
   if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
   if (!h->attached.empty()) {

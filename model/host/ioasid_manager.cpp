@@ -6,6 +6,7 @@
 
 #include "iommu/formats/vtd_registers.h"
 #include "model/hex.h"
+#include "model/host/host_trace.h"
 
 namespace iommu_sim {
 
@@ -84,6 +85,9 @@ Status IoasidManager::no_domain_id(const std::string& what) const {
 
 IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.create", {{"levels", options.levels}});
   if (Status s = check_options(options); !s.ok()) return {s};
   // Checked before anything is built: a failed call changes nothing.
   if (!dids_.allocate_would_succeed()) return {no_domain_id("a new IOAS")};
@@ -142,6 +146,11 @@ std::uint64_t IoasidManager::iova_limit(const IoasOptions& o) {
 
 Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(
+        cpus_.current(), "ioas.map",
+        {{"ioas", ioas}, {"iova", iova}, {"length", length}, {"writable", writable ? 1u : 0u}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   if (Status s = as->iovas->check_free(iova, length, reuse_before_flush_); !s.ok()) return s;
@@ -200,6 +209,14 @@ std::vector<PageTable*> IoasidManager::tables_of(AddressSpace& as) {
 Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
                            std::uint64_t length) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.copy",
+                 {{"dst", dst},
+                  {"dst_iova", dst_iova},
+                  {"src", src},
+                  {"src_iova", src_iova},
+                  {"length", length}});
   AddressSpace* d = find(dst);
   AddressSpace* s = find(src);
   if (d == nullptr || s == nullptr) {
@@ -219,6 +236,9 @@ Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::
 
 Status IoasidManager::destroy_ioas(IoasId ioas) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.destroy", {{"ioas", ioas}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   // iommufd: an object in use cannot be destroyed.
@@ -249,6 +269,10 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
 Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                             std::uint64_t* unmapped) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.unmap",
+                 {{"ioas", ioas}, {"iova", iova}, {"length", length}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   const IovaMap::Span span = as->iovas->whole_areas(iova, length);
@@ -339,6 +363,10 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> IoasidManager::iova_ranges(
 
 Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.reserve",
+                 {{"ioas", ioas}, {"iova", iova}, {"length", length}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
   return as->iovas->reserve(iova, length);
@@ -347,6 +375,10 @@ Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t len
 IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t length,
                                                   bool writable) {
   const HostLock::Guard guard(lock_);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpus_.current(), "ioas.map_anywhere",
+                 {{"ioas", ioas}, {"length", length}, {"writable", writable ? 1u : 0u}});
   AddressSpace* as = find(ioas);
   if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
   if (length == 0 || length % kPage != 0) {

@@ -7,6 +7,7 @@
 #include "iommu/formats/vtd_registers.h"
 #include "iommu/formats/vtd_root_context.h"
 #include "model/hex.h"
+#include "model/host/host_trace.h"
 
 namespace iommu_sim {
 
@@ -308,6 +309,10 @@ Status IommuDriver::submit_and_wait(std::span<const std::array<std::uint64_t, 2>
   }
   HostCpu& cpu = cpus_.current();
   const HostCpu::Run run(cpu);
+  TracedCall traced;
+  if (trace::on(trace::Category::Host)) [[unlikely]]
+    traced.begin(cpu, "driver.submit_and_wait", {{"descriptors", descriptors.size()}},
+                 "(and one wait descriptor)");
   // Linux qi_submit_sync: the queue lock is held to post and to check the
   // status (and FSTS) each time round, and dropped while the CPU relaxes,
   // so CPUs waiting for their own invalidations queue behind each other's

@@ -5,6 +5,7 @@
 
 #include "model/hex.h"
 #include "model/oracle/reference_walk.h"
+#include "model/trace.h"
 
 namespace iommu_sim {
 
@@ -163,9 +164,12 @@ void DmaOracle::translated(const TranslationRequest& request, const TranslationR
 void DmaOracle::note_lazy_use(const TranslationRequest& request, const TranslationResult& result,
                               const std::optional<std::uint64_t>& reference) {
   ++lazy_uses_;
-  if (lazy_listed_.size() >= params_.max_listed) return;
+  const bool traced = trace::on(trace::Category::Oracle);
+  if (lazy_listed_.size() >= params_.max_listed && !traced) return;
   Violation v = describe("lazy_window_use", request, result, reference);
-  lazy_listed_.push_back(std::move(v));
+  if (traced) [[unlikely]]
+    trace_finding(v);
+  if (lazy_listed_.size() < params_.max_listed) lazy_listed_.push_back(std::move(v));
 }
 
 void DmaOracle::peer_access(int source, int target, const tlm::tlm_generic_payload& p,
@@ -176,7 +180,8 @@ void DmaOracle::peer_access(int source, int target, const tlm::tlm_generic_paylo
   const TopoNode& to = topology_.nodes[static_cast<std::size_t>(target)];
   if (from.group == to.group) return;
   ++breaches_;
-  if (listed_.size() >= params_.max_listed) return;
+  const bool traced = trace::on(trace::Category::Oracle);
+  if (listed_.size() >= params_.max_listed && !traced) return;
   Violation v;
   v.kind = "isolation_breach";
   v.at_ps = sc_core::sc_time_stamp().value();
@@ -188,7 +193,9 @@ void DmaOracle::peer_access(int source, int target, const tlm::tlm_generic_paylo
   v.peer = to.name;
   v.requester_group = from.group;
   v.peer_group = to.group;
-  listed_.push_back(std::move(v));
+  if (traced) [[unlikely]]
+    trace_finding(v);
+  if (listed_.size() < params_.max_listed) listed_.push_back(std::move(v));
 }
 
 bool DmaOracle::covers(const std::vector<Event>& events, std::uint64_t iova,
@@ -259,11 +266,33 @@ void DmaOracle::record(const char* kind, const TranslationRequest& request,
                        std::uint64_t landed_ps) {
   const bool stale = std::string_view(kind) == "stale_translation";
   ++(stale ? stale_ : breaches_);
-  if (listed_.size() >= params_.max_listed) return;
+  const bool traced = trace::on(trace::Category::Oracle);
+  if (listed_.size() >= params_.max_listed && !traced) return;
   Violation v = describe(kind, request, result, reference);
   v.settled_ps = settled_ps;
   v.landed_ps = landed_ps;
-  listed_.push_back(std::move(v));
+  if (traced) [[unlikely]]
+    trace_finding(v);
+  if (listed_.size() < params_.max_listed) listed_.push_back(std::move(v));
+}
+
+// A finding with the provenance the listing gives it, as an instant on the
+// oracle's timeline track (every finding, listed or only counted).
+void DmaOracle::trace_finding(const Violation& v) const {
+  trace::Event e;
+  e.category = trace::Category::Oracle;
+  e.what = v.kind == "stale_translation"  ? "oracle.stale_translation"
+           : v.kind == "isolation_breach" ? "oracle.isolation_breach"
+                                          : "oracle.lazy_window_use";
+  e.time_ps = v.at_ps;
+  e.requester = v.request.source_id;
+  e.pasid = v.pasid;
+  e.text = v.to_string();
+  e.fields = {{"iova", v.request.iova}, {"used", v.used}, {"write", v.request.write ? 1u : 0u}};
+  if (v.reference) e.fields.emplace_back("reference", *v.reference);
+  e.track = "oracle.findings";
+  e.flow = v.request.trace_id;
+  trace::emit(e);
 }
 
 nlohmann::json DmaOracle::to_json() const {

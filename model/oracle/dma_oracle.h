@@ -123,6 +123,7 @@ class DmaOracle : public TranslationObserver, public ChangeListener, public Peer
                      const std::optional<std::uint64_t>& reference) const;
   void note_lazy_use(const TranslationRequest& request, const TranslationResult& result,
                      const std::optional<std::uint64_t>& reference);
+  void trace_finding(const Violation& v) const;
   std::vector<Violation> listed_, lazy_listed_;
   std::uint64_t checked_ = 0, stale_ = 0, breaches_ = 0, lazy_uses_ = 0;
 };
