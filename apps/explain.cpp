@@ -7,6 +7,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "model/dma_payload.h"
 #include "model/hex.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
@@ -28,20 +29,14 @@ class Initiator : public sc_core::sc_module {
   explicit Initiator(const sc_core::sc_module_name& name) : sc_module(name), socket("socket") {}
 
   void issue(const ExplainRequest& r, Explanation& out, Recorder& recorder) {
-    std::vector<std::uint8_t> data(r.size, r.write ? 0xab : 0);
-    PcieAttrs attrs;
-    attrs.pasid_present = r.pasid.has_value();
-    attrs.pasid = r.pasid.value_or(0);
-    attrs.privileged = r.privileged;
-    attrs.execute = r.execute;
-    tlm::tlm_generic_payload p;
-    p.set_extension(&attrs);
-    p.set_command(r.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    p.set_address(r.address);
-    p.set_data_ptr(data.data());
-    p.set_data_length(r.size);
-    p.set_streaming_width(r.size);
-    p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    PcieAttrs a;
+    a.pasid_present = r.pasid.has_value();
+    a.pasid = r.pasid.value_or(0);
+    a.privileged = r.privileged;
+    a.execute = r.execute;
+    DmaPayload dma(r.address, r.size, r.write, 0xab, a);
+    tlm::tlm_generic_payload& p = dma.payload();
+    const PcieAttrs& attrs = dma.attrs();
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     out.issued_ps = sc_core::sc_time_stamp().value();
     {
@@ -55,7 +50,6 @@ class Initiator : public sc_core::sc_module {
                      : attrs.completion == CompletionStatus::UnsupportedRequest
                          ? "Unsupported Request"
                          : "Completer Abort";
-    p.clear_extension(&attrs);
   }
 };
 

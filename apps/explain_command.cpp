@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/json_file.h"
 #include "apps/scenario.h"
 #include "model/config_loader.h"
 
@@ -11,25 +12,10 @@ namespace iommu_sim {
 namespace {
 constexpr int kExitConfigError = 2;
 
-std::optional<nlohmann::json> read_json(const std::string& file, const std::string& option) {
-  std::ifstream in(file);
-  if (!in) {
-    std::cerr << "iommu-sim: " << option << ": cannot open " << file << "\n";
-    return std::nullopt;
-  }
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "iommu-sim: " << option << ": " << file << " is not valid JSON: " << e.what()
-              << "\n";
-    return std::nullopt;
-  }
-}
-
 std::optional<PlatformConfig> platform_of(const ExplainArgs& args) {
   PlatformConfig config;
   if (!args.scenario.empty()) {
-    const auto j = read_json(args.scenario, "--scenario");
+    const auto j = read_json_file(args.scenario, "--scenario");
     if (!j) return std::nullopt;
     ScenarioSpec spec;
     const auto errors =
@@ -41,7 +27,7 @@ std::optional<PlatformConfig> platform_of(const ExplainArgs& args) {
   }
   nlohmann::json j = nlohmann::json::object();
   if (!args.config.empty()) {
-    auto read = read_json(args.config, "--config");
+    auto read = read_json_file(args.config, "--config");
     if (!read) return std::nullopt;
     j = std::move(*read);
   }

@@ -26,6 +26,7 @@
 #include <systemc>
 
 #include "apps/explain_command.h"
+#include "apps/json_file.h"
 #include "apps/plot_command.h"
 #include "apps/reports.h"
 #include "apps/run_control.h"
@@ -43,25 +44,10 @@ namespace {
 
 constexpr int kExitConfigError = 2;
 
-// Reads a JSON file; on failure says why, prefixed with `who`.
-std::optional<nlohmann::json> read_json(const std::string& file, const std::string& who) {
-  std::ifstream in(file);
-  if (!in) {
-    std::cerr << "iommu-sim: " << who << ": cannot open " << file << "\n";
-    return std::nullopt;
-  }
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "iommu-sim: " << who << ": " << file << " is not valid JSON: " << e.what() << "\n";
-    return std::nullopt;
-  }
-}
-
 std::optional<PlatformConfig> load(const std::string& config_path) {
   nlohmann::json j = nlohmann::json::object();
   if (!config_path.empty()) {
-    auto read = read_json(config_path, "--config");
+    auto read = read_json_file(config_path, "--config");
     if (!read) return std::nullopt;
     j = std::move(*read);
   }
@@ -180,7 +166,7 @@ int sweep(const std::string& file, const std::string& out_dir) {
 
 int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs,
              const TraceArgs& tracing_args) {
-  const auto j = read_json(file, "run");
+  const auto j = read_json_file(file, "run");
   if (!j) return kExitConfigError;
   ScenarioSpec spec;
   auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);

@@ -1,23 +1,15 @@
 #include "apps/progress.h"
 
+#include "apps/printf_number.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 namespace iommu_sim {
 
-namespace {
-
-std::string printf_string(const char* format, double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
-}  // namespace
-
 std::string format_wall(double seconds) {
-  if (seconds < 60) return printf_string(seconds < 10 ? "%.2f s" : "%.1f s", seconds);
+  if (seconds < 60) return printf_number(seconds < 10 ? "%.2f s" : "%.1f s", seconds);
   const auto whole = static_cast<long long>(std::llround(seconds));
   char buf[48];
   if (whole < 3600) {
@@ -29,10 +21,10 @@ std::string format_wall(double seconds) {
 }
 
 std::string format_simulated(double ns) {
-  if (ns < 1e3) return printf_string("%.0f ns", ns);
-  if (ns < 1e6) return printf_string("%.2f us", ns / 1e3);
-  if (ns < 1e9) return printf_string("%.2f ms", ns / 1e6);
-  return printf_string("%.3f s", ns / 1e9);
+  if (ns < 1e3) return printf_number("%.0f ns", ns);
+  if (ns < 1e6) return printf_number("%.2f us", ns / 1e3);
+  if (ns < 1e9) return printf_number("%.2f ms", ns / 1e6);
+  return printf_number("%.3f s", ns / 1e9);
 }
 
 std::string progress_line(const ProgressState& s) {
@@ -46,7 +38,7 @@ std::string progress_line(const ProgressState& s) {
     line.append(filled, '#');
     line.append(kBar - filled, '.');
     line += "] ";
-    line += printf_string("%3.0f%%", std::floor(fraction * 100));
+    line += printf_number("%3.0f%%", std::floor(fraction * 100));
     line += "  ";
     line += std::to_string(s.done);
     line += '/';

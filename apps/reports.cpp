@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "apps/printf_number.h"
 #include "model/kernel.h"
 #include "model/param_doc.h"
 #include "workloads/trace/trace_csv.h"
@@ -11,11 +12,6 @@
 namespace iommu_sim {
 
 namespace {
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 // One line per workload: its engine and what it achieved.
 void print_workload(std::ostream& os, const DmaGenerator& g, const std::string& mode,
@@ -24,8 +20,8 @@ void print_workload(std::ostream& os, const DmaGenerator& g, const std::string& 
   std::string label = std::string("  workload ") + g.basename();
   label.resize(std::max<std::size_t>(label.size() + 1, 26), ' ');
   os << label << mode << " mode, " << g.slots()
-     << " in flight: " << fmt("%.2f Gb/s", stats.at(p + ".throughput_gbps").get<double>()) << ", "
-     << fmt("%.2f M DMAs/s", stats.at(p + ".dma_rate_mps").get<double>()) << "\n";
+     << " in flight: " << printf_number("%.2f Gb/s", stats.at(p + ".throughput_gbps").get<double>())
+     << ", " << printf_number("%.2f M DMAs/s", stats.at(p + ".dma_rate_mps").get<double>()) << "\n";
 }
 
 // `text` padded to the summary's value column.
@@ -39,7 +35,8 @@ void print_replay(std::ostream& os, const PlatformReplay& replay) {
   for (const auto& d : replay.devices()) {
     os << padded("  replay " + d->device()) << d->issued() << " DMAs (completed " << d->completed()
        << ", faulted " << d->faulted() << "), latency p50 "
-       << fmt("%.1f ns", static_cast<double>(d->latency().percentile(0.5)) / 1000) << "\n";
+       << printf_number("%.1f ns", static_cast<double>(d->latency().percentile(0.5)) / 1000)
+       << "\n";
   }
   const TraceReplayer& r = replay.replayer();
   if (r.maps() + r.unmaps() == 0) return;
@@ -53,11 +50,12 @@ void print_translation(std::ostream& os, const nlohmann::json& s) {
   const double reads = s.at("iommu.walk.memory_reads").get<double>();
   const auto& lat = s.at("iommu.translation_latency");
   os << "  IOTLB hit rate          "
-     << fmt("%.2f %%", 100.0 * s.at("iommu.iotlb.hit_rate").get<double>()) << "\n";
-  os << "  translation latency     mean " << fmt("%.1f", lat.at("mean").get<double>())
-     << " ns, p50 " << fmt("%.1f", lat.at("p50").get<double>()) << " ns, p99 "
-     << fmt("%.1f", lat.at("p99").get<double>()) << " ns (simulated)\n";
-  os << "  memory reads per miss   " << fmt("%.2f", misses == 0 ? 0.0 : reads / misses) << "\n";
+     << printf_number("%.2f %%", 100.0 * s.at("iommu.iotlb.hit_rate").get<double>()) << "\n";
+  os << "  translation latency     mean " << printf_number("%.1f", lat.at("mean").get<double>())
+     << " ns, p50 " << printf_number("%.1f", lat.at("p50").get<double>()) << " ns, p99 "
+     << printf_number("%.1f", lat.at("p99").get<double>()) << " ns (simulated)\n";
+  os << "  memory reads per miss   " << printf_number("%.2f", misses == 0 ? 0.0 : reads / misses)
+     << "\n";
 }
 
 // One line per link that carried TLPs: how busy each direction was.
@@ -74,8 +72,9 @@ void print_links(std::ostream& os, const nlohmann::json& s) {
     if (up + down == 0) continue;
     std::string label = "  link " + base.substr(kPrefix.size());
     label.resize(std::max<std::size_t>(label.size() + 1, 26), ' ');
-    os << label << "up " << fmt("%.1f %%", 100.0 * value.get<double>()) << " busy (" << up
-       << " TLPs), down " << fmt("%.1f %%", 100.0 * s.at(base + ".down.utilisation").get<double>())
+    os << label << "up " << printf_number("%.1f %%", 100.0 * value.get<double>()) << " busy (" << up
+       << " TLPs), down "
+       << printf_number("%.1f %%", 100.0 * s.at(base + ".down.utilisation").get<double>())
        << " busy (" << down << " TLPs)\n";
   }
 }
@@ -84,9 +83,10 @@ void print_links(std::ostream& os, const nlohmann::json& s) {
 std::uint64_t print_nvme(std::ostream& os, const std::string& name, const nlohmann::json& s) {
   const std::string p = "devices." + name + ".";
   const auto n = s.at(p + "ios").get<std::uint64_t>();
-  os << padded("  device " + name) << n << " I/Os, " << fmt("%.0f", s.at(p + "iops").get<double>())
-     << " IOPS, " << fmt("%.2f Gb/s", s.at(p + "gbps").get<double>()) << ", latency p50 "
-     << fmt("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
+  os << padded("  device " + name) << n << " I/Os, "
+     << printf_number("%.0f", s.at(p + "iops").get<double>()) << " IOPS, "
+     << printf_number("%.2f Gb/s", s.at(p + "gbps").get<double>()) << ", latency p50 "
+     << printf_number("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
   return n;
 }
 
@@ -98,9 +98,9 @@ std::uint64_t print_nic(std::ostream& os, const std::string& name, const nlohman
   const auto tx = s.at(p + "tx_packets").get<std::uint64_t>();
   os << padded("  device " + name) << rx << " packets received ("
      << s.at(p + "rx_dropped").get<std::uint64_t>() << " dropped), " << tx << " sent, "
-     << fmt("%.0f", s.at(p + "rx_pps").get<double>()) << " pps, "
-     << fmt("%.2f Gb/s", s.at(p + "rx_gbps").get<double>()) << ", latency p50 "
-     << fmt("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
+     << printf_number("%.0f", s.at(p + "rx_pps").get<double>()) << " pps, "
+     << printf_number("%.2f Gb/s", s.at(p + "rx_gbps").get<double>()) << ", latency p50 "
+     << printf_number("%.1f us", s.at(p + "latency").at("p50").get<double>() / 1000.0) << "\n";
   return rx + tx;
 }
 
@@ -110,7 +110,8 @@ void print_accelerator(std::ostream& os, const DeviceModelParams& d, const nlohm
   const std::string p = "workload." + d.name;
   os << padded("  accelerator " + d.name) << s.at(p + ".completed").get<std::uint64_t>()
      << " DMAs of 4 KiB, " << d.queue_depth
-     << " in flight: " << fmt("%.2f Gb/s", s.at(p + ".throughput_gbps").get<double>()) << "\n";
+     << " in flight: " << printf_number("%.2f Gb/s", s.at(p + ".throughput_gbps").get<double>())
+     << "\n";
 }
 
 void print_device_models(std::ostream& os, const PlatformConfig& config, const nlohmann::json& s) {
@@ -132,7 +133,8 @@ void print_device_models(std::ostream& os, const PlatformConfig& config, const n
   }
   if (work == 0) return;
   os << "  host CPUs               " << config.host.cpus << " (" << config.host.dma_api << "), "
-     << fmt("%.0f ns", s.at("host.cpu.all.busy_ns").get<double>() / static_cast<double>(work))
+     << printf_number("%.0f ns",
+                      s.at("host.cpu.all.busy_ns").get<double>() / static_cast<double>(work))
      << " of CPU time per " << (nic ? "I/O or packet" : "I/O") << "\n";
 }
 
@@ -155,9 +157,9 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
     faulted += s.at(p + ".faulted").get<std::uint64_t>();
   }
   os << "iommu-sim: " << platform.config().mode << " mode, seed " << platform.config().seed << ", "
-     << fmt("%.3f", j.at("simulated_time_ns").get<double>() / 1e6) << " ms simulated\n";
+     << printf_number("%.3f", j.at("simulated_time_ns").get<double>() / 1e6) << " ms simulated\n";
   if (const auto& w = j.at("warmup_end_ns"); w.is_number() && w.get<double>() > 0) {
-    os << "  warm-up                 ended at " << fmt("%.3f", w.get<double>() / 1e6)
+    os << "  warm-up                 ended at " << printf_number("%.3f", w.get<double>() / 1e6)
        << " ms: the figures below are from there on\n";
   }
   os << "  DMAs                    " << dmas << " (completed " << completed << ", faulted "
@@ -177,8 +179,9 @@ void print_summary(std::ostream& os, Platform& platform, const nlohmann::json& j
   print_device_models(os, platform.config(), s);
   print_links(os, s);
   print_violations(os, platform.oracle());
-  os << "  wall time               " << fmt("%.3f s", wall_seconds) << " ("
-     << fmt("%.0f", wall_seconds > 0 ? dmas / wall_seconds : 0.0) << " DMAs per wall-second)\n";
+  os << "  wall time               " << printf_number("%.3f s", wall_seconds) << " ("
+     << printf_number("%.0f", wall_seconds > 0 ? dmas / wall_seconds : 0.0)
+     << " DMAs per wall-second)\n";
 }
 
 void print_violations(std::ostream& os, const DmaOracle& oracle) {

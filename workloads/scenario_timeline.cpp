@@ -1,5 +1,6 @@
 #include "workloads/scenario_timeline.h"
 
+#include "model/dma_payload.h"
 #include "model/hex.h"
 
 #include <algorithm>
@@ -320,23 +321,14 @@ std::string ScenarioTimeline::run_step(const StepParams& s, std::string& what) {
 }
 
 std::string ScenarioTimeline::dma(const StepParams& s) {
-  PcieAttrs attrs;
-  attrs.pasid_present = s.pasid_present;
-  attrs.pasid = s.pasid;
-  std::vector<std::uint8_t> data(s.size, s.write ? 0x5a : 0);
-  tlm::tlm_generic_payload p;
-  p.set_extension(&attrs);
-  p.set_command(s.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  p.set_address(s.iova);
-  p.set_data_ptr(data.data());
-  p.set_data_length(s.size);
-  p.set_streaming_width(s.size);
-  p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  PcieAttrs a;
+  a.pasid_present = s.pasid_present;
+  a.pasid = s.pasid;
+  DmaPayload dma(s.iova, s.size, s.write, 0x5a, a);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  (*sockets_.at(s.device))->b_transport(p, delay);
+  (*sockets_.at(s.device))->b_transport(dma.payload(), delay);
   sc_core::wait(delay);
-  p.clear_extension(&attrs);
-  switch (attrs.completion) {
+  switch (dma.attrs().completion) {
     case CompletionStatus::Success:
       return "ok";
     case CompletionStatus::UnsupportedRequest:

@@ -4,33 +4,28 @@
 
 #include <algorithm>
 
+#include "model/dma_payload.h"
+
 namespace iommu_sim::test {
 
 DmaResult DmaProbe::issue(const DmaRequest& r) {
   DmaResult out;
-  out.data.assign(r.size, r.write ? r.fill : 0);
-  PcieAttrs attrs;
-  attrs.pasid_present = r.pasid_present;
-  attrs.pasid = r.pasid;
-  attrs.privileged = r.privileged;
-  attrs.execute = r.execute;
-  attrs.at = r.at;
-  tlm::tlm_generic_payload p;
-  p.set_extension(&attrs);
-  p.set_command(r.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  p.set_address(r.address);
-  p.set_data_ptr(out.data.data());
-  p.set_data_length(r.size);
-  p.set_streaming_width(r.size);
-  p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  PcieAttrs a;
+  a.pasid_present = r.pasid_present;
+  a.pasid = r.pasid;
+  a.privileged = r.privileged;
+  a.execute = r.execute;
+  a.at = r.at;
+  DmaPayload dma(r.address, r.size, r.write, r.fill, a);
+  tlm::tlm_generic_payload& p = dma.payload();
   const sc_core::sc_time start = sc_core::sc_time_stamp();
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   socket->b_transport(p, delay);
   wait(delay);
   out.latency = sc_core::sc_time_stamp() - start;
   out.ok = p.is_response_ok();
-  out.completion = attrs.completion;
-  p.clear_extension(&attrs);
+  out.completion = dma.attrs().completion;
+  out.data = dma.data();
   return out;
 }
 
