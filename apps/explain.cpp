@@ -46,10 +46,7 @@ class Initiator : public sc_core::sc_module {
     }
     wait(delay);
     out.ok = p.is_response_ok();
-    out.completion = attrs.completion == CompletionStatus::Success ? "success"
-                     : attrs.completion == CompletionStatus::UnsupportedRequest
-                         ? "Unsupported Request"
-                         : "Completer Abort";
+    out.completion = completion_name(attrs.completion);
   }
 };
 

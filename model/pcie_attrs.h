@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tlm>
 
 namespace iommu_sim {
@@ -37,6 +38,9 @@ enum class CompletionStatus : std::uint8_t {
   UnsupportedRequest = 1,  // the IOMMU blocked it (translation fault)
   CompleterAbort = 4,
 };
+// As the PCIe Base spec names the status: "success", "Unsupported
+// Request", "Completer Abort".
+std::string_view completion_name(CompletionStatus s);
 
 struct PcieAttrs : tlm::tlm_extension<PcieAttrs> {
   std::uint16_t requester_id = 0;

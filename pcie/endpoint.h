@@ -27,6 +27,7 @@
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
+#include "model/trace.h"
 #include "pcie/dma_issue_observer.h"
 #include "pcie/pcie_params.h"
 
@@ -68,6 +69,8 @@ class Endpoint : public sc_core::sc_module {
 
  private:
   // endpoint_trace.cpp: a traced DMA's start and end (model/trace.h).
+  trace::Event dma_event(trace::Phase phase, std::string_view what, const PcieAttrs& attrs,
+                         const sc_core::sc_time& delay) const;
   void trace_issue(const tlm::tlm_generic_payload& p, PcieAttrs& attrs,
                    const sc_core::sc_time& delay) const;
   void trace_complete(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,

@@ -17,44 +17,42 @@ std::string describe(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs) 
 }
 }  // namespace
 
-void Endpoint::trace_issue(const tlm::tlm_generic_payload& p, PcieAttrs& attrs,
-                           const sc_core::sc_time& delay) const {
-  attrs.trace_id = trace::next_id();
+// The slice of one DMA on the function's track: its Begin at the issue,
+// its End at the completion, both named by the DMA's trace id.
+trace::Event Endpoint::dma_event(trace::Phase phase, std::string_view what, const PcieAttrs& attrs,
+                                 const sc_core::sc_time& delay) const {
   trace::Event e;
   e.category = trace::Category::Fabric;
-  e.phase = trace::Phase::Begin;
-  e.what = "dma.issue";
+  e.phase = phase;
+  e.what = what;
   e.time_ps = (sc_core::sc_time_stamp() + delay).value();
   e.requester = attrs.requester_id;
   e.pasid = attrs.pasid_present ? std::int64_t{attrs.pasid} : -1;
+  e.track = "pcie." + function_;
+  e.id = attrs.trace_id;
+  return e;
+}
+
+void Endpoint::trace_issue(const tlm::tlm_generic_payload& p, PcieAttrs& attrs,
+                           const sc_core::sc_time& delay) const {
+  attrs.trace_id = trace::next_id();
+  trace::Event e = dma_event(trace::Phase::Begin, "dma.issue", attrs, delay);
   e.text = function_ + " issues DMA " + std::to_string(attrs.trace_id) + ": " + describe(p, attrs) +
            " (pcie.endpoints[].dma_latency_ns to reach its link)";
   e.fields = {{"address", p.get_address()},
               {"length", p.get_data_length()},
               {"write", p.is_write() ? 1 : 0}};
-  e.track = "pcie." + function_;
-  e.id = attrs.trace_id;
   e.flow = attrs.trace_id;
   trace::emit(e);
 }
 
 void Endpoint::trace_complete(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
                               const sc_core::sc_time& delay) const {
-  trace::Event e;
-  e.category = trace::Category::Fabric;
-  e.phase = trace::Phase::End;
-  e.what = "dma.complete";
-  e.time_ps = (sc_core::sc_time_stamp() + delay).value();
-  e.requester = attrs.requester_id;
-  e.pasid = attrs.pasid_present ? std::int64_t{attrs.pasid} : -1;
-  e.text = function_ + " DMA " + std::to_string(attrs.trace_id) + " completes: " +
-           (attrs.completion == CompletionStatus::Success              ? "success"
-            : attrs.completion == CompletionStatus::UnsupportedRequest ? "Unsupported Request"
-                                                                       : "Completer Abort");
+  trace::Event e = dma_event(trace::Phase::End, "dma.complete", attrs, delay);
+  e.text = function_ + " DMA " + std::to_string(attrs.trace_id) +
+           " completes: " + std::string(completion_name(attrs.completion));
   e.fields = {{"ok", p.is_response_ok() ? 1 : 0},
               {"completion", static_cast<unsigned>(attrs.completion)}};
-  e.track = "pcie." + function_;
-  e.id = attrs.trace_id;
   trace::emit(e);
 }
 
