@@ -1,8 +1,5 @@
 #include "apps/csv.h"
 
-#include <array>
-#include <charconv>
-
 namespace iommu_sim {
 
 std::string csv_field(std::string_view value) {
@@ -27,12 +24,6 @@ std::string csv_record(const std::vector<std::string>& fields) {
   }
   record += '\n';
   return record;
-}
-
-std::string shortest_number(double v) {
-  std::array<char, 32> buf{};
-  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return {buf.data(), result.ptr};
 }
 
 std::string csv_text(const nlohmann::json& v) {

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/number_text.h"
+
 namespace iommu_sim {
 
 // `value` as one CSV field: as it is, or quoted with its quotes doubled.
@@ -27,10 +29,6 @@ std::string csv_field(std::string_view value);
 
 // The fields joined by commas, each through csv_field, ended by LF.
 std::string csv_record(const std::vector<std::string>& fields);
-
-// The shortest text from which strtod gives back exactly `v`
-// (std::to_chars): 0.1 as "0.1", 3.0 as "3", 1e-7 as "1e-07".
-std::string shortest_number(double v);
 
 // A JSON value as a cell's text (before quoting): a string as it is, an
 // integer as an integer, another number in shortest round-trip form,

@@ -3,7 +3,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/cli_number.h"
 #include "apps/json_file.h"
+#include "apps/resource_check.h"
 #include "apps/scenario.h"
 #include "model/config_loader.h"
 
@@ -52,15 +54,17 @@ CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args) {
   cmd->add_option("--device", args.request.device,
                   "the function that issues the DMA (default: the only one)");
   cmd->add_option("--address", args.request.address, "the DMA's address (0x... accepted)")
-      ->required();
+      ->required()
+      ->check(unsigned_param({.name = "address", .min = 0, .max = 0x1p64}));
+  // A PASID is 20 bits (PCIe Base spec 6.20.2.1).
   auto* pasid = cmd->add_option("--pasid", args.pasid,
                                 "PASID to send (default: the device's first attach[] entry's)")
-                    ->check(CLI::Range(0u, (1u << 20) - 1));
+                    ->check(unsigned_param({.name = "pasid", .min = 0, .max = (1u << 20) - 1}));
   cmd->add_flag("--no-pasid", args.no_pasid, "send the request without PASID (RID_PASID)")
       ->excludes(pasid);
   cmd->add_flag("--write", args.request.write, "a write instead of a read");
   cmd->add_option("--size", args.request.size, "bytes (1 to 4096, within one 4 KiB page)")
-      ->check(CLI::Range(1u, 4096u));
+      ->check(unsigned_param({.name = "size", .min = 1, .max = 4096}));
   cmd->add_flag("--privileged", args.request.privileged, "Privileged Mode Requested");
   cmd->add_flag("--execute", args.request.execute, "Execute Requested");
   cmd->add_flag("--warm", args.request.warm,
@@ -75,6 +79,9 @@ int explain_command(const ExplainArgs& args) {
   auto config = platform_of(args);
   if (!config) return kExitConfigError;
   if (!args.mode.empty()) config->mode = args.mode;
+  ResourceEstimate resources = estimate_resources(*config);
+  if (!args.request.warm) resources.dmas = 1;  // the workloads run only to warm
+  if (!check_resources(resources)) return kExitConfigError;
   ExplainRequest request = args.request;
   request.pasid = args.pasid;
   request.pasid_from_attach = !args.pasid && !args.no_pasid;

@@ -25,16 +25,19 @@
 #include <iostream>
 #include <systemc>
 
+#include "apps/cli_number.h"
 #include "apps/explain_command.h"
 #include "apps/json_file.h"
 #include "apps/plot_command.h"
 #include "apps/reports.h"
+#include "apps/resource_check.h"
 #include "apps/run_control.h"
 #include "apps/run_tracing.h"
 #include "apps/scenario.h"
 #include "apps/sweep.h"
 #include "apps/trace_commands.h"
 #include "model/platform/platform.h"
+#include "model/platform/resource_estimate.h"
 #include "model/stats_stamp.h"
 #include "pcie/topology_report.h"
 
@@ -84,6 +87,7 @@ int run(const RunArgs& args) {
   PlatformConfig config = std::move(*loaded);
   if (args.seed) config.seed = *args.seed;
   if (!args.mode.empty()) config.mode = args.mode;
+  if (!check_resources(estimate_resources(config))) return kExitConfigError;
   RunTraces traces(args.traces);
   if (!traces.prepare(config)) return kExitConfigError;
 
@@ -142,6 +146,7 @@ int sweep(const std::string& file, const std::string& out_dir) {
     for (const auto& e : errors) std::cerr << "iommu-sim: sweep error: " << e.to_string() << "\n";
     return kExitConfigError;
   }
+  if (!check_resources(sweep_resources(points))) return kExitConfigError;
   if (!make_out_dir(out_dir)) return kExitConfigError;
   std::ofstream csv_file;
   if (!out_dir.empty()) {
@@ -171,6 +176,7 @@ int scenario(const std::string& file, const std::string& out_dir, bool quiet, bo
   ScenarioSpec spec;
   auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);
   if (without_bugs) switch_off_bugs(spec);
+  if (errors.empty() && !check_resources(scenario_resources(spec))) return kExitConfigError;
   ScenarioReport report;
   RunTracing tracing;
   // The statistic names are checked on the built platform, before it runs.
@@ -210,12 +216,12 @@ CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) 
                  "fault,ats,fabric,memory,host,oracle or all; docs/tracing.md)");
   app.add_option("--trace-file", args.tracing.file, "write --trace lines here instead of stdout");
   add_timeline_options(app, args.tracing);
-  return app.add_option("--seed", seed, "seed for all randomness (overrides config)");
+  // The config's seed field's range (model/platform/platform_config.h).
+  return app.add_option("--seed", seed, "seed for all randomness (overrides config)")
+      ->check(unsigned_param({.name = "seed", .min = 0, .max = kDefaultParamMax}));
 }
 
-}  // namespace
-
-int sc_main(int argc, char** argv) {
+int command(int argc, char** argv) {
   CLI::App app{"iommu-sim: DMA translation through a VT-d-like IOMMU, on SystemC/TLM-2.0"};
   app.set_version_flag("--version", "iommu-sim " + std::string(simulator_version()));
   RunArgs run_args, replay_args;
@@ -311,4 +317,21 @@ int sc_main(int argc, char** argv) {
   }
   if (*seed_opt) run_args.seed = seed_value;
   return run(run_args);
+}
+
+}  // namespace
+
+// Every input is checked where it is read; this is the net below those
+// checks, so that nothing a user gives ends in SystemC's "uncaught
+// exception" banner or an abort.
+int sc_main(int argc, char** argv) {
+  try {
+    return command(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "iommu-sim: error: out of host memory; make the caches, mappings or run "
+                 "smaller\n";
+  } catch (const std::exception& e) {
+    std::cerr << "iommu-sim: error: " << e.what() << "\n";
+  }
+  return kExitConfigError;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "apps/reports.h"
+#include "model/json_input.h"
 #include "model/kernel.h"
 
 namespace iommu_sim {
@@ -57,25 +58,23 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
   nlohmann::json platform = nlohmann::json::object();
   if (auto p = j.find("platform"); p != j.end()) {
     if (p->is_string()) {
-      const auto path = dir / p->get<std::string>();
-      std::ifstream in(path);
-      if (!in) {
-        errors.push_back({"platform", "cannot open " + path.string()});
-      } else {
-        try {
-          platform = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::parse_error& e) {
-          errors.push_back({"platform", path.string() + " is not valid JSON: " + e.what()});
-        }
-      }
+      std::string error;
+      if (auto read = read_json(dir / p->get<std::string>(), error))
+        platform = std::move(*read);
+      else
+        errors.push_back({"platform", error});
     } else {
       platform = *p;
     }
   }
   // Scenarios check ordering and isolation unless the platform says not to.
-  if (platform.is_object() && !(platform.contains("oracle") && platform["oracle"].is_object() &&
-                                platform["oracle"].contains("enabled"))) {
-    platform["oracle"]["enabled"] = true;
+  // An `oracle` that is not an object is left for load_config to refuse.
+  if (platform.is_object()) {
+    auto oracle = platform.find("oracle");
+    if (oracle == platform.end())
+      platform["oracle"] = {{"enabled", true}};
+    else if (oracle->is_object() && !oracle->contains("enabled"))
+      (*oracle)["enabled"] = true;
   }
   const auto platform_errors = load_config(platform, spec.platform);
   for (auto e : platform_errors) {
@@ -139,6 +138,17 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
   }
   if (errors.empty()) out = std::move(spec);
   return errors;
+}
+
+ResourceEstimate scenario_resources(const ScenarioSpec& spec) {
+  ResourceEstimate e = estimate_resources(spec.platform);
+  for (std::size_t i = 0; i < spec.steps.size(); ++i) {
+    const StepParams& s = spec.steps[i];
+    if (s.action != "map" && s.action != "guest_map") continue;
+    e.add_memory("steps[" + std::to_string(i) + "].length",
+                 kBytesPerLeaf * leaf_entries(s.iova, s.length, 4096));
+  }
+  return e;
 }
 
 void switch_off_bugs(ScenarioSpec& spec) {

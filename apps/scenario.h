@@ -20,6 +20,7 @@
 
 #include "model/config_loader.h"
 #include "model/platform/platform_config.h"
+#include "model/platform/resource_estimate.h"
 #include "workloads/scenario_timeline.h"
 
 namespace iommu_sim {
@@ -69,6 +70,10 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
 // statistics replaced by "no oracle violation of either kind". The bug
 // library's counter-check.
 void switch_off_bugs(ScenarioSpec& spec);
+
+// The platform's estimate plus the page tables the steps' maps write
+// (counted in 4 KiB pages: a step does not say its IOAS's page size).
+ResourceEstimate scenario_resources(const ScenarioSpec& spec);
 
 // Builds the platform on a fresh kernel, checks the statistic names
 // (errors: nothing ran), runs the timeline with the platform's workloads

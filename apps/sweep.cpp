@@ -1,9 +1,11 @@
 #include "apps/sweep.h"
 
+#include <charconv>
 #include <fstream>
 
 #include "apps/csv.h"
 #include "apps/reports.h"
+#include "model/json_input.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 
@@ -27,10 +29,12 @@ std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
       const std::size_t close = segment.find(']', open);
       if (close != segment.size() - 1) return "malformed list index in \"" + segment + "\"";
       const std::string digits = segment.substr(open + 1, close - open - 1);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+      if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
         return "malformed list index in \"" + segment + "\"";
       }
-      index = std::stoul(digits);
+      index = n;
       segment.resize(open);
     }
     if (segment.empty() || !node->is_object()) return "is not a parameter path";
@@ -56,16 +60,11 @@ std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesys
 }
 
 std::vector<ConfigError> load_sweep_file(const std::filesystem::path& file, SweepSpec& out) {
-  std::ifstream in(file);
-  if (!in) return {{file.string(), "cannot open"}};
-  nlohmann::ordered_json j;
-  try {
-    // ordered_json keeps the keys in the file's order: the axes' order.
-    j = nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    return {{file.string(), std::string("is not valid JSON: ") + e.what()}};
-  }
-  return parse_sweep(j, file.parent_path(), out);
+  // ordered_json keeps the keys in the file's order: the axes' order.
+  std::string error;
+  const auto j = read_ordered_json(file, error);
+  if (!j) return {{"sweep file", error}};
+  return parse_sweep(*j, file.parent_path(), out);
 }
 
 std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
@@ -84,17 +83,11 @@ std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
     if (!j["base"].is_string()) {
       errors.push_back({"base", "must be a path to a config file"});
     } else {
-      const auto path = dir / j["base"].get<std::string>();
-      std::ifstream in(path);
-      if (!in) {
-        errors.push_back({"base", "cannot open " + path.string()});
-      } else {
-        try {
-          spec.base = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::parse_error& e) {
-          errors.push_back({"base", path.string() + " is not valid JSON: " + e.what()});
-        }
-      }
+      std::string error;
+      if (auto base = read_json(dir / j["base"].get<std::string>(), error))
+        spec.base = std::move(*base);
+      else
+        errors.push_back({"base", error});
     }
   } else if (j.contains("config")) {
     if (!j["config"].is_object())
@@ -146,8 +139,20 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
   // Apply values to the full effective config, so list elements the base
   // left at their defaults (the default workload) can be addressed.
   const nlohmann::json full = dump_config(base);
+  // Every point's config is loaded and kept before the first runs; the
+  // product is checked as it grows, so it cannot overflow.
   std::size_t total = 1;
-  for (const auto& axis : spec.axes) total *= axis.second.size();
+  for (const auto& axis : spec.axes) {
+    if (axis.second.size() > kMaxSweepPoints / total) {
+      std::string sizes;
+      for (const auto& a : spec.axes) {
+        sizes += (sizes.empty() ? "" : " x ") + std::to_string(a.second.size());
+      }
+      return {{"sweep", "has more than " + std::to_string(kMaxSweepPoints) + " points (" + sizes +
+                            " values); split it, or run it on a cluster"}};
+    }
+    total *= axis.second.size();
+  }
   std::vector<SweepPoint> points;
   for (std::size_t n = 0; n < total; ++n) {
     SweepPoint point;
@@ -174,6 +179,21 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
   }
   if (errors.empty()) out = std::move(points);
   return errors;
+}
+
+ResourceEstimate sweep_resources(const std::vector<SweepPoint>& points) {
+  ResourceEstimate total;
+  for (std::size_t n = 0; n < points.size(); ++n) {
+    const ResourceEstimate e = estimate_resources(points[n].config);
+    const std::string point = "point " + std::to_string(n) + ": ";
+    if (e.host_bytes > total.host_bytes) {
+      total.host_bytes = e.host_bytes;
+      total.largest_memory = point + e.largest_memory;
+      total.largest_memory_bytes = e.largest_memory_bytes;
+    }
+    total.add_work(point + e.largest_work, e.dmas);
+  }
+  return total;
 }
 
 std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const PlatformConfig& sample) {

@@ -22,8 +22,14 @@
 
 #include "model/config_loader.h"
 #include "model/platform/platform_config.h"
+#include "model/platform/resource_estimate.h"
 
 namespace iommu_sim {
+
+// The most points one sweep may have. Each point's config is loaded and kept
+// before the first runs (a bad sweep runs nothing), a few KiB each; and at a
+// few hundred ms per run, 100,000 points are already a day on one core.
+inline constexpr std::size_t kMaxSweepPoints = 100000;
 
 struct SweepSpec {
   nlohmann::json base = nlohmann::json::object();
@@ -47,6 +53,10 @@ std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesys
 // Reads and parses a sweep file, keeping its axes in the file's order. A
 // file that cannot be opened or is not JSON is an error naming the file.
 std::vector<ConfigError> load_sweep_file(const std::filesystem::path& file, SweepSpec& out);
+
+// What the whole sweep needs: the most memory one point sets up (points run
+// one after another), named as "point N: field", and every point's DMAs.
+ResourceEstimate sweep_resources(const std::vector<SweepPoint>& points);
 
 // Every combination of axis values as a validated config, first axis
 // slowest. Errors name the point ("point 3 (iommu.iotlb.sets=0)") and the

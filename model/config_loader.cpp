@@ -1,15 +1,21 @@
 #include "model/config_loader.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <sstream>
+
+#include "model/number_text.h"
 
 namespace iommu_sim {
 
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  if (text.empty()) return std::nullopt;
+namespace {
+
+enum class NumberText { ok, malformed, overflow };
+
+NumberText read_u64(std::string_view text, std::uint64_t& out) {
+  if (text.empty()) return NumberText::malformed;
   int base = 10;
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
     base = 16;
@@ -19,7 +25,8 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, value, base);
-  if (ec != std::errc() || ptr == begin) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) return NumberText::overflow;
+  if (ec != std::errc() || ptr == begin) return NumberText::malformed;
   const std::string_view suffix(ptr, static_cast<std::size_t>(end - ptr));
   unsigned shift = 0;
   if (suffix.empty()) {
@@ -33,11 +40,20 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
   } else if (suffix == "TiB") {
     shift = 40;
   } else {
-    return std::nullopt;
+    return NumberText::malformed;
   }
   if (shift != 0 && value > (std::numeric_limits<std::uint64_t>::max() >> shift))
-    return std::nullopt;
-  return value << shift;
+    return NumberText::overflow;
+  out = value << shift;
+  return NumberText::ok;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  if (read_u64(text, value) != NumberText::ok) return std::nullopt;
+  return value;
 }
 
 namespace {
@@ -46,17 +62,45 @@ std::string show(const nlohmann::json& j) {
   if (s.size() > 40) s = s.substr(0, 37) + "...";
   return s;
 }
-std::string show_number(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
+std::string range_text(const ParamSpec& spec) {
+  return "must be between " + shortest_number(spec.min) + " and " + shortest_number(spec.max);
 }
 }  // namespace
 
+std::optional<std::string> check_unsigned_range(std::uint64_t v, const ParamSpec& spec) {
+  // Compared as integers: a double holds 2^64 - 1 as 2^64 and would let
+  // values just above a large bound through.
+  const auto bound = [](double b) {
+    return b >= 0x1p64 ? std::numeric_limits<std::uint64_t>::max()
+                       : static_cast<std::uint64_t>(std::max(b, 0.0));
+  };
+  if (v < bound(spec.min) || v > bound(spec.max))
+    return range_text(spec) + " (got " + std::to_string(v) + ")";
+  if (spec.power_of_two && !std::has_single_bit(v))
+    return "must be a power of two (got " + std::to_string(v) + ")";
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_unsigned_param(std::string_view text, const ParamSpec& spec,
+                                                std::uint64_t& value) {
+  std::uint64_t parsed = 0;
+  switch (read_u64(text, parsed)) {
+    case NumberText::overflow:
+      return "does not fit in 64 bits (got \"" + std::string(text) + "\")";
+    case NumberText::malformed:
+      return "must be an unsigned integer, hex \"0x...\" or size \"4KiB\"/\"1MiB\" (got \"" +
+             std::string(text) + "\")";
+    case NumberText::ok:
+      break;
+  }
+  if (auto error = check_unsigned_range(parsed, spec)) return error;
+  value = parsed;
+  return std::nullopt;
+}
+
 bool ConfigLoader::check_range(double v, const ParamSpec& spec, const std::string& path) {
   if (v < spec.min || v > spec.max) {
-    fail(path, "must be between " + show_number(spec.min) + " and " + show_number(spec.max) +
-                   " (got " + show_number(v) + ")");
+    fail(path, range_text(spec) + " (got " + shortest_number(v) + ")");
     return false;
   }
   return true;
@@ -94,9 +138,8 @@ void ConfigLoader::read_scalar(const nlohmann::json& j, std::uint64_t& value, co
     fail(path, "must be an unsigned integer (got " + show(j) + ")");
     return;
   }
-  if (!check_range(static_cast<double>(v), spec, path)) return;
-  if (spec.power_of_two && !std::has_single_bit(v)) {
-    fail(path, "must be a power of two (got " + std::to_string(v) + ")");
+  if (auto error = check_unsigned_range(v, spec)) {
+    fail(path, std::move(*error));
     return;
   }
   value = v;

@@ -24,6 +24,15 @@ struct ConfigError {
 // Parses "0x1000", "4096", "4KiB", "1MiB", "2GiB", "1TiB"; nullopt if malformed.
 std::optional<std::uint64_t> parse_u64(std::string_view text);
 
+// The checks the loader makes of an unsigned field, for values that come
+// from elsewhere (a command-line option, a scenario): the range and
+// power-of-two rule of `spec`; the reason when `v` breaks one. Bounds and
+// values print exactly.
+std::optional<std::string> check_unsigned_range(std::uint64_t v, const ParamSpec& spec);
+// parse_u64 then check_unsigned_range; sets `value` only when both pass.
+std::optional<std::string> parse_unsigned_param(std::string_view text, const ParamSpec& spec,
+                                                std::uint64_t& value);
+
 class ConfigLoader {
  public:
   ConfigLoader(const nlohmann::json& object, std::string path, std::vector<ConfigError>& errors)

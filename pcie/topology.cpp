@@ -301,6 +301,32 @@ class Builder {
       it.parent = pi;
       items_[pi].children.push_back(static_cast<int>(i));
     }
+    refuse_cycles();
+  }
+
+  // Ports whose parents lead back to themselves never reach the root complex:
+  // enumeration, which starts there, would not see them at all.
+  void refuse_cycles() {
+    // 0: not looked at; 1: on the chain being followed; 2: settled.
+    std::vector<std::uint8_t> state(items_.size(), 0);
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      std::vector<int> chain;
+      int at = static_cast<int>(i);
+      while (at >= 0 && state[at] == 0) {
+        state[at] = 1;
+        chain.push_back(at);
+        at = items_[at].parent;
+      }
+      if (at >= 0 && state[at] == 1) {
+        // Back on the chain: from `at` to the chain's end is a cycle.
+        std::string names;
+        for (auto c = std::find(chain.begin(), chain.end(), at); c != chain.end(); ++c) {
+          names += items_[*c].name + " -> ";
+        }
+        fail(items_[at].path + ".parent", "forms a cycle: " + names + items_[at].name);
+      }
+      for (int c : chain) state[c] = 2;
+    }
   }
 
   // Device numbers: root ports 1.. on bus 0 (0 is the host bridge),

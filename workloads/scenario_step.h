@@ -89,7 +89,9 @@ struct StepParams {
     v(pasid_present, {"pasid_present", "", "true", "dma: whether the request carries a PASID."});
     v(iova, {"iova", "bytes", "0", "First IOVA (map, unmap, guest_map, guest_unmap, dma)."});
     v(gpa, {"gpa", "bytes", "0", "guest_map: first guest-physical address mapped."});
-    v(length, {"length", "bytes", "4 KiB", "Bytes mapped or unmapped."});
+    v(length, {"length", "bytes", "4 KiB",
+               "Bytes mapped or unmapped; at most 64 GiB, as a config's mappings[].size.", 0,
+               kMaxMappingBytes});
     v(addr, {"addr", "bytes", "0", "invalidate: first address."});
     v(npages,
       {"npages", "pages", "all", "invalidate: 4 KiB pages from addr; absent: the whole space."});

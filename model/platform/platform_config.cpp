@@ -180,27 +180,6 @@ void validate_stats(const StatsParams& s, std::vector<ConfigError>& errors) {
 
 }  // namespace
 
-std::uint64_t expected_work(const PlatformConfig& c) {
-  std::uint64_t total = 0;
-  for (const auto& w : c.workloads) total += w.count;
-  for (const auto& d : c.devices) {
-    const std::uint64_t queues = d.queues == 0 ? c.host.cpus : d.queues;
-    switch (parse_device_model_type(d.type)) {
-      case DeviceModelType::Nvme:
-        total += d.count * queues;
-        break;
-      case DeviceModelType::Nic:
-        // Every packet arriving (received or dropped), and every one sent.
-        total += d.count * queues * (d.tx_gbps > 0 ? 2 : 1);
-        break;
-      case DeviceModelType::Accelerator:
-        total += d.count;
-        break;
-    }
-  }
-  return total;
-}
-
 std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
   std::vector<ConfigError> errors;
   PlatformConfig c;

@@ -33,7 +33,7 @@ struct MappingParams {
       {"size", "bytes", "1 MiB",
        "Length of the mapping; a multiple of 4 KiB. Mapped with pages of up to the IOAS's "
        "page_size, one leaf write each at start-up, hence the 64 GiB bound.",
-       4096, 64ull << 30},
+       4096, kMaxMappingBytes},
       "iommu.walk.*, the paging-structure cache counters, memory.frames_touched");
     v(writable,
       {"writable", "", "true",
@@ -185,10 +185,5 @@ struct PlatformConfig {
 // between sections. An empty error list means the config can be built.
 std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out);
 std::vector<ConfigError> validate(const PlatformConfig& c);
-
-// The work a run of `c` does, in the units StatsRegistry::work_done()
-// counts: every workload's and accelerator's DMAs, every NVMe I/O, every
-// NIC packet arriving or sent (a replay adds its trace's records).
-std::uint64_t expected_work(const PlatformConfig& c);
 
 }  // namespace iommu_sim
