@@ -17,11 +17,11 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "model/random.h"
 #include "model/stats.h"
 
 namespace iommu_sim {
@@ -343,7 +343,7 @@ class SetAssociativeCache {
   std::vector<LruList> lru_;
   std::vector<std::uint64_t> plru_;
   std::vector<std::uint32_t> buckets_;  // per set, the first way of each tag bucket
-  std::mt19937_64 rng_;
+  Rng rng_;
   std::uint64_t clock_ = 0;
   std::uint64_t lookups_ = 0, hits_ = 0, misses_ = 0, fills_ = 0, evictions_ = 0, invalidated_ = 0;
 };

@@ -8,7 +8,6 @@
 #include <boost/container/flat_set.hpp>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <systemc>
 #include <tuple>
 
@@ -21,6 +20,7 @@
 #include "iommu/set_associative_cache.h"
 #include "iommu/table_port.h"
 #include "iommu/translation.h"
+#include "model/random.h"
 #include "model/stats.h"
 
 namespace iommu_sim {
@@ -216,8 +216,8 @@ class Translator {
   sc_core::sc_time psc_latency_;
   double llc_fraction_;
   sc_core::sc_time llc_latency_;
-  std::mt19937_64 llc_rng_;
-  std::bernoulli_distribution llc_draw_;
+  Rng llc_rng_;
+  bernoulli_distribution<double> llc_draw_;
   // Pages being walked, as (DID, PASID, 4 KiB page number).
   boost::container::flat_set<std::tuple<std::uint16_t, std::uint32_t, std::uint64_t>> in_flight_;
   // Notified when a walk ends: an engine is free and in_flight_ changed.

@@ -110,7 +110,7 @@ bool DmaGenerator::next_request(Request& out) {
   }
   out.address = dma_slot_address(params_, slots_per_page_, index);
   out.write = params_.write_fraction > 0.0 &&
-              std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
+              uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
   ++sent_;
   ++issued_;
   return true;

@@ -7,12 +7,12 @@
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <memory>
-#include <random>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
 #include "model/pcie_attrs.h"
+#include "model/random.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
 #include "workloads/workload_params.h"
@@ -75,11 +75,11 @@ class DmaGenerator : public sc_core::sc_module {
   WorkloadParams params_;
   TimingMode mode_;
   unsigned slots_;
-  std::mt19937_64 rng_;
+  Rng rng_;
   std::uint64_t slots_per_page_;
   std::uint64_t slots_in_span_;
   bool sequential_;
-  std::uniform_int_distribution<std::uint64_t> pick_slot_;
+  uniform_int_distribution<std::uint64_t> pick_slot_;
   StatsRegistry& stats_;
   // DMAs handed out: what the engine steers by (count, the sequential
   // pattern). issued_ counts the same but is a statistic a warm-up zeroes.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <random>  // std::seed_seq: its generate() is specified to the bit (C++ [rand.util.seedseq])
 #include <set>
 #include <stdexcept>
 

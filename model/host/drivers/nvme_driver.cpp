@@ -153,7 +153,7 @@ void NvmeDriver::submit(Queue& q) {
   const std::uint16_t cid = q.free.back();
   Slot& s = q.slots[cid];
   const bool write =
-      std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
+      uniform_real_distribution<double>(0.0, 1.0)(rng_) < params_.write_fraction;
   // A read is the device writing the buffer (DMA_FROM_DEVICE).
   s.mapped = dma_.map(s.buffer, params_.io_size, !write);
   if (s.mapped == 0) {

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include "model/host/host_cpu.h"
 #include "model/interrupt_line.h"
 #include "model/mmio_registers.h"
+#include "model/random.h"
 #include "model/stats.h"
 #include "workloads/devices/device_model_params.h"
 
@@ -71,7 +71,7 @@ class NvmeDriver : public DeviceDriver {
   HostCpus& cpus_;
   const HostCpuParams& costs_;
   MmioRegisters& registers_;
-  std::mt19937_64 rng_;
+  Rng rng_;
   StatsRegistry& stats_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::uint64_t ios_ = 0, bytes_ = 0, errors_ = 0, map_failures_ = 0, interrupts_ = 0;
