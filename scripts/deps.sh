@@ -5,7 +5,7 @@
 # libutil (forkpty, for the tests' pseudo-terminal) is part of libc6-dev.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsystemc-dev libboost-container-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox)
+          libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox gcovr)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
