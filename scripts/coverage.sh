@@ -30,7 +30,7 @@ ctest --test-dir build-cov -j"$jobs" --output-on-failure >/dev/null
 # every call that may throw are left out (--exclude-throw-branches).
 filters=(--root . --object-directory build-cov --exclude-unreachable-branches
          --exclude-throw-branches -e 'tests/' -e 'bench/' -e 'fuzz/' -e 'build-cov/'
-         -j "$jobs")
+         --gcov-exclude '.*CompilerId.*' -j "$jobs")
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 gcovr "${filters[@]}" --json-summary "$summary" >/dev/null

@@ -4,6 +4,9 @@
 // decoded back. A wrong bit position fails here.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string_view>
+
 #include "iommu/formats/vtd_fault.h"
 #include "iommu/formats/vtd_invalidation.h"
 #include "iommu/formats/vtd_paging.h"
@@ -450,6 +453,55 @@ TEST(VtdFormats, AtsInvalidationRangeEncoding) {
   EXPECT_EQ(vtd::ats_range_encode(0x200000, 3).first, 0x203000u);  // 32 KiB: two 1s
   const auto all = vtd::ats_range_encode(0, 52);
   EXPECT_EQ(vtd::ats_range_decode(all.first, all.second).size, ~0ull);
+}
+
+}  // namespace
+}  // namespace iommu::vtd
+
+namespace iommu::vtd {
+namespace {
+
+// VT-d rev. 4, section 7.1.3, tables 29 and 30: the fault reasons the
+// remapping hardware reports, legacy (0x01-0x0d) and scalable mode.
+constexpr unsigned kSpecReasons[] = {
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x30, 0x31,
+    0x32, 0x38, 0x39, 0x3a, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x50, 0x51,
+    0x52, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+    0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x90};
+
+TEST(FaultReasons, EverySpecReasonHasItsOwnNameAndNoOtherCodeHasOne) {
+  std::set<std::string_view> names;
+  std::set<unsigned> named;
+  for (unsigned code = 0; code < 256; ++code) {
+    const auto name = fault_reason_name(static_cast<FaultReason>(code));
+    if (name == "unknown fault reason") continue;
+    named.insert(code);
+    EXPECT_TRUE(names.insert(name).second) << "0x" << std::hex << code << " repeats " << name;
+    // Scalable-mode reasons (0x30 and up) say so.
+    EXPECT_EQ(name.starts_with("SM: "), code >= 0x30) << std::hex << code << ": " << name;
+  }
+  EXPECT_EQ(named, std::set<unsigned>(std::begin(kSpecReasons), std::end(kSpecReasons)));
+}
+
+TEST(FaultReasons, SectionsFollowTheStructureThatFaulted) {
+  const auto section = [](unsigned code) {
+    return fault_reason_section(static_cast<FaultReason>(code));
+  };
+  EXPECT_EQ(section(0x39), "9.2 (scalable-mode root entry)");
+  EXPECT_EQ(section(0x48), "9.4 (scalable-mode context entry)");
+  EXPECT_EQ(section(0x51), "9.5 (PASID directory entry)");
+  EXPECT_EQ(section(0x5d), "9.6 (PASID table entry)");
+  EXPECT_EQ(section(0x71), "9.7 (first-level paging entries)");
+  EXPECT_EQ(section(0x76), "3.8 (nested translation)");
+  EXPECT_EQ(section(0x7c), "9.8 (second-level paging entries)");
+  EXPECT_EQ(section(0x80), "3.6.1 (first-level translation: canonical addresses)");
+  EXPECT_EQ(section(0x86), "3.6.2 (access rights)");
+  EXPECT_EQ(section(0x84), "3.6, 3.7 (address widths)");
+  EXPECT_EQ(section(0x90), "3.6.3 (accessed and dirty flags)");
+  EXPECT_EQ(section(0x05), "7.1.3 (fault reasons)");
+  EXPECT_EQ(fault_reason_name(FaultReason::kSmPasidTooLarge),
+            "SM: PASID beyond the PASID directory");
+  EXPECT_EQ(fault_reason_name(static_cast<FaultReason>(0xff)), "unknown fault reason");
 }
 
 }  // namespace
