@@ -2,8 +2,11 @@
 // subscription gets, the line format, and the command line's errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <sstream>
 
+#include "iommu/formats/vtd_invalidation.h"
 #include "model/trace.h"
 #include "tests/support/cli.h"
 #include "tests/support/dma_probe.h"
@@ -80,6 +83,61 @@ TEST(TraceCategories, AnUnmapShowsItsDescriptorsUnderQi) {
   EXPECT_NE(r.events[1].text.find("invalidation wait (6.5.2.8), SW 1"), std::string::npos)
       << r.events[1].text;
   EXPECT_NE(r.events[1].text.find(": done"), std::string::npos);
+}
+
+// Every descriptor type the queue takes is decoded under qi with its
+// section and fields (VT-d 6.5.2.1 to 6.5.2.8); a type the IOMMU does not
+// know is named by its number.
+TEST(TraceCategories, EveryDescriptorTypeIsDecoded) {
+  namespace vtd = iommu::vtd;
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  Recorder r;
+  const trace::Subscription s(r, trace::bit(Category::Qi));
+  vtd::ContextCacheInvDesc context{};
+  context.granularity = vtd::ContextCacheGranularity::Device;
+  context.sid = 0x0100;
+  context.fm = 2;
+  vtd::PasidCacheInvDesc pasid{};
+  pasid.granularity = vtd::PasidCacheGranularity::Pasid;
+  pasid.did = 1;
+  pasid.pasid = 7;
+  vtd::IotlbInvDesc iotlb{};
+  iotlb.granularity = vtd::IotlbGranularity::Page;
+  iotlb.did = 1;
+  iotlb.addr = 0x200000;
+  iotlb.am = 9;
+  iotlb.dr = true;
+  vtd::DeviceTlbInvDesc dev{};
+  dev.sid = 0x0100;
+  dev.addr = 0x100000;
+  vtd::PasidDeviceTlbInvDesc pasid_dev{};
+  pasid_dev.sid = 0x0100;
+  pasid_dev.g = true;
+  pasid_dev.addr = 0x100000;
+  const std::array<std::uint64_t, 2> iec{vtd::kDescIec, 0};
+  const std::array<std::uint64_t, 2> unknown{0xf, 0};  // type 0xf is reserved (6.5.2)
+  tb.run([&] {
+    const std::array<std::array<std::uint64_t, 2>, 6> known{
+        context.encode(), pasid.encode(), iotlb.encode(), dev.encode(), pasid_dev.encode(), iec};
+    p.driver().submit_and_wait(known);
+    const std::array<std::array<std::uint64_t, 2>, 1> bad{unknown};
+    EXPECT_FALSE(p.driver().submit_and_wait(bad).ok());
+  });
+  const std::vector<std::string> expected{
+      "context-cache invalidation (6.5.2.1), device, SID 01:00.0 FM 2",
+      "PASID-cache invalidation (6.5.2.2), granularity 1, DID 1 PASID 7",
+      "IOTLB invalidation (6.5.2.3), page, DID 1, 0x200000 AM 9 (2048 KiB) IH 0 DR 1 DW 0",
+      "device-TLB invalidation (6.5.2.5), SID 01:00.0, 0x100000 +0x1000",
+      "PASID-based device-TLB invalidation (6.5.2.6), SID 01:00.0, every PASID, 0x100000 +0x1000",
+      "interrupt-entry-cache invalidation (6.5.2.7)",
+      "descriptor of unknown type 15"};
+  for (const auto& text : expected) {
+    const bool found = std::any_of(r.events.begin(), r.events.end(), [&](const auto& e) {
+      return e.text.find(text) != std::string::npos;
+    });
+    EXPECT_TRUE(found) << "no qi event with: " << text;
+  }
 }
 
 TEST(TraceCategories, TheCommandLineRefusesAnUnknownCategory) {
