@@ -198,6 +198,39 @@ TEST(Explain, FunctionalModeStepsAddUpToo) {
   EXPECT_EQ(steps_named(e, "fl.read").size(), 4u);
 }
 
+// --json carries the same steps: each step's delta, relative time, category
+// and decoded fields, and a latency equal to the deltas' sum.
+TEST(Explain, TheJsonFormHasEveryStepAndTheirSum) {
+  const PlatformConfig c = default_config_without_workloads();
+  ExplainRequest r;
+  r.address = 0x200000;
+  r.pasid = 1;
+  const Explanation e = explain(c, r);
+  const nlohmann::json j = explanation_json(e);
+  EXPECT_EQ(j["request"]["device"], "nic0");
+  EXPECT_EQ(j["request"]["address"], 0x200000u);
+  EXPECT_EQ(j["request"]["pasid"], 1u);
+  EXPECT_EQ(j["result"]["ok"], false);
+  EXPECT_EQ(j["result"]["completion"], "Unsupported Request");
+  ASSERT_EQ(j["steps"].size(), e.steps.size());
+  std::int64_t sum = 0;
+  for (std::size_t i = 0; i < e.steps.size(); ++i) {
+    const auto& step = j["steps"][i];
+    EXPECT_EQ(step["event"], e.steps[i].what);
+    EXPECT_EQ(step["category"], trace::category_name(e.steps[i].category));
+    EXPECT_EQ(step["time_ps"], e.steps[i].time_ps - e.issued_ps);
+    sum += step["delta_ps"].get<std::int64_t>();
+  }
+  EXPECT_EQ(sum, j["latency_ps"].get<std::int64_t>());
+  const auto fault = std::find_if(j["steps"].begin(), j["steps"].end(),
+                                  [](const auto& s) { return s["event"] == "fault"; });
+  ASSERT_NE(fault, j["steps"].end());
+  EXPECT_EQ((*fault)["fields"]["reason"], 0x71u);
+  ExplainRequest none = r;
+  none.pasid.reset();
+  EXPECT_TRUE(explanation_json(explain(c, none))["request"]["pasid"].is_null());
+}
+
 TEST(Explain, AnUnknownDeviceIsNamedWithTheFunctionsThereAre) {
   ExplainRequest r;
   r.device = "gpu9";
