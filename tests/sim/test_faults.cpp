@@ -361,3 +361,72 @@ INSTANTIATE_TEST_SUITE_P(Levels, NotPresentAtLevel, ::testing::Values(4u, 3u, 2u
 
 }  // namespace
 }  // namespace iommu_sim::test
+
+namespace iommu_sim::test {
+namespace {
+
+// A table pointer inside the IOMMU's address width but past the memory
+// that exists (memory.address_bits 40 here, HAW 46) makes the read of the
+// next structure fail: an access-error fault of that structure (VT-d
+// 7.1.3: 0x38, 0x40, 0x50, 0x58, 0x70, 0x78), never a translation.
+constexpr std::uint64_t kBeyondMemory = 1ull << 42;
+
+PlatformConfig small_memory(PlatformConfig c) {
+  c.memory.address_bits = 40;
+  return c;
+}
+
+std::uint64_t repointed(Platform& p, std::uint64_t at) {
+  return (p.host_bus().read64(at) & 0xfff) | kBeyondMemory;
+}
+
+void expect_access_error(const Outcome& o, FR reason) {
+  EXPECT_FALSE(o.dma.ok);
+  EXPECT_EQ(o.dma.completion, CompletionStatus::UnsupportedRequest);
+  EXPECT_EQ(o.record.fr, static_cast<std::uint8_t>(reason))
+      << "got " << vtd::fault_reason_name(static_cast<FR>(o.record.fr));
+  EXPECT_TRUE(o.fsts & vtd::kFstsPpf);
+  EXPECT_EQ(o.memory_writes, 0u);
+}
+
+TEST(Faults, TablePointersBeyondMemoryAreAccessErrors) {
+  const PlatformConfig c = small_memory(default_config_without_workloads());
+  expect_access_error(run_one(c, {.address = 0x100000},
+                              [](Platform& p) {
+                                const std::uint64_t re =
+                                    vtd::root_entry_address(p.driver().root_table(), 1);
+                                p.host_bus().write64(re, repointed(p, re));
+                              }),
+                      FR::kSmContextEntryAccess);
+  expect_access_error(run_one(c, {.address = 0x100000},
+                              [](Platform& p) {
+                                const std::uint64_t ce = context_entry_address(p, Bdf{1, 0, 0});
+                                p.host_bus().write64(ce, repointed(p, ce));
+                              }),
+                      FR::kSmPasidDirAccess);
+  expect_access_error(run_one(c, {.address = 0x100000},
+                              [](Platform& p) {
+                                auto& bus = p.host_bus();
+                                const std::uint64_t ce = context_entry_address(p, Bdf{1, 0, 0});
+                                const std::uint64_t dir = bus.read64(ce) & ~0xfffull;
+                                bus.write64(dir, repointed(p, dir));
+                              }),
+                      FR::kSmPasidEntryAccess);
+  expect_access_error(run_one(c, {.address = 0x100000},
+                              [](Platform& p) {
+                                const std::uint64_t root =
+                                    p.manager().page_table_root(p.ioas("as0"));
+                                p.host_bus().write64(root, repointed(p, root));
+                              }),
+                      FR::kSmFirstLevelEntryAccess);
+  expect_access_error(run_one(small_memory(second_level_config()), {.address = 0x100000},
+                              [](Platform& p) {
+                                const std::uint64_t root =
+                                    p.manager().page_table_root(p.ioas("as0"));
+                                p.host_bus().write64(root, repointed(p, root));
+                              }),
+                      FR::kSmSecondLevelEntryAccess);
+}
+
+}  // namespace
+}  // namespace iommu_sim::test
