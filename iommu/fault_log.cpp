@@ -26,11 +26,20 @@ constexpr vtd::FaultReason kReachable[] = {
     vtd::FaultReason::kSmFirstLevelEntryAccess,
     vtd::FaultReason::kSmFirstLevelEntryNotPresent,
     vtd::FaultReason::kSmFirstLevelEntryReserved,
+    vtd::FaultReason::kSmNestedFirstLevelBeyondMgaw,
+    vtd::FaultReason::kSmNestedFlPml4ReadDenied,
+    vtd::FaultReason::kSmNestedFirstLevelReadDenied,
+    vtd::FaultReason::kSmNestedFirstLevelWriteDenied,
+    vtd::FaultReason::kSmSecondLevelEntryAccess,
+    vtd::FaultReason::kSmSecondLevelPermission,
+    vtd::FaultReason::kSmSecondLevelEntryReserved,
     vtd::FaultReason::kSmNonCanonical,
     vtd::FaultReason::kSmUserAccessSupervisorPage,
     vtd::FaultReason::kSmExecuteDenied,
     vtd::FaultReason::kSmAddressBeyondMax,
+    vtd::FaultReason::kSmSecondLevelAddressBeyondMax,
     vtd::FaultReason::kSmWriteDenied,
+    vtd::FaultReason::kSmReadDenied,
 };
 }  // namespace
 
@@ -42,7 +51,8 @@ FaultLog::FaultLog(unsigned records, StatsRegistry& stats, const std::string& pr
   stats.counter(prefix + ".faults.suppressed", &suppressed_,
                 "faults not recorded because FPD was set in an entry on the path");
   stats.counter(prefix + ".faults.overflow", &lost_,
-                "faults lost because the next fault record was still pending (FSTS.PFO)");
+                "faults lost: the next fault record was still pending, or FSTS.PFO was still "
+                "set (VT-d spec 7.2.1)");
   for (auto reason : kReachable) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(reason));
@@ -58,6 +68,13 @@ FaultLog::Logged FaultLog::report(const FaultInfo& f, bool fpd) {
   if (fpd) {
     ++suppressed_;
     return {Logged::Kind::Suppressed};
+  }
+  // VT-d spec 7.2.1: while FSTS.PFO is set no fault is recorded, even in a
+  // record software has freed since (QEMU's vtd_report_frcd_fault checks
+  // PFO first too); software clears PFO once it has drained the records.
+  if (overflow_) {
+    ++lost_;
+    return {Logged::Kind::Lost};
   }
   auto& slot = regs_[next_];
   if (vtd::FaultRecord::decode(slot).f) {

@@ -1,8 +1,9 @@
 // Primary fault logging (VT-d spec 7.2.1): non-recoverable faults are written
 // into the fault recording registers in a ring; FSTS.PPF says a record is
 // pending and FSTS.FRI which one comes first; when the next record is still
-// owned by software (F=1), the fault is lost and FSTS.PFO is set. Software
-// clears a record by writing 1 to its F bit.
+// owned by software (F=1), the fault is lost and FSTS.PFO is set, and every
+// later fault is lost until software clears PFO. Software clears a record
+// by writing 1 to its F bit.
 #pragma once
 
 #include <array>

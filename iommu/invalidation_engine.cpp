@@ -9,6 +9,33 @@ namespace iommu_sim {
 
 namespace vtd = iommu::vtd;
 
+namespace {
+
+// The domain whose cached entries alone a descriptor invalidates, or none
+// when it reaches beyond one (global, context-cache, device-TLB and IEC
+// descriptors): domain- and page-selective IOTLB, PASID-based IOTLB, and
+// domain- and PASID-selective PASID-cache invalidations (VT-d spec 6.5.2).
+std::optional<std::uint16_t> domain_of(std::uint64_t qw0, std::uint64_t qw1) {
+  switch (vtd::descriptor_type(qw0)) {
+    case vtd::kDescIotlb: {
+      const auto d = vtd::IotlbInvDesc::decode({qw0, qw1});
+      if (d.granularity == vtd::IotlbGranularity::Global) return std::nullopt;
+      return d.did;
+    }
+    case vtd::kDescPasidIotlb:
+      return vtd::PasidIotlbInvDesc::decode({qw0, qw1}).did;
+    case vtd::kDescPasidCache: {
+      const auto d = vtd::PasidCacheInvDesc::decode({qw0, qw1});
+      if (d.granularity == vtd::PasidCacheGranularity::Global) return std::nullopt;
+      return d.did;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
 InvalidationEngine::InvalidationEngine(Translator& translator, TablePort& port, FaultLog& faults,
                                        const DmaDrain& drain, bool drains, TimingMode mode,
                                        sc_core::sc_time descriptor_latency, StatsRegistry& stats,
@@ -107,7 +134,9 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
       return;  // IQH stays at the bad descriptor
     }
     if (outcome == Outcome::Halted) return;  // IQH stays at the wait
-    if (vtd::descriptor_type(raw[0]) != vtd::kDescWait) translator_.note_invalidation();
+    if (vtd::descriptor_type(raw[0]) != vtd::kDescWait) {
+      translator_.note_invalidation(domain_of(raw[0], raw[1]));
+    }
     if (outcome == Outcome::TimedOut) {
       // The request went out; its completion did not come back. The queue
       // stops after it, and the waits behind it do not complete.

@@ -446,8 +446,13 @@ std::optional<IotlbEntry> Translator::walk(const PasidInfo& pe, const Translatio
   return out;
 }
 
-bool Translator::stale(std::uint64_t epoch) {
-  if (invalidation_epoch_ == epoch || installs_stale_walks_) return false;
+bool Translator::stale(std::uint64_t epoch, std::optional<std::uint16_t> did) {
+  bool changed = global_invalidated_ > epoch;
+  if (did && !changed) {
+    const auto it = domain_invalidated_.find(*did);
+    changed = it != domain_invalidated_.end() && it->second > epoch;
+  }
+  if (!changed || installs_stale_walks_) return false;
   ++restarts_;
   return true;
 }
@@ -488,7 +493,9 @@ Translator::Step Translator::context_miss(const TranslationRequest& r, std::uint
                                           const ContextInfo*& ctx, sc_core::sc_time& delay,
                                           TranslationResult& res) {
   auto c = fetch_context(r, root_table, delay, res);
-  if (stale(epoch)) return Step::Restart;
+  // Context entries carry no domain ID: only invalidations of every domain
+  // (context-cache ones among them) can make this one stale.
+  if (stale(epoch, std::nullopt)) return Step::Restart;
   if (!c) return Step::Stop;
   fetched = *c;
   context_cache_.insert(r.source_id, fetched, r.source_id);
@@ -524,7 +531,9 @@ Translator::Step Translator::pasid_miss(const TranslationRequest& r, const Conte
                                         PasidInfo& fetched, const PasidInfo*& pe,
                                         sc_core::sc_time& delay, TranslationResult& res) {
   auto p = fetch_pasid(r, ctx, key.pasid, delay, res);
-  if (stale(epoch)) return Step::Restart;
+  // A PASID entry read is stale after an invalidation of the domain it
+  // names (the old one, when software changed it).
+  if (stale(epoch, p ? std::optional(p->did) : std::nullopt)) return Step::Restart;
   if (!p) return Step::Stop;
   fetched = *p;
   pasid_cache_.insert(key, fetched, pasid_index(key));
@@ -609,7 +618,7 @@ Translator::Step Translator::iotlb_miss(const TranslationRequest& r, const Pasid
   auto w = walk(pe, r, delay, res);
   if (trace::on(trace::Category::Walk)) [[unlikely]]
     trace_walk(r, pe, walk_id, false, delay);
-  const bool restart = stale(epoch);
+  const bool restart = stale(epoch, pe.did);
   if (w && !restart) {
     w->filled_ps = (sc_core::sc_time_stamp() + (timed ? sc_core::SC_ZERO_TIME : delay)).value();
     iotlb_.insert(pe.did, pasid, r.iova, *w);
@@ -651,22 +660,26 @@ inline void Translator::check_access(const TranslationRequest& r, const PasidInf
 TranslationResult Translator::translate(const TranslationRequest& r, std::uint64_t root_table,
                                         sc_core::sc_time& delay) {
   // One exit returning `res` itself, so it is built in the caller's slot
-  // (named return value optimisation) on the hot path.
+  // (named return value optimisation) on the hot path. A restart loops
+  // rather than recurses: a user who keeps invalidating its own domain
+  // restarts its walks as often, and must not grow the stack.
   TranslationResult res;
-  const std::uint64_t epoch = invalidation_epoch_;
-  ContextInfo ctx_fetched;
-  const ContextInfo* ctx = nullptr;
-  PasidInfo pe_fetched;
-  const PasidInfo* pe = nullptr;
-  IotlbEntry walked;
-  const IotlbEntry* entry = nullptr;
-  Step step = lookup_context(r, root_table, epoch, ctx_fetched, ctx, delay, res);
-  if (step == Step::Go) step = lookup_pasid(r, *ctx, epoch, pe_fetched, pe, delay, res);
-  if (step == Step::Go) step = check_request(r, *pe, res);
-  if (step == Step::Go) step = iotlb_or_walk(r, *pe, epoch, walked, entry, delay, res);
-  if (step == Step::Go) check_access(r, *pe, *entry, res);
-  if (step == Step::Restart) res = translate(r, root_table, delay);
-  return res;
+  for (;;) {
+    const std::uint64_t epoch = invalidations_;
+    ContextInfo ctx_fetched;
+    const ContextInfo* ctx = nullptr;
+    PasidInfo pe_fetched;
+    const PasidInfo* pe = nullptr;
+    IotlbEntry walked;
+    const IotlbEntry* entry = nullptr;
+    Step step = lookup_context(r, root_table, epoch, ctx_fetched, ctx, delay, res);
+    if (step == Step::Go) step = lookup_pasid(r, *ctx, epoch, pe_fetched, pe, delay, res);
+    if (step == Step::Go) step = check_request(r, *pe, res);
+    if (step == Step::Go) step = iotlb_or_walk(r, *pe, epoch, walked, entry, delay, res);
+    if (step == Step::Go) check_access(r, *pe, *entry, res);
+    if (step != Step::Restart) return res;
+    res = TranslationResult{};
+  }
 }
 
 }  // namespace iommu_sim

@@ -10,6 +10,7 @@
 #include <optional>
 #include <systemc>
 #include <tuple>
+#include <unordered_map>
 
 #include "iommu/formats/vtd_paging.h"
 #include "iommu/formats/vtd_pasid.h"
@@ -85,10 +86,21 @@ class Translator {
   // requests (DTE, VT-d spec 9.4), from the context cache or memory.
   bool device_tlb_enabled(std::uint16_t sid, std::uint64_t root_table, sc_core::sc_time& delay);
 
-  // The invalidation engine executed a descriptor: whatever a walk in
-  // flight read before it may be stale, so that walk must not install its
-  // result (it walks again) unless iommu.bug keeps the hardware bug.
-  void note_invalidation() { ++invalidation_epoch_; }
+  // The invalidation engine executed a descriptor: whatever a translation
+  // in flight read before it may be stale, so it must not install its
+  // result (it starts again) unless iommu.bug keeps the hardware bug. A
+  // descriptor that names a domain (`did`: IOTLB, PASID-based IOTLB and
+  // PASID-cache invalidations of a domain or PASID, VT-d spec 6.5.2)
+  // affects only what is tagged with it, so only that domain's translations
+  // start again: another tenant's invalidations cannot hold them back.
+  void note_invalidation(std::optional<std::uint16_t> did) {
+    ++invalidations_;
+    if (did) {
+      domain_invalidated_[*did] = invalidations_;
+    } else {
+      global_invalidated_ = invalidations_;
+    }
+  }
 
  private:
   using FaultReason = iommu::vtd::FaultReason;
@@ -125,8 +137,9 @@ class Translator {
                                     TranslationResult& res);
   [[gnu::always_inline]] void check_access(const TranslationRequest& r, const PasidInfo& pe,
                                            const IotlbEntry& e, TranslationResult& res) const;
-  // Whether an invalidation executed since `epoch` (counts a restart).
-  bool stale(std::uint64_t epoch);
+  // Whether an invalidation of every domain, or of `did`, executed after
+  // the first `epoch` ones (counts a restart).
+  bool stale(std::uint64_t epoch, std::optional<std::uint16_t> did);
 
   std::optional<ContextInfo> fetch_context(const TranslationRequest& r, std::uint64_t root_table,
                                            sc_core::sc_time& delay, TranslationResult& res);
@@ -227,7 +240,10 @@ class Translator {
   Iotlb iotlb_;
   PagingStructureCaches fl_psc_;
   PagingStructureCaches sl_psc_;
-  std::uint64_t invalidation_epoch_ = 0;
+  // Descriptors executed so far, and the count when the last one of every
+  // domain and the last one of each domain executed.
+  std::uint64_t invalidations_ = 0, global_invalidated_ = 0;
+  std::unordered_map<std::uint16_t, std::uint64_t> domain_invalidated_;
   std::uint64_t walk_ids_ = 0;  // names each walk for traces and timelines
   bool installs_stale_walks_;   // iommu.bug = walk_installs_after_invalidation
   std::uint64_t walks_ = 0;

@@ -9,8 +9,12 @@ namespace iommu_sim {
 namespace {
 
 constexpr std::uint64_t kPage = 4096;
-constexpr unsigned kLevels = 4;         // 48-bit first-level table
-constexpr unsigned kAddressBits = 48;   // its input width
+constexpr unsigned kLevels = 4;  // 48-bit first-level table
+// The IOVAs it can translate: the canonical lower half, bits 46:0 (VT-d
+// spec 3.6.1: bits 63:47 must equal bit 47, so 2^47 and up is
+// non-canonical, fault 0x80). Linux's first-stage domains skip bit 47 the
+// same way (aperture_end = __DOMAIN_MAX_ADDR(gaw - 1)).
+constexpr unsigned kAddressBits = 47;
 constexpr std::uint32_t kRidPasid = 0;  // requests without PASID
 enum Notice { kChanging, kSettled, kReturned };
 

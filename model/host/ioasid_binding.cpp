@@ -223,6 +223,8 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   Status s = driver_.set_pasid_entry(bdf, pasid, t.setup);
   if (!s.ok()) return s;
   t.attached->emplace_back(bdf, pasid);
+  // Nothing of this HWPT is cached for the new attachment yet.
+  if (Hwpt* h = find_hwpt(id)) h->non_leaf_pending.erase({bdf.rid(), pasid});
   notify_settled(entry);
   return Status::success();
 }

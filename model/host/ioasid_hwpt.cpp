@@ -161,7 +161,23 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
     if (!owners_.device_tlb(a.bdf)) continue;
     if (Status s = driver_.flush_device_tlb(a.bdf, a.pasid, addr, length); !s.ok()) return s;
   }
-  notify_settled(covered);
+  // With the leaf hint (IH=1, VT-d spec 6.5.2.4) the paging-structure
+  // caches keep what they hold: table pointers the user changed in the
+  // range stay pending; without it they are settled too.
+  std::vector<Affected> settled;
+  for (const Affected& a : covered) {
+    const auto range = boost::icl::discrete_interval<std::uint64_t>::right_open(a.lo, a.hi);
+    auto& non_leaf = h->non_leaf_pending[{a.bdf.rid(), a.pasid}];
+    if (!request.leaf) {
+      non_leaf.subtract(range);
+      settled.push_back(a);
+      continue;
+    }
+    for (const auto& piece : boost::icl::interval_set<std::uint64_t>(range) - non_leaf) {
+      settled.push_back({a.bdf, a.pasid, boost::icl::first(piece), boost::icl::last_next(piece)});
+    }
+  }
+  notify_settled(settled);
   return Status::success();
 }
 

@@ -41,12 +41,18 @@ void IoasidManager::notify_settled(const std::vector<Affected>& list) {
   for (const Affected& a : list) listener_->settled(a.bdf.rid(), a.pasid, a.lo, a.hi);
 }
 
-void IoasidManager::user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi) {
+void IoasidManager::user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi,
+                                       bool non_leaf) {
   const HostLock::Guard guard(lock_);
+  if (listener_ == nullptr) return;
   for (const auto& [id, h] : hwpts_) {
     if (h->table || h->stage1.root_gpa != root_gpa) continue;
     for (const auto& [bdf, pasid] : h->attached) {
-      if (listener_ != nullptr) listener_->changing(bdf.rid(), pasid, lo, hi);
+      listener_->changing(bdf.rid(), pasid, lo, hi);
+      if (non_leaf) {
+        h->non_leaf_pending[{bdf.rid(), pasid}].add(
+            boost::icl::discrete_interval<std::uint64_t>::right_open(lo, hi));
+      }
     }
   }
 }
@@ -92,8 +98,12 @@ void IoasidManager::add_nested_flush(InvalidationBatch& batch,
 
 Status IoasidManager::submit(const std::vector<InvalidationBatch>& batches) {
   for (const InvalidationBatch& batch : batches) {
-    if (batch.empty()) continue;
-    if (Status s = driver_.submit_and_wait(batch.descriptors()); !s.ok()) return s;
+    const auto all = batch.descriptors();
+    for (std::size_t at = 0; at < all.size(); at += InvalidationBatch::kMaxPerSubmission) {
+      const auto part =
+          all.subspan(at, std::min(InvalidationBatch::kMaxPerSubmission, all.size() - at));
+      if (Status s = driver_.submit_and_wait(part); !s.ok()) return s;
+    }
   }
   return Status::success();
 }

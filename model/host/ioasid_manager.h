@@ -17,6 +17,7 @@
 // per-CPU queues, one set per IOAS) and IommuDriver (the hardware).
 #pragma once
 
+#include <boost/icl/interval_set.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -139,8 +140,12 @@ class IoasidManager {
   // A user changed the first-level table at guest-physical `root_gpa`
   // (owned by the user, under nested HWPTs) in [lo, hi): the change is
   // pending for every attachment of those HWPTs until invalidate_hwpt
-  // covers it.
-  void user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi);
+  // covers it. `non_leaf`: a table pointer changed (or may have), which a
+  // leaf-only invalidation does not settle: with IOMMU_VTD_INV_FLAGS_LEAF
+  // (IH=1) the paging-structure caches keep what they hold (VT-d spec
+  // 6.5.2.4), so only an invalidation without it covering the range does.
+  void user_table_changed(std::uint64_t root_gpa, std::uint64_t lo, std::uint64_t hi,
+                          bool non_leaf = false);
 
   // The devices enumeration found; set once, before any bind.
   void set_devices(std::vector<HostDevice> devices) { owners_.set_devices(std::move(devices)); }
@@ -158,7 +163,8 @@ class IoasidManager {
   Status bind(ContextId ctx, const std::string& device, const std::string& label);
   // Attaches the device bound as `label`, PASID `pasid`, to `ioas`. EPERM
   // unless every device of its group is bound to this context (the message
-  // names the others); EBUSY: that (device, PASID) is attached already.
+  // names the others); EBUSY: that (device, PASID) is attached already;
+  // EINVAL: a PASID beyond the PASID directory (host.pasid_dir_size_bits).
   Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
   // Moves an attached (device, PASID) to another IOAS in one step: the
   // PASID entry is rewritten in place, so every DMA translates with the old
@@ -252,6 +258,11 @@ class IoasidManager {
     std::unique_ptr<PageTable> table;  // paging
     HwptId parent = 0;                 // nested: the nest-parent HWPT
     VtdStage1 stage1;                  // nested
+    // Nested: per attachment (requester ID, PASID), the IOVA ranges whose
+    // table pointers the user changed and has not invalidated without the
+    // leaf hint (user_table_changed's non_leaf).
+    std::map<std::pair<std::uint16_t, std::uint32_t>, boost::icl::interval_set<std::uint64_t>>
+        non_leaf_pending;
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<HwptId> children;  // nested HWPTs on a nest parent
   };

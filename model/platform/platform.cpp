@@ -265,7 +265,8 @@ void Platform::program_remapping() {
   }
   manager_->set_devices(devices);
   if (config_.attach.empty()) return;
-  const ContextId ctx = manager_->open_context();
+  attach_context_ = manager_->open_context();
+  const ContextId ctx = attach_context_;
   std::set<std::string> bound;
   for (const auto& a : config_.attach) {
     const int group = topology_.nodes[topology_.find(a.device)].group;

@@ -99,6 +99,10 @@ class Platform {
   std::size_t workload_count() const { return workloads_.size(); }
   // Valid once the simulation started (the host set-up has run).
   IoasId ioas(const std::string& name) const { return ioas_.at(name); }
+  // The context the config's attachments went through, as a VMM's open
+  // /dev/iommu (its nested HWPTs take user invalidations in it); 0 when
+  // attach[] is empty. Valid once the simulation started.
+  ContextId attach_context() const { return attach_context_; }
 
  private:
   void set_up_host();
@@ -145,6 +149,7 @@ class Platform {
   std::unique_ptr<DmaOracle> oracle_;
   std::map<std::string, IoasId> ioas_;  // IOASes, and nested_hwpt spaces' nested HWPTs
   std::vector<std::unique_ptr<GuestPageTable>> guest_tables_;
+  ContextId attach_context_ = 0;
   int ats_ports_ = 0;
   StatsTimeSeries timeseries_;
   std::optional<std::vector<ConfigError>> stats_errors_;  // set by check_stats()
