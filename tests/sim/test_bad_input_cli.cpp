@@ -90,16 +90,17 @@ TEST(BadInputCli, PortCyclesAreRefused) {
 
 TEST(BadInputCli, SweepsTooLargeOrMalformed) {
   // 2^70 points: the product would wrap a 64-bit count.
-  std::string values = "[";
-  for (int i = 0; i < 1024; ++i) values += (i ? "," : "") + std::to_string(i + 1);
+  std::string values = "[1";
+  for (int i = 2; i <= 1024; ++i) values.append(",").append(std::to_string(i));
   values += "]";
+  // Seven distinct keys (the same path with 0 to 6 trailing spaces, which
+  // would be refused as paths only if the size were accepted).
   std::string axes;
-  for (int a = 0; a < 7; ++a) {
-    axes +=
-        std::string(a ? "," : "") + "\"workloads[0].count" + std::string(a, ' ') + "\": " + values;
+  std::string pad;
+  for (int a = 0; a < 7; ++a, pad += ' ') {
+    if (a != 0) axes += ",";
+    axes += "\"workloads[0].count" + pad + "\": " + values;
   }
-  // Distinct keys: the same path with trailing spaces, each refused later as
-  // a path only if the size were accepted.
   const auto huge = write_temp("huge_sweep.json", "{\"sweep\": {" + axes + "}}");
   expect_refused(run_command("sweep " + huge),
                  "sweep: has more than 100000 points (1024 x 1024 x 1024 x 1024 x 1024 x 1024 x "
