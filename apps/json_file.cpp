@@ -11,12 +11,11 @@ std::optional<nlohmann::json> read_json_file(const std::string& file, const std:
     std::cerr << "iommu-sim: " << who << ": cannot open " << file << "\n";
     return std::nullopt;
   }
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "iommu-sim: " << who << ": " << file << " is not valid JSON: " << e.what() << "\n";
-    return std::nullopt;
-  }
+  std::string why;
+  auto j = parse_json(in, why);
+  if (!j)
+    std::cerr << "iommu-sim: " << who << ": " << file << " is not valid JSON: " << why << "\n";
+  return j;
 }
 
 }  // namespace iommu_sim

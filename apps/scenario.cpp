@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "apps/json_file.h"
 #include "apps/reports.h"
 #include "model/kernel.h"
 
@@ -43,7 +44,8 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
   std::vector<ConfigError> errors;
   for (const auto& [key, value] : j.items()) {
     if (key != "description" && key != "platform" && key != "steps" && key != "expect_stats") {
-      errors.push_back({key, "unknown key (expected description, platform, steps, expect_stats)"});
+      errors.push_back(
+          {key_in_path(key), "unknown key (expected description, platform, steps, expect_stats)"});
     }
   }
   ScenarioSpec spec;
@@ -62,10 +64,11 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
       if (!in) {
         errors.push_back({"platform", "cannot open " + path.string()});
       } else {
-        try {
-          platform = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::parse_error& e) {
-          errors.push_back({"platform", path.string() + " is not valid JSON: " + e.what()});
+        std::string why;
+        if (auto parsed = parse_json(in, why)) {
+          platform = std::move(*parsed);
+        } else {
+          errors.push_back({"platform", path.string() + " is not valid JSON: " + why});
         }
       }
     } else {

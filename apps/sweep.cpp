@@ -1,8 +1,11 @@
 #include "apps/sweep.h"
 
+#include <charconv>
 #include <fstream>
+#include <limits>
 
 #include "apps/csv.h"
+#include "apps/json_file.h"
 #include "apps/reports.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
@@ -23,21 +26,25 @@ std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
     std::string segment =
         path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
     std::optional<std::size_t> index;
+    std::string digits;
     if (const std::size_t open = segment.find('['); open != std::string::npos) {
       const std::size_t close = segment.find(']', open);
       if (close != segment.size() - 1) return "malformed list index in \"" + segment + "\"";
-      const std::string digits = segment.substr(open + 1, close - open - 1);
+      digits = segment.substr(open + 1, close - open - 1);
       if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
         return "malformed list index in \"" + segment + "\"";
       }
-      index = std::stoul(digits);
+      // An index too large for size_t lies beyond any list.
+      std::size_t parsed = 0;
+      const auto read = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+      index = read.ec == std::errc() ? parsed : std::numeric_limits<std::size_t>::max();
       segment.resize(open);
     }
     if (segment.empty() || !node->is_object()) return "is not a parameter path";
     node = &(*node)[segment];
     if (index) {
       if (!node->is_array() || *index >= node->size()) {
-        return "list index " + std::to_string(*index) + " is beyond the list";
+        return "list index " + digits + " is beyond the list";
       }
       node = &(*node)[*index];
     }
@@ -58,14 +65,11 @@ std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesys
 std::vector<ConfigError> load_sweep_file(const std::filesystem::path& file, SweepSpec& out) {
   std::ifstream in(file);
   if (!in) return {{file.string(), "cannot open"}};
-  nlohmann::ordered_json j;
-  try {
-    // ordered_json keeps the keys in the file's order: the axes' order.
-    j = nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    return {{file.string(), std::string("is not valid JSON: ") + e.what()}};
-  }
-  return parse_sweep(j, file.parent_path(), out);
+  // ordered_json keeps the keys in the file's order: the axes' order.
+  std::string why;
+  const auto j = parse_json<nlohmann::ordered_json>(in, why);
+  if (!j) return {{file.string(), "is not valid JSON: " + why}};
+  return parse_sweep(*j, file.parent_path(), out);
 }
 
 std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
@@ -74,7 +78,7 @@ std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
   if (!j.is_object()) return {{"sweep file", "must be a JSON object"}};
   for (const auto& [key, value] : j.items()) {
     if (key != "base" && key != "config" && key != "sweep" && key != "stats") {
-      errors.push_back({key, "unknown key (expected base, config, sweep, stats)"});
+      errors.push_back({key_in_path(key), "unknown key (expected base, config, sweep, stats)"});
     }
   }
   SweepSpec spec;
@@ -89,10 +93,11 @@ std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
       if (!in) {
         errors.push_back({"base", "cannot open " + path.string()});
       } else {
-        try {
-          spec.base = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::parse_error& e) {
-          errors.push_back({"base", path.string() + " is not valid JSON: " + e.what()});
+        std::string why;
+        if (auto base = parse_json(in, why)) {
+          spec.base = std::move(*base);
+        } else {
+          errors.push_back({"base", path.string() + " is not valid JSON: " + why});
         }
       }
     }
@@ -164,7 +169,7 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
       part += csv_text(v);
       if (!label.empty()) part += ", ";
       label.insert(0, part);
-      if (auto error = set_path(j, path, v)) errors.push_back({path, *error});
+      if (auto error = set_path(j, path, v)) errors.push_back({key_in_path(path), *error});
     }
     const std::string where = "point " + std::to_string(n) + " (" + label + ")";
     for (const auto& e : load_config(j, point.config)) {
