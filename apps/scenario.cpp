@@ -44,7 +44,8 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
   std::vector<ConfigError> errors;
   for (const auto& [key, value] : j.items()) {
     if (key != "description" && key != "platform" && key != "steps" && key != "expect_stats") {
-      errors.push_back({key, "unknown key (expected description, platform, steps, expect_stats)"});
+      errors.push_back(
+          {key_in_path(key), "unknown key (expected description, platform, steps, expect_stats)"});
     }
   }
   ScenarioSpec spec;

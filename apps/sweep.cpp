@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <limits>
 
 #include "apps/csv.h"
 #include "apps/reports.h"
@@ -25,23 +26,25 @@ std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
     std::string segment =
         path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
     std::optional<std::size_t> index;
+    std::string digits;
     if (const std::size_t open = segment.find('['); open != std::string::npos) {
       const std::size_t close = segment.find(']', open);
       if (close != segment.size() - 1) return "malformed list index in \"" + segment + "\"";
-      const std::string digits = segment.substr(open + 1, close - open - 1);
-      std::size_t n = 0;
-      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-      if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
+      digits = segment.substr(open + 1, close - open - 1);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
         return "malformed list index in \"" + segment + "\"";
       }
-      index = n;
+      // An index too large for size_t lies beyond any list.
+      std::size_t parsed = 0;
+      const auto read = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+      index = read.ec == std::errc() ? parsed : std::numeric_limits<std::size_t>::max();
       segment.resize(open);
     }
     if (segment.empty() || !node->is_object()) return "is not a parameter path";
     node = &(*node)[segment];
     if (index) {
       if (!node->is_array() || *index >= node->size()) {
-        return "list index " + std::to_string(*index) + " is beyond the list";
+        return "list index " + digits + " is beyond the list";
       }
       node = &(*node)[*index];
     }
@@ -73,7 +76,7 @@ std::vector<ConfigError> parse_sweep(const nlohmann::ordered_json& j,
   if (!j.is_object()) return {{"sweep file", "must be a JSON object"}};
   for (const auto& [key, value] : j.items()) {
     if (key != "base" && key != "config" && key != "sweep" && key != "stats") {
-      errors.push_back({key, "unknown key (expected base, config, sweep, stats)"});
+      errors.push_back({key_in_path(key), "unknown key (expected base, config, sweep, stats)"});
     }
   }
   SweepSpec spec;
@@ -169,7 +172,7 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
       part += csv_text(v);
       if (!label.empty()) part += ", ";
       label.insert(0, part);
-      if (auto error = set_path(j, path, v)) errors.push_back({path, *error});
+      if (auto error = set_path(j, path, v)) errors.push_back({key_in_path(path), *error});
     }
     const std::string where = "point " + std::to_string(n) + " (" + label + ")";
     for (const auto& e : load_config(j, point.config)) {

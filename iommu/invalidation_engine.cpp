@@ -71,8 +71,15 @@ InvalidationEngine::InvalidationEngine(Translator& translator, TablePort& port, 
 
 void InvalidationEngine::enable(bool on) {
   // VT-d spec 10.4.23: enabling queued invalidation resets IQH to 0.
-  if (on && !enabled_) head_ = 0;
+  const bool enabling = on && !enabled_;
+  if (enabling) head_ = 0;
   enabled_ = on;
+  // Software is to set IQT to 0 before it enables the queue (Linux
+  // __dmar_enable_qi does). Descriptors already posted below a tail left
+  // behind are fetched at once, as QEMU's vtd_handle_gcmd_qie does for the
+  // guests that set the queue up that way, rather than sitting in the
+  // queue, unfetched and with no error, until software next moves IQT.
+  if (enabling && tail_ != head_) resume();
 }
 
 void InvalidationEngine::set_tail(std::uint64_t iqt) {
@@ -112,8 +119,12 @@ void InvalidationEngine::drain(sc_core::sc_time& delay) {
     const auto bytes = descriptor_bytes();
     // A tail software moved past the end of the queue, or between two
     // 256-bit descriptors, is an invalidation queue error (VT-d spec
-    // 10.4.22, IQT; QEMU vtd_fetch_inv_desc): nothing is fetched.
-    if (tail_ >= queue_bytes() || tail_ % bytes != 0) {
+    // 10.4.22, IQT; QEMU vtd_fetch_inv_desc): nothing is fetched. So is a
+    // head in such a place, where software rewriting IQA with the queue
+    // enabled (setting DW, shrinking QS) leaves it: fetching from there, it
+    // might never meet the tail.
+    if (tail_ >= queue_bytes() || tail_ % bytes != 0 || head_ >= queue_bytes() ||
+        head_ % bytes != 0) {
       ++errors_;
       faults_.set_fsts_bits(vtd::kFstsIqe);
       return;
@@ -258,6 +269,7 @@ InvalidationEngine::Outcome InvalidationEngine::process_iotlb(const vtd::IotlbIn
       sl_psc.invalidate_domain(d.did);
       break;
     case vtd::IotlbGranularity::Page:
+      if (d.am > kMaxAddressMask) return Outcome::Invalid;
       tlb.invalidate_range(d.did, std::nullopt, d.addr, d.am);
       // IH=1: only leaf entries changed; the paging-structure caches stay.
       if (!d.ih) {
@@ -287,6 +299,7 @@ InvalidationEngine::Outcome InvalidationEngine::process_pasid_iotlb(const vtd::P
       fl_psc.invalidate_pasid(d.did, d.pasid);
       break;
     case vtd::PasidIotlbGranularity::Page:
+      if (d.am > kMaxAddressMask) return Outcome::Invalid;
       tlb.invalidate_range(d.did, d.pasid, d.addr, d.am);
       if (!d.ih) fl_psc.invalidate_range(d.did, d.pasid, d.addr, d.am);
       break;

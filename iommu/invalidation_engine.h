@@ -2,8 +2,8 @@
 // ring in memory (IQA: base, size, descriptor width) and moves the tail
 // (IQT); the engine fetches descriptors at the head (IQH) by memory reads
 // and executes them in order. An invalid descriptor sets FSTS.IQE and stops
-// the queue with IQH pointing at it (VT-d spec 6.5.2.10); so does a tail
-// beyond the queue or, with 256-bit descriptors, not on a descriptor.
+// the queue with IQH pointing at it (VT-d spec 6.5.2.10); so does a tail (or
+// a head) beyond the queue or, with 256-bit descriptors, not on a descriptor.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,12 @@
 
 namespace iommu_sim {
 
+// CAP.MAMV: the largest address mask (AM) a page-selective IOTLB or
+// PASID-based IOTLB invalidation may carry, 2^18 pages (1 GiB). VT-d spec
+// 6.5.2.3 leaves a larger one undefined; this model refuses the descriptor
+// as invalid (FSTS.IQE), as QEMU's vtd_process_iotlb_desc does.
+inline constexpr std::uint8_t kMaxAddressMask = 18;
+
 class InvalidationEngine {
  public:
   // `drain` says when the DMAs translated so far finish; `drains` false
@@ -37,7 +43,8 @@ class InvalidationEngine {
   std::uint64_t tail() const { return tail_; }
   std::uint64_t head() const { return head_; }
   void enable(bool on);
-  // Software cleared FSTS.IQE: a stopped queue may go on.
+  // Fetches from IQH again: software cleared FSTS.IQE or ITE, so a stopped
+  // queue may go on, or enabled the queue with descriptors posted.
   void resume();
   bool enabled() const { return enabled_; }
   std::uint32_t ics() const { return ics_; }

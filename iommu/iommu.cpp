@@ -27,7 +27,7 @@ std::uint64_t make_cap(const IommuParams& p, std::uint64_t frcd_offset) {
   c.fro = static_cast<std::uint16_t>(frcd_offset / 16);
   c.nfr = static_cast<std::uint8_t>(p.fault_records - 1);
   c.psi = true;
-  c.mamv = 18;  // page-selective invalidation up to 1 GiB
+  c.mamv = kMaxAddressMask;  // page-selective invalidation up to 1 GiB
   c.fl1gp = true;
   // Invalidations can drain translated DMA reads and writes (DR/DW,
   // VT-d spec 6.5.2.3); Linux qi_flush_iotlb sets them when these are set.

@@ -21,6 +21,12 @@ struct ConfigError {
   std::string to_string() const { return path + ": " + reason; }
 };
 
+// A JSON key as a dotted path names it: the empty key as "", or its error
+// would have no path (": unknown parameter").
+inline std::string key_in_path(const std::string& key) {
+  return key.empty() ? "\"\"" : key;
+}
+
 // Parses "0x1000", "4096", "4KiB", "1MiB", "2GiB", "1TiB"; nullopt if malformed.
 std::optional<std::uint64_t> parse_u64(std::string_view text);
 
@@ -97,7 +103,7 @@ class ConfigLoader {
 
  private:
   std::string child(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
+    return path_.empty() ? key_in_path(key) : path_ + "." + key_in_path(key);
   }
   void fail(std::string path, std::string reason) {
     errors_.push_back({std::move(path), std::move(reason)});

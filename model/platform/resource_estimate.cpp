@@ -26,7 +26,7 @@ double leaf_entries(std::uint64_t iova, std::uint64_t size, std::uint64_t max_pa
   // Greedy largest-first is, region by region: small pages up to the first
   // boundary of the next size and from the last one, the next size between.
   constexpr std::array<std::uint64_t, 3> kPages{4096, 2ull << 20, 1ull << 30};
-  using Wide = unsigned __int128;  // iova + size may pass 2^64
+  __extension__ using Wide = unsigned __int128;  // iova + size may pass 2^64
   Wide lo = iova;
   Wide hi = lo + size;
   Wide leaves = 0;

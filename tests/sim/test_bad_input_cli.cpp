@@ -108,7 +108,7 @@ TEST(BadInputCli, SweepsTooLargeOrMalformed) {
   const auto index = write_temp(
       "index_sweep.json", R"({"sweep": {"workloads[99999999999999999999999].count": [1, 2]}})");
   expect_refused(run_command("sweep " + index),
-                 "malformed list index in \"workloads[99999999999999999999999]\"");
+                 "list index 99999999999999999999999 is beyond the list");
 }
 
 TEST(BadInputCli, ScenarioFieldsOfTheWrongTypeOrSize) {

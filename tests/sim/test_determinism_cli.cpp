@@ -90,6 +90,18 @@ TEST(Cli, MalformedJsonAndMissingFileExitTwo) {
   EXPECT_NE(r.output.find("--out"), std::string::npos) << r.output;
 }
 
+TEST(Cli, ANumberNoDoubleHoldsIsNotValidJson) {
+  // nlohmann throws out_of_range, not parse_error, for 1e999: the command
+  // ended with an uncaught exception. Found by fuzz_scenario (docs/fuzzing.md).
+  const auto bad = write_temp("iommu_sim_overflow.json", R"({"seed": 1e999})");
+  const auto r = run_command("--config " + bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("iommu-sim: --config: " + bad + " is not valid JSON: " +
+                          "[json.exception.out_of_range.406] number overflow parsing '1e999'"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(Cli, RunWritesStatsJson) {
   const auto cfg =
       write_temp("iommu_sim_small.json", R"({"workloads": [{"device": "nic0", "count": 1000}]})");
@@ -111,9 +123,9 @@ namespace {
 
 TEST(Configs, EveryExampleLoadsAndRuns) {
   int seen = 0;
-  for (const char* dir : {IOMMU_SIM_SOURCE_DIR "/configs", IOMMU_SIM_SOURCE_DIR "/configs/topology",
-                          IOMMU_SIM_SOURCE_DIR "/configs/devices",
-                          IOMMU_SIM_SOURCE_DIR "/bench/configs"}) {
+  for (const char* dir :
+       {IOMMU_SIM_SOURCE_DIR "/configs", IOMMU_SIM_SOURCE_DIR "/configs/topology",
+        IOMMU_SIM_SOURCE_DIR "/configs/devices", IOMMU_SIM_SOURCE_DIR "/bench/configs"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() != ".json") continue;
       ++seen;

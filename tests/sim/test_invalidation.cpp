@@ -189,6 +189,41 @@ TEST(Invalidation, UnknownDescriptorTypeStopsTheQueueWithIqeAndTheDriverRecovers
   EXPECT_EQ(p.host_bus().mmio_read(vtd::kRegIqh, 8), 4u * 32);
 }
 
+TEST(Invalidation, AnAddressMaskBeyondMamvIsAnInvalidDescriptor) {
+  // AM above CAP.MAMV (18) asked for a shift by 12 + AM bits, up to 75:
+  // undefined behaviour. Such a descriptor now stops the queue with
+  // FSTS.IQE, as in QEMU. Found by fuzz_invalidation (docs/fuzzing.md).
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  Status iotlb, pasid_iotlb, largest;
+  tb.run([&] {
+    vtd::IotlbInvDesc d{};
+    d.granularity = vtd::IotlbGranularity::Page;
+    d.did = 1;
+    d.am = 19;
+    const std::array<vtd::Descriptor, 1> too_wide{d.encode()};
+    iotlb = p.driver().submit_and_wait(too_wide);
+    vtd::PasidIotlbInvDesc pd{};
+    pd.granularity = vtd::PasidIotlbGranularity::Page;
+    pd.did = 1;
+    pd.pasid = 1;
+    pd.am = 63;
+    const std::array<vtd::Descriptor, 1> widest{pd.encode()};
+    pasid_iotlb = p.driver().submit_and_wait(widest);
+    pd.am = 18;
+    const std::array<vtd::Descriptor, 1> mamv{pd.encode()};
+    largest = p.driver().submit_and_wait(mamv);
+  });
+  // The driver names the refused descriptor by its first qword.
+  EXPECT_EQ(iotlb.code, EINVAL);
+  EXPECT_NE(iotlb.message.find("descriptor 0x10032 at IQH"), std::string::npos) << iotlb.message;
+  EXPECT_EQ(pasid_iotlb.code, EINVAL);
+  EXPECT_NE(pasid_iotlb.message.find("descriptor 0x100010036 at IQH"), std::string::npos)
+      << pasid_iotlb.message;
+  EXPECT_TRUE(largest.ok()) << largest.message;
+  EXPECT_EQ(p.stats().counter_value("iommu.qi.errors"), 2u);
+}
+
 TEST(Invalidation, ATailBeyondTheQueueIsAQueueError) {
   // VT-d spec 10.4.22: IQT must lie inside the queue IQA.QS sizes (4 KiB
   // here); QEMU's vtd_fetch_inv_desc reports IQE for one that does not.
@@ -204,6 +239,80 @@ TEST(Invalidation, ATailBeyondTheQueueIsAQueueError) {
   EXPECT_EQ(p.stats().counter_value("iommu.qi.errors"), 1u);
   EXPECT_EQ(p.stats().counter_value("iommu.qi.descriptors"), 0u);  // nothing fetched
   EXPECT_EQ(p.host_bus().mmio_read(vtd::kRegIqh, 8), 0u);
+}
+
+TEST(Invalidation, EnablingTheQueueWithDescriptorsPostedFetchesThem) {
+  // Software is to set IQT to 0 before it enables the queue; one that
+  // enables it with descriptors already below IQT has them fetched at once,
+  // as QEMU does, not left in the queue unfetched and with no error until
+  // IQT next moves. Found by fuzz_invalidation (docs/fuzzing.md).
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  const std::uint64_t queue = 0x180000000ull;  // a scratch page in host memory
+  const std::uint64_t status = queue + 0x800;
+  std::uint64_t head = 0, iotlb_before = 0, iotlb_after = 0;
+  std::uint32_t written = 0, fsts = 0;
+  tb.run([&] {
+    auto& bus = p.host_bus();
+    vtd::InvWaitDesc wait{};
+    wait.sw = true;
+    wait.status_addr = status;
+    wait.status_data = 0x5a5a;
+    const std::array<vtd::Descriptor, 2> descs{
+        vtd::IotlbInvDesc{.granularity = vtd::IotlbGranularity::Global}.encode(), wait.encode()};
+    for (std::size_t i = 0; i < descs.size(); ++i) {
+      bus.write64(queue + 16 * i, descs[i][0]);
+      bus.write64(queue + 16 * i + 8, descs[i][1]);
+    }
+    iotlb_before = p.stats().counter_value("iommu.qi.iotlb");
+    bus.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdTe);                  // queue off, translation on
+    bus.mmio_write(vtd::kRegIqa, 8, queue);                          // 4 KiB of 128-bit descriptors
+    bus.mmio_write(vtd::kRegIqt, 8, 32);                             // posted while off
+    bus.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdTe | vtd::kGcmdQie);  // on: IQH = 0
+    sc_core::wait(10, sc_core::SC_US);
+    head = bus.mmio_read(vtd::kRegIqh, 8);
+    written = bus.read32(status);
+    fsts = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
+    iotlb_after = p.stats().counter_value("iommu.qi.iotlb");
+  });
+  EXPECT_EQ(head, 32u);
+  EXPECT_EQ(written, 0x5a5au);
+  EXPECT_EQ(fsts & (vtd::kFstsIqe | vtd::kFstsIte), 0u);
+  EXPECT_EQ(iotlb_after - iotlb_before, 1u);
+}
+
+TEST(Invalidation, AHeadBetweenTwoWideDescriptorsIsAQueueError) {
+  // Software switches the enabled queue to 256-bit descriptors (IQA.DW)
+  // with IQH at 16, between two of them. Fetching from there, the head
+  // stepped 32 bytes at a time and never met a tail on a descriptor: the
+  // engine ran forever over a ring of valid descriptors. Nothing is
+  // fetched; FSTS.IQE. Found by fuzz_invalidation (docs/fuzzing.md).
+  TestBench tb(default_config_without_workloads());
+  auto& p = tb.platform();
+  const std::uint64_t queue = 0x180000000ull;  // a scratch page in host memory
+  std::uint64_t head = 0, executed_before = 0, executed_after = 0;
+  std::uint32_t fsts = 0;
+  tb.run([&] {
+    auto& bus = p.host_bus();
+    const vtd::Descriptor iec{vtd::kDescIec, 0};
+    for (std::uint64_t at : {0, 16, 48}) bus.write64(queue + at, iec[0]);
+    bus.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdTe);  // queue off
+    bus.mmio_write(vtd::kRegIqt, 8, 0);
+    bus.mmio_write(vtd::kRegIqa, 8, queue);  // 128-bit descriptors
+    bus.mmio_write(vtd::kRegGcmd, 4, vtd::kGcmdTe | vtd::kGcmdQie);
+    bus.mmio_write(vtd::kRegIqt, 8, 16);
+    sc_core::wait(10, sc_core::SC_US);
+    executed_before = p.stats().counter_value("iommu.qi.descriptors");
+    bus.mmio_write(vtd::kRegIqa, 8, queue | vtd::kIqaDw256);
+    bus.mmio_write(vtd::kRegIqt, 8, 0);
+    sc_core::wait(10, sc_core::SC_US);
+    executed_after = p.stats().counter_value("iommu.qi.descriptors");
+    head = bus.mmio_read(vtd::kRegIqh, 8);
+    fsts = static_cast<std::uint32_t>(bus.mmio_read(vtd::kRegFsts, 4));
+  });
+  EXPECT_EQ(head, 16u);
+  EXPECT_EQ(executed_after, executed_before);
+  EXPECT_TRUE(fsts & vtd::kFstsIqe);
 }
 
 TEST(Invalidation, AFullQueueIsRefusedWithEbusyAndNothingPosted) {

@@ -138,6 +138,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadScenario{R"({"steps": [{"do": "open", "context": "c"}], "extra": 1})",
                     "extra: unknown key"},
+        // Found by fuzz_scenario and fuzz_config (docs/fuzzing.md): the
+        // empty key's error had no path; 1e999 ended the command with an
+        // uncaught exception (out_of_range, not parse_error).
+        BadScenario{R"({"steps": [{"do": "open", "context": "c"}], "": 1})",
+                    "scenario error: \"\": unknown key"},
+        BadScenario{R"({"steps": [{"do": "open", "context": "c"}],
+                       "expect_stats": {"iommu.translated": 1e999}})",
+                    "is not valid JSON: [json.exception.out_of_range.406] number overflow"},
         BadScenario{R"({"steps": []})", "steps: must have between 1 and"},
         BadScenario{R"({"steps": [{"do": "launch"}]})", "steps[0].do: must be one of"},
         BadScenario{R"({"steps": [{"context": "c"}]})", "steps[0].do: is required"},
@@ -192,6 +200,24 @@ struct ActionNames {
   template <class E>
   void list(std::vector<E>&, const ListSpec&) {}
 };
+
+TEST(Scenarios, APlatformFileWithANumberNoDoubleHoldsIsNotValidJson) {
+  // A "platform" file holding 1e999 ended parse_scenario with an uncaught
+  // exception (out_of_range, not parse_error). Found by fuzz_scenario
+  // (docs/fuzzing.md).
+  const std::filesystem::path file =
+      write_temp("iommu_sim_overflow_platform.json", R"({"seed": 1e999})");
+  ScenarioSpec spec;
+  const auto errors =
+      parse_scenario(nlohmann::json{{"platform", file.filename().string()},
+                                    {"steps", {{{"do", "open"}, {"context", "c"}}}}},
+                     file.parent_path(), spec);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors.front().path, "platform");
+  EXPECT_NE(errors.front().reason.find("is not valid JSON: [json.exception.out_of_range.406]"),
+            std::string::npos)
+      << errors.front().reason;
+}
 
 TEST(Scenarios, DocsDescribeEveryAction) {
   std::ifstream in(IOMMU_SIM_SOURCE_DIR "/docs/scenarios.md");

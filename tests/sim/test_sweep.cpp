@@ -66,6 +66,12 @@ TEST(Sweep, BadPointsAreNamedAndNothingIsExpanded) {
       << errors.front().to_string();
   errors = expand_sweep(parse({{"sweep", {{"workloads[3].span", {4096}}}}}), points);
   EXPECT_TRUE(test::has_error(errors, "workloads[3].span", "beyond the list"));
+  // An index no size_t holds threw std::out_of_range out of the sweep.
+  // Seen while writing fuzz_sweep (docs/fuzzing.md).
+  errors =
+      expand_sweep(parse({{"sweep", {{"workloads[99999999999999999999].span", {4096}}}}}), points);
+  EXPECT_TRUE(test::has_error(errors, "workloads[99999999999999999999].span",
+                              "list index 99999999999999999999 is beyond the list"));
   errors = expand_sweep(parse({{"sweep", {{"workloads[x].span", {4096}}}}}), points);
   EXPECT_TRUE(test::has_error(errors, "workloads[x].span", "malformed list index"));
   EXPECT_TRUE(points.empty());
@@ -86,6 +92,33 @@ TEST(Sweep, MalformedSweepFilesAreRefused) {
   EXPECT_TRUE(test::has_error(
       parse_sweep(json{{"base", "no-such-file.json"}, {"sweep", {{"seed", {1}}}}}, ".", spec),
       "base", "cannot open"));
+}
+
+TEST(Sweep, ANumberNoDoubleHoldsIsNotValidJson) {
+  // nlohmann throws out_of_range, not parse_error, for 1e999: the sweep
+  // ended with an uncaught exception. Found by fuzz_sweep (docs/fuzzing.md).
+  const auto file = test::temp_dir() / "overflow_sweep.json";
+  std::ofstream(file) << R"({"config": {"seed": 1e999}, "sweep": {"seed": [1]}})";
+  std::ofstream(test::temp_dir() / "overflow_base.json") << R"({"seed": -1e999})";
+  SweepSpec spec;
+  EXPECT_TRUE(
+      test::has_error(load_sweep_file(file, spec), "sweep file",
+                      file.string() + " is not valid JSON: [json.exception.out_of_range.406]"));
+  EXPECT_TRUE(
+      test::has_error(parse_sweep(json{{"base", "overflow_base.json"}, {"sweep", {{"seed", {1}}}}},
+                                  test::temp_dir(), spec),
+                      "base", "is not valid JSON: [json.exception.out_of_range.406]"));
+}
+
+TEST(Sweep, AnEmptyKeyIsNamedInThePath) {
+  // Errors about the empty key had no path. Found by fuzz_config and
+  // fuzz_sweep (docs/fuzzing.md).
+  SweepSpec spec;
+  EXPECT_TRUE(test::has_error(parse_sweep(json{{"", 1}, {"sweep", {{"seed", {1}}}}}, ".", spec),
+                              "\"\"", "unknown key"));
+  std::vector<SweepPoint> points;
+  EXPECT_TRUE(test::has_error(expand_sweep(parse({{"sweep", {{"", {1}}}}}), points), "\"\"",
+                              "is not a parameter path"));
 }
 
 TEST(Sweep, UnknownStatisticIsNamed) {

@@ -58,6 +58,13 @@ TEST(Config, UnknownKeyIsNamed) {
   expect_error(json{{"bogus", 1}}, "bogus", "unknown parameter");
 }
 
+TEST(Config, AnEmptyKeyIsNamedInThePath) {
+  // The empty key's error had no path (": unknown parameter"). Found by
+  // fuzz_config (docs/fuzzing.md).
+  expect_error(json{{"", 1}}, "\"\"", "unknown parameter");
+  expect_error(json{{"iommu", {{"iotlb", {{"", 1}}}}}}, "iommu.iotlb.\"\"", "unknown parameter");
+}
+
 TEST(Config, WrongTypeIsNamed) {
   expect_error(json{{"memory", {{"latency_ns", "fast"}}}}, "memory.latency_ns", "must be a number");
   expect_error(json{{"iommu", {{"iotlb", {{"enabled", 1}}}}}}, "iommu.iotlb.enabled",

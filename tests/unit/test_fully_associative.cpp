@@ -194,7 +194,11 @@ class FullyAssociativeIotlb : public ::testing::TestWithParam<MissCase> {};
 // Systems Theory, 1973, 6.3). 200000 lookups put the standard error near
 // 0.001, so 0.01 is a wide margin.
 TEST_P(FullyAssociativeIotlb, UniformRandomPagesMissOneMinusEntriesOverPages) {
-  const auto& [entries, pages, replacement] = GetParam();
+  // Named copies, not a structured binding: clang 14 cannot capture one
+  // in the lambda below (C++20 allows it; clang 16 implements it).
+  const std::uint32_t entries = GetParam().entries;
+  const std::uint32_t pages = GetParam().pages;
+  const std::string& replacement = GetParam().replacement;
   StatsRegistry stats;
   Iotlb tlb(CacheParams{true, 1, entries, replacement}, stats, "tlb", 9);
   std::mt19937_64 rng(77);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures and builds the sanitizer build, build-asan: clang with ASan,
+# UBSan and libFuzzer's coverage instrumentation, which serves both the
+# GoogleTest suite (scripts/test.sh) and the fuzz targets (scripts/fuzz.sh,
+# docs/fuzzing.md). Arguments go to `cmake --build` (e.g. --target fuzz_sweep).
+# -O1 -g1: the sanitizers need line tables, not full debug info, and -O1
+# compiles much faster than -O2 while keeping the tests quick. Naming the
+# compiler (rather than CXX=) makes CMake start afresh in a build-asan that
+# an older scripts/test.sh configured with g++. REFERENCE_BINARY (another
+# build's iommu-sim) adds the CrossBuildDeterminism test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None \
+      -DCMAKE_CXX_FLAGS="-O1 -g1" -DIOMMU_SIM_SANITIZE=ON -DIOMMU_SIM_FUZZ=ON \
+      -DIOMMU_SIM_BENCH=OFF -DIOMMU_SIM_REFERENCE_BINARY="${REFERENCE_BINARY:-}" >/dev/null
+cmake --build build-asan -j"$(nproc)" "$@"
