@@ -10,6 +10,12 @@
 # build's iommu-sim) adds the CrossBuildDeterminism test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A build-asan an older scripts/test.sh configured with g++ keeps g++ in its
+# cache; CMake would stop at IOMMU_SIM_FUZZ's check before switching.
+if [[ -f build-asan/CMakeCache.txt ]] &&
+   ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' build-asan/CMakeCache.txt; then
+  rm -rf build-asan/CMakeCache.txt build-asan/CMakeFiles
+fi
 cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None \
       -DCMAKE_CXX_FLAGS="-O1 -g1" -DIOMMU_SIM_SANITIZE=ON -DIOMMU_SIM_FUZZ=ON \
       -DIOMMU_SIM_BENCH=OFF -DIOMMU_SIM_REFERENCE_BINARY="${REFERENCE_BINARY:-}" >/dev/null
