@@ -11,6 +11,7 @@
 
 #include "fuzz/json_input.h"
 #include "model/platform/platform_config.h"
+#include "model/platform/resource_estimate.h"
 
 using namespace iommu_sim;
 using namespace iommu_sim::fuzz;
