@@ -11,8 +11,9 @@
 
 namespace iommu_sim {
 
-// Above this many DMAs a run is warned of: about 14 minutes at the 1.2 M
-// cold-walk DMAs per wall-second timed mode reaches (README, Speed).
+// Above this many DMAs a run is warned of: about 16 minutes at the 1.03 M
+// cold-walk DMAs per wall-second measured in timed mode (README, "Speed and
+// memory", BM_Timed_ColdWalk).
 inline constexpr double kWarnDmas = 1e9;
 
 // This machine's physical memory in bytes (sysconf).

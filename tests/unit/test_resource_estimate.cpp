@@ -62,8 +62,9 @@ TEST(ResourceEstimate, LongRunsAreWarnedOfWithTheField) {
   const auto warning = duration_warning(e);
   ASSERT_TRUE(warning.has_value());
   EXPECT_EQ(*warning,
-            "workloads[0].count: the run issues about 1e+12 DMAs, 55.6 to 231 hours of wall time "
-            "at timed mode's 1.2 to 5 M DMAs per second; it goes on (Ctrl-C stops it and writes "
+            "workloads[0].count: the run issues about 1e+12 DMAs, 59.1 to 270 hours of wall time "
+            "at timed mode's measured 1.03 to 4.7 M DMAs per second; it goes on (Ctrl-C stops it "
+            "and writes "
             "stats.json)");
   c.workloads[0].count = 1000000000;
   EXPECT_FALSE(duration_warning(estimate_resources(c)).has_value());
