@@ -373,7 +373,7 @@ InvalidationEngine::Outcome InvalidationEngine::invalidate_device_tlb(std::uint1
     // The request goes out and the engine moves on; the answer (or the
     // time-out) comes back in a process of its own.
     ++device_tlb_outstanding_;
-    sc_core::sc_spawn([this, sid, inv, sent = delay] {
+    device_tlb_answers_.run([this, sid, inv, sent = delay] {
       sc_core::sc_time until = sent;
       const bool answered = device_tlb_ && device_tlb_(sid, inv, until);
       sc_core::wait(until);

@@ -16,6 +16,7 @@
 #include "iommu/table_port.h"
 #include "iommu/translator.h"
 #include "model/pcie_attrs.h"
+#include "model/process_pool.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
 
@@ -113,6 +114,7 @@ class InvalidationEngine {
   // only once all have come back (VT-d spec 6.5.2.8).
   std::uint32_t device_tlb_outstanding_ = 0;
   sc_core::sc_event device_tlb_answered_;
+  ProcessPool device_tlb_answers_{"device_tlb_answer"};
   std::uint64_t executed_ = 0, waits_ = 0, errors_ = 0, timeouts_ = 0;
   std::uint64_t by_type_[16] = {};
   Histogram drain_time_;

@@ -83,7 +83,7 @@ std::unique_ptr<DmaApi::Domain> DmaApi::make_domain() {
           raw->iova->free(cpu, e.iova, e.length / kPage);
         }};
     d->fq = std::make_unique<FlushQueue>(cpus_, params_.flush_queue_size, params_.flush_timeout_ns,
-                                         params_.cpu, fq_stats_, std::move(hooks));
+                                         params_.cpu, fq_stats_, fq_timers_, std::move(hooks));
   }
   return d;
 }

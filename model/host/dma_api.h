@@ -109,6 +109,7 @@ class DmaApi {
   std::vector<Device> devices_;
   IovaStats iova_stats_;
   FlushQueueStats fq_stats_;
+  ProcessPool fq_timers_{"fq_timer"};  // the flush queues' timers
   std::uint8_t max_leaf_shift_ = 21;
   std::uint64_t maps_ = 0, unmaps_ = 0, map_failures_ = 0;
   Histogram map_time_, unmap_time_;

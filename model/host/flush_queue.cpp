@@ -20,14 +20,16 @@ void FlushQueueStats::register_stats(const std::string& prefix, StatsRegistry& s
 }
 
 FlushQueue::FlushQueue(HostCpus& cpus, std::uint32_t size, double timeout_ns,
-                       const HostCpuParams& costs, FlushQueueStats& stats, Hooks hooks)
+                       const HostCpuParams& costs, FlushQueueStats& stats, ProcessPool& timers,
+                       Hooks hooks)
     : cpus_(cpus),
       capacity_(std::max<std::uint32_t>(size, 2) - 1),
       timeout_(timeout_ns, sc_core::SC_NS),
       costs_(costs),
       stats_(stats),
       hooks_(std::move(hooks)),
-      rings_(cpus.count()) {
+      rings_(cpus.count()),
+      timers_(timers) {
   for (Ring& r : rings_) r.lock = std::make_unique<SpinLock>(costs.lock_transfer_ns, stats.lock);
 }
 
@@ -109,7 +111,7 @@ void FlushQueue::arm_timer(HostCpu& cpu) {
   if (!HostBus::can_wait()) return;
   timer_on_ = true;
   const unsigned index = cpu.index();
-  sc_core::sc_spawn([this, index] {
+  timers_.run([this, index] {
     cpus_.pin_current(index);
     sc_core::wait(timeout_);
     // The domain of a closed queue may be gone; the queue is not (its

@@ -25,6 +25,7 @@
 #include "model/host/host_cpu.h"
 #include "model/host/spin_lock.h"
 #include "model/host/status.h"
+#include "model/process_pool.h"
 #include "model/stats.h"
 
 namespace iommu_sim {
@@ -51,8 +52,10 @@ class FlushQueue {
     std::function<void(HostCpu&, Entry&)> release;  // give IOVA and frames back
   };
 
+  // `timers` runs the timer threads; the owner shares it among its queues,
+  // so closed queues keep no idle thread.
   FlushQueue(HostCpus& cpus, std::uint32_t size, double timeout_ns, const HostCpuParams& costs,
-             FlushQueueStats& stats, Hooks hooks);
+             FlushQueueStats& stats, ProcessPool& timers, Hooks hooks);
 
   // queue_iova: on the calling thread's CPU. The entry is queued even when
   // the flush of a full ring failed; the status says so.
@@ -60,7 +63,7 @@ class FlushQueue {
   // The domain is going away with nothing attached (iommu_dma_free_fq):
   // every entry is released unflushed and the timer, if armed, does
   // nothing. No hook is called afterwards; the queue itself must outlive
-  // an armed timer (sc_spawn'd, it cannot be cancelled).
+  // an armed timer (it cannot be cancelled).
   void close(HostCpu& cpu);
   bool empty() const;
 
@@ -85,6 +88,7 @@ class FlushQueue {
   std::uint64_t started_ = 0, finished_ = 0;
   bool timer_on_ = false;
   bool closed_ = false;
+  ProcessPool& timers_;
 };
 
 }  // namespace iommu_sim

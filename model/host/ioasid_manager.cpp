@@ -352,7 +352,7 @@ std::unique_ptr<FlushQueue> IoasidManager::make_flush_queue(AddressSpace& as) {
                             for (std::uint64_t frame : e.freed_tables) tables_.release(frame);
                           }};
   return std::make_unique<FlushQueue>(cpus_, params_.flush_queue_size, params_.flush_timeout_ns,
-                                      params_.cpu, fq_stats_, std::move(hooks));
+                                      params_.cpu, fq_stats_, fq_timers_, std::move(hooks));
 }
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> IoasidManager::iova_ranges(IoasId ioas) {

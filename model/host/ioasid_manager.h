@@ -353,6 +353,7 @@ class IoasidManager {
   ChangeListener* listener_ = nullptr;
   HostLock lock_;
   FlushQueueStats fq_stats_;
+  ProcessPool fq_timers_{"fq_timer"};  // the flush queues' timers
   // Queues of destroyed IOASes, kept for a timer that may still be armed.
   std::vector<std::unique_ptr<FlushQueue>> closed_queues_;
   IoasId next_id_ = 1;
