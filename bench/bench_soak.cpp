@@ -9,22 +9,15 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 
+#include "bench/resident_memory.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 #include "model/platform/slice_observer.h"
 
 namespace iommu_sim {
 namespace {
-
-double resident_mib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return static_cast<double>(resident) * 4096 / (1 << 20);
-}
 
 // Samples the resident set between slices of 1 ms simulated.
 class RssSampler : public SliceObserver {

@@ -4,10 +4,12 @@
 # hold the header-only Boost.Histogram (stats.json's bins) as well.
 # libutil (forkpty, for the tests' pseudo-terminal) is part of libc6-dev.
 # clang builds the sanitizer build (scripts/sanitizer_build.sh); the
-# libFuzzer runtime is in libclang-rt-14-dev, which clang only recommends.
+# libFuzzer runtime is in libclang-rt-14-dev, which clang only recommends,
+# and llvm-cov (scripts/coverage.sh reads clang's gcov data with it) in llvm.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsystemc-dev libboost-container-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox gcovr clang libclang-rt-14-dev)
+          libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox gcovr clang libclang-rt-14-dev
+          llvm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

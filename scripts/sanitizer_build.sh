@@ -2,7 +2,7 @@
 # Configures and builds the sanitizer build, build-asan: clang with ASan,
 # UBSan and libFuzzer's coverage instrumentation, which serves both the
 # GoogleTest suite (scripts/test.sh) and the fuzz targets (scripts/fuzz.sh,
-# docs/fuzzing.md). Arguments go to `cmake --build` (e.g. --target fuzz_sweep).
+# docs/fuzzing.md), with gcov counters for scripts/coverage.sh. Arguments go to `cmake --build` (e.g. --target fuzz_sweep).
 # -O1 -g1: the sanitizers need line tables, not full debug info, and -O1
 # compiles much faster than -O2 while keeping the tests quick. Naming the
 # compiler (rather than CXX=) makes CMake start afresh in a build-asan that
@@ -18,5 +18,10 @@ if [[ -f build-asan/CMakeCache.txt ]] &&
 fi
 cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None \
       -DCMAKE_CXX_FLAGS="-O1 -g1" -DIOMMU_SIM_SANITIZE=ON -DIOMMU_SIM_FUZZ=ON \
-      -DIOMMU_SIM_BENCH=OFF -DIOMMU_SIM_REFERENCE_BINARY="${REFERENCE_BINARY:-}" >/dev/null
+      -DIOMMU_SIM_COVERAGE=ON -DIOMMU_SIM_BENCH=OFF \
+      -DIOMMU_SIM_REFERENCE_BINARY="${REFERENCE_BINARY:-}" >/dev/null
 cmake --build build-asan -j"$(nproc)" "$@"
+# Counts start from zero with every build: a count file written before an
+# object was rebuilt no longer matches it, and the runtime would complain
+# of it on every test's stderr.
+find build-asan -name '*.gcda' -delete

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Second command of the README (and what .ci/run calls): build and run every
 # test, in a Release build and in an ASan+UBSan build (clang), where the
-# tests include a short run of each fuzz target (docs/fuzzing.md).
+# tests include a short run of each fuzz target (docs/fuzzing.md) and count
+# coverage, which must reach 95 % of product lines (scripts/coverage.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,3 +15,4 @@ ctest --test-dir build -j"$jobs" --output-on-failure
 REFERENCE_BINARY="$PWD/build/apps/iommu-sim" scripts/sanitizer_build.sh
 ASAN_OPTIONS=detect_stack_use_after_return=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure
+scripts/coverage.sh --counted

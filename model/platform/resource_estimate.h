@@ -13,14 +13,15 @@
 
 namespace iommu_sim {
 
-// Host bytes per cache entry: 1,048,576 IOTLB entries raise the peak RSS of
-// a run by 87 MB (set_associative_cache.h keeps the entry, its LRU links,
-// its tag-bucket link and a free bit), measured with /usr/bin/time -f %M.
+// Host bytes per cache entry: set_associative_cache.h keeps the entry, its
+// LRU links, its tag-bucket link and a free bit. BM_Resources_CacheEntry
+// (bench/bench_resources.cpp) measures 84 bytes of resident set per entry
+// of a 1 Mi-entry IOTLB; rounded up.
 inline constexpr double kBytesPerCacheEntry = 88;
-// Host bytes per leaf entry of a page table the set-up writes: a 64 GiB
-// mapping of 4 KiB pages (16.8 M leaves) peaks at 145 MB of RSS; 8 bytes are
-// the entry itself in simulated memory (VT-d 9.9), the rest sparse-memory
-// bookkeeping and the upper levels.
+// Host bytes per leaf entry of a page table the set-up writes: 8 are the
+// entry itself in simulated memory (VT-d 9.9), the rest sparse-memory
+// bookkeeping and the upper levels. BM_Resources_MappingLeaf measures 8.1
+// bytes per leaf of a 16 GiB mapping of 4 KiB pages; rounded up.
 inline constexpr double kBytesPerLeaf = 9;
 
 struct ResourceEstimate {
