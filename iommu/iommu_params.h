@@ -95,6 +95,7 @@ struct IommuParams {
   std::uint32_t fault_records = 8;
   std::uint32_t domain_id_bits = 16;
   std::uint32_t address_width = 48;
+  std::uint32_t host_address_width = 46;
   std::uint32_t walk_engines = 4;
   bool merge_misses = true;
   IotlbCacheParams iotlb;
@@ -165,6 +166,17 @@ struct IommuParams {
        "A PASID entry asking for more is invalid (fault 0x5b).",
        39, 57},
       "iommu.faults.reason.0x5b, 0x83");
+    v(host_address_width,
+      {"host_address_width", "bits",
+       "46: the DMAR table's Host Address Width on recent Xeon platforms (their CPUs' "
+       "MAXPHYADDR)",
+       "Host address width (HAW, ACPI DMAR table): paging-entry address bits at and above "
+       "it are reserved, so an entry pointing there faults (0x72 first-level, 0x7a "
+       "second-level; VT-d spec 9.8, SDM Vol. 3 4.5) instead of sending a DMA outside the "
+       "platform. Memory may end below it (memory.address_bits): an address between the "
+       "two is an access error.",
+       32, 52},
+      "iommu.faults.reason.0x72, iommu.faults.reason.0x7a");
     v(walk_engines,
       {"walk_engines", "walks", "assumed: 4 concurrent page walks; Intel does not publish it",
        "Timed mode: page walks that may be in progress at once. A miss that "

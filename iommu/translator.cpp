@@ -17,6 +17,7 @@ Translator::Translator(const IommuParams& params, TablePort& port, TimingMode mo
     : port_(port),
       mode_(mode),
       address_width_(params.address_width),
+      host_address_width_(params.host_address_width),
       merge_misses_(params.merge_misses),
       free_engines_(params.walk_engines),
       psc_latency_(ns(params.psc_lookup_latency_ns)),
@@ -241,7 +242,7 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const TranslationRe
       return std::nullopt;
     }
     const bool leaf = level == 1 || e.ps;
-    if ((raw[0] & vtd::second_level_reserved_mask(level, e.ps, 52)) != 0) {
+    if ((raw[0] & vtd::second_level_reserved_mask(level, e.ps, host_address_width_)) != 0) {
       fail(res, FR::kSmSecondLevelEntryReserved, pe.fpd);
       return std::nullopt;
     }
@@ -371,7 +372,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
       return std::nullopt;
     }
     const bool leaf = level == 1 || e.ps;
-    if ((raw[0] & vtd::first_level_reserved_mask(level, e.ps, 52)) != 0) {
+    if ((raw[0] & vtd::first_level_reserved_mask(level, e.ps, host_address_width_)) != 0) {
       fail(res, FR::kSmFirstLevelEntryReserved, pe.fpd);
       return std::nullopt;
     }

@@ -224,6 +224,7 @@ class Translator {
   TablePort& port_;
   TimingMode mode_;
   std::uint32_t address_width_;
+  std::uint32_t host_address_width_;  // HAW: address bits above it are reserved
   bool merge_misses_;
   std::uint32_t free_engines_;
   sc_core::sc_time psc_latency_;

@@ -1,5 +1,7 @@
 #include "pcie/root_complex.h"
 
+#include "model/pcie_attrs.h"
+
 namespace iommu_sim {
 
 RootComplex::RootComplex(sc_core::sc_module_name name, sc_core::sc_time latency,
@@ -31,6 +33,16 @@ void RootComplex::route(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
     to_fabric->b_transport(p, delay);
   } else {
     to_memory->b_transport(p, delay);
+    // No memory at the address (inside the host address width, past the
+    // end of memory): the host bridge completes a read with Unsupported
+    // Request (PCIe Base Spec 6.0 2.3.1), as it does any request it cannot
+    // service; a posted write is dropped and only counted
+    // (memory.address_errors), but its attributes say the same.
+    if (p.is_response_error()) [[unlikely]] {
+      if (auto* attrs = p.get_extension<PcieAttrs>()) {
+        attrs->completion = CompletionStatus::UnsupportedRequest;
+      }
+    }
   }
 }
 

@@ -316,6 +316,13 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
     }
   }
   check_domain_ids(c, topology, fail);
+  // Memory above the host address width is memory no IOMMU table can name.
+  if (c.memory.address_bits > c.iommu.host_address_width) {
+    fail("memory.address_bits", "memory of " + std::to_string(c.memory.address_bits) +
+                                    " address bits reaches above the IOMMU's host address width "
+                                    "(iommu.host_address_width " +
+                                    std::to_string(c.iommu.host_address_width) + ")");
+  }
   // The host allocates tables and mapped memory from two regions of
   // physical memory: both must exist and must not overlap.
   const std::uint64_t memory_end = 1ull << c.memory.address_bits;

@@ -134,7 +134,7 @@ TEST(BadInputCli, SetUpsLargerThanTheMachineAreRefused) {
   }
   const auto big = write_temp(
       "big_setup.json",
-      R"({"memory": {"address_bits": 52}, "iommu": {"address_width": 57}, "address_spaces": [{"name": "as0", "levels": 5, "mappings": [)" +
+      R"({"memory": {"address_bits": 52}, "iommu": {"address_width": 57, "host_address_width": 52}, "address_spaces": [{"name": "as0", "levels": 5, "mappings": [)" +
           mappings + "]}]}");
   ASSERT_LT(machine_memory_bytes(), 600e9) << "this test needs a machine below 600 GB";
   expect_refused(run_command("--config " + big + " --quiet"),

@@ -292,6 +292,52 @@ TEST(Faults, SecondLevelReservedBit) {
   EXPECT_EQ(o.walk_reads, 5u);
 }
 
+// Address bits at and above the host address width (iommu.host_address_width,
+// 46 by default) are reserved in paging entries (SDM Vol. 3 4.5; VT-d spec
+// 9.8): a leaf pointing there faults instead of sending the DMA outside the
+// platform.
+void point_leaf_at_bit_46(Platform& p) {
+  const std::uint64_t root = p.manager().page_table_root(p.ioas("as0"));
+  const std::uint64_t pte = entry_at(p, root, 0x100000, 4, 1, [](auto a) { return a; });
+  p.host_bus().write64(pte, p.host_bus().read64(pte) | (1ull << 46));
+}
+
+TEST(Faults, FirstLevelLeafBeyondTheHostAddressWidth) {
+  auto o = run_one(default_config_without_workloads(), {.address = 0x100000}, point_leaf_at_bit_46);
+  expect_fault(o, FR::kSmFirstLevelEntryReserved, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 8u);  // root, context, dir, PASID entry, 4 levels
+}
+
+TEST(Faults, SecondLevelLeafBeyondTheHostAddressWidth) {
+  auto o = run_one(second_level_config(), {.address = 0x100000}, point_leaf_at_bit_46);
+  expect_fault(o, FR::kSmSecondLevelEntryReserved, 0x100000, true);
+  EXPECT_EQ(o.walk_reads, 8u);
+}
+
+TEST(Faults, BitsBelowTheHostAddressWidthAreAnAddress) {
+  // With a host address width of 47 bits and memory that fills it, the
+  // same leaf is valid: the DMA reads the frame 64 TiB up.
+  PlatformConfig c = default_config_without_workloads();
+  c.iommu.host_address_width = 47;
+  c.memory.address_bits = 47;
+  auto o = run_one(c, {.address = 0x100000}, point_leaf_at_bit_46);
+  EXPECT_TRUE(o.dma.ok);
+  EXPECT_FALSE(o.record.f);
+  EXPECT_EQ(o.memory_reads, o.walk_reads + 1);
+}
+
+TEST(Faults, ATranslationPastTheEndOfMemoryFailsAtMemory) {
+  // Inside the host address width but past the memory (46 bits of 47): the
+  // IOMMU translates, and the memory answers with an address error, which
+  // the device sees as a failed completion.
+  PlatformConfig c = default_config_without_workloads();
+  c.iommu.host_address_width = 47;
+  auto o = run_one(c, {.address = 0x100000}, point_leaf_at_bit_46);
+  EXPECT_FALSE(o.record.f);
+  EXPECT_FALSE(o.dma.ok);
+  EXPECT_EQ(o.dma.completion, CompletionStatus::UnsupportedRequest);
+}
+
 TEST(Faults, AddressBeyondAThreeLevelSecondLevelTable) {
   // A 3-level table translates 39 bits; 2^39 has no translation.
   auto o = run_one(second_level_config(3), {.address = 1ull << 39});
@@ -365,8 +411,8 @@ INSTANTIATE_TEST_SUITE_P(Levels, NotPresentAtLevel, ::testing::Values(4u, 3u, 2u
 namespace iommu_sim::test {
 namespace {
 
-// A table pointer inside the IOMMU's address width but past the memory
-// that exists (memory.address_bits 40 here, HAW 46) makes the read of the
+// A table pointer inside the IOMMU's host address width but past the memory
+// that exists (memory.address_bits 40 here, iommu.host_address_width 46) makes the read of the
 // next structure fail: an access-error fault of that structure (VT-d
 // 7.1.3: 0x38, 0x40, 0x50, 0x58, 0x70, 0x78), never a translation.
 constexpr std::uint64_t kBeyondMemory = 1ull << 42;

@@ -28,6 +28,10 @@ PlatformConfig attack_config(std::uint64_t seed) {
   // Even seeds walk every level: nested walks read fl x (sl + 1) + sl
   // entries each.
   if (seed % 2 == 0) disable_paging_structure_caches(c);
+  // Every other pair of seeds with a host address width of 52 bits: there
+  // a garbage address between 2^46 and 2^52 is no reserved bit (VT-d spec
+  // 9.8) but a guest-physical address the second level must refuse.
+  if (seed / 2 % 2 == 1) c.iommu.host_address_width = 52;
   c.pcie.endpoints = {{.name = "guest_nic"}, {.name = "victim_nic"}};
   c.address_spaces = {
       {.name = "guest_ram",

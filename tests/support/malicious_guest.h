@@ -6,7 +6,8 @@
 // memory at GPA 0 (second level, 4 levels), its 4-level first-level table at
 // GPA 0. The victim: "victim_nic" attached, in a context of its own, to a
 // first-level IOAS mapping 256 KiB at IOVA 0x100000. Even seeds run without
-// paging-structure caches, so every walk reads every level.
+// paging-structure caches, so every walk reads every level; seeds 2 and 3
+// modulo 4 run with a host address width of 52 bits instead of 46.
 #pragma once
 
 #include <cstdint>

@@ -113,6 +113,12 @@ TEST(Config, CrossReferencesAreChecked) {
                "multiple of size");
 }
 
+TEST(Config, MemoryMustLieBelowTheHostAddressWidth) {
+  expect_error(json{{"memory", {{"address_bits", 47}}}}, "memory.address_bits",
+               "memory of 47 address bits reaches above the IOMMU's host address width "
+               "(iommu.host_address_width 46)");
+}
+
 TEST(Config, HostRegionsMustFitInMemoryAndNotOverlap) {
   expect_error(json{{"memory", {{"address_bits", 32}}}}, "host.table_region",
                "needs 1 GiB below 2^memory.address_bits");
