@@ -49,8 +49,10 @@ Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std
     }
   }
   const int group = devices_[index].group;
+  // Another owner holds the group's DMA ownership: Linux
+  // iommu_device_claim_dma_owner() refuses with EPERM.
   if (auto owner = group_owner_.find(group); owner != group_owner_.end() && owner->second != ctx) {
-    return Status::error(EBUSY, device + "'s IOMMU group " + std::to_string(group) +
+    return Status::error(EPERM, device + "'s IOMMU group " + std::to_string(group) +
                                     " is owned by context " + std::to_string(owner->second));
   }
   group_owner_[group] = ctx;

@@ -110,8 +110,10 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
   const int index = bound.device;
   const HostDevice& dev = owners_.device(index);
   auto a = c->attached.find(std::pair(dev.requester_id.rid(), pasid));
+  // Replace needs an attachment to replace: iommufd's
+  // iommufd_device_change_pt() refuses an unattached PASID with EINVAL.
   if (a == c->attached.end() || !a->second.second.contains(index)) {
-    return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
+    return Status::error(EINVAL, label + " PASID " + std::to_string(pasid) + " is not attached");
   }
   const IoasId old = a->second.first;
   if (old == ioas) return Status::success();

@@ -158,8 +158,8 @@ class IoasidManager {
   Status close_context(ContextId ctx);
   // Binds `device` to the context under `label`, claiming DMA ownership of
   // its IOMMU group. ENOENT: no such context or device; EEXIST: label in
-  // use; EBUSY: the device is bound, or its group is owned by another
-  // context (named).
+  // use; EBUSY: the device is bound; EPERM: its group is owned by another
+  // context (named; Linux iommu_device_claim_dma_owner).
   Status bind(ContextId ctx, const std::string& device, const std::string& label);
   // Attaches the device bound as `label`, PASID `pasid`, to `ioas`. EPERM
   // unless every device of its group is bound to this context (the message
@@ -168,8 +168,8 @@ class IoasidManager {
   Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
   // Moves an attached (device, PASID) to another IOAS in one step: the
   // PASID entry is rewritten in place, so every DMA translates with the old
-  // or the new table, never neither (IOMMU_HWPT replace). ENOENT: not
-  // attached or no such IOAS.
+  // or the new table, never neither (IOMMU_HWPT replace). EINVAL: not
+  // attached (iommufd_device_change_pt); ENOENT: no such IOAS.
   Status replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
   // What the IOMMU serving a bound device can do, read from its capability
   // registers (IOMMU_GET_HW_INFO). ENOENT: no such binding.

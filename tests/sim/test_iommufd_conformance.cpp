@@ -214,7 +214,7 @@ TEST_F(Conformance, ADeviceAndPasidIsAttachedOnceAndDetachedOnce) {
     EXPECT_TRUE(m_.attach_device(ctx_, "disk", 2, b).ok());  // another PASID
     ASSERT_TRUE(m_.detach_device(ctx_, "disk", 1).ok());
     expect_refused(ENOENT, [&] { return m_.detach_device(ctx_, "disk", 1); });
-    expect_refused(ENOENT, [&] { return m_.replace_device(ctx_, "disk", 1, b); });
+    expect_refused(EINVAL, [&] { return m_.replace_device(ctx_, "disk", 1, b); });
     expect_refused(ENOENT, [&] { return m_.detach_device(ctx_, "nobody", 2); });
   });
 }
