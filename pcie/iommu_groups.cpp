@@ -66,51 +66,95 @@ BusIsolation bus_isolation(const Topology& t, int bridge) {
   }
 }
 
-void compute_iommu_groups(Topology& t) {
-  std::vector<bool> unisolated;  // per group: everything below joins it
-  auto new_group = [&](bool non_isolated) {
-    t.groups.emplace_back();
-    unisolated.push_back(non_isolated);
-    return static_cast<int>(t.groups.size()) - 1;
-  };
-  for (std::size_t i = 0; i < t.nodes.size(); ++i) {
-    TopoNode& n = t.nodes[i];
-    int g = -1;
-    // pci_hierarchy_group: below a non-isolated bus, one group.
-    if (n.bridge >= 0 && unisolated[t.nodes[n.bridge].group]) {
-      g = t.nodes[n.bridge].group;
-    } else {
-      switch (bus_isolation(t, n.bridge)) {
-        case BusIsolation::PcieIsolated:
-          // get_pci_function_alias_group: functions of one slot that lack
-          // the ACS controls share a group.
-          if (n.multifunction && !acs_enabled(n, acs::kIsolated)) {
-            for (std::size_t j = 0; j < i; ++j) {
-              const TopoNode& m = t.nodes[j];
-              if (m.bridge == n.bridge && m.bdf.bus == n.bdf.bus && m.bdf.device == n.bdf.device &&
-                  !acs_enabled(m, acs::kIsolated)) {
-                g = m.group;
-                break;
-              }
-            }
-          }
-          if (g < 0) g = new_group(false);
-          break;
-        case BusIsolation::PcieNonIsolated:
-        case BusIsolation::PciBridgeNonIsolated:
-          g = t.nodes[n.bridge].group;
-          unisolated[g] = true;
-          break;
-        case BusIsolation::PciBusNonIsolated:
-        case BusIsolation::PcieSwitchDspNonIsolated:
-          for (std::size_t j = 0; j < i && g < 0; ++j) {
-            if (t.nodes[j].bridge == n.bridge) g = t.nodes[j].group;
-          }
-          if (g < 0) g = new_group(true);
-          break;
-      }
+GroupingRules parse_grouping(std::string_view name) {
+  return name == "legacy" ? GroupingRules::Legacy : GroupingRules::Current;
+}
+
+namespace {
+
+// get_pci_function_alias_group (drivers/iommu/iommu.c): a function of a
+// multi-function device that does not enable the ACS controls shares the
+// group of an earlier such function of its slot. -1: no such function.
+int function_alias_group(const Topology& t, std::size_t i) {
+  const TopoNode& n = t.nodes[i];
+  if (!n.multifunction || acs_enabled(n, acs::kIsolated)) return -1;
+  for (std::size_t j = 0; j < i; ++j) {
+    const TopoNode& m = t.nodes[j];
+    if (m.bridge == n.bridge && m.bdf.bus == n.bdf.bus && m.bdf.device == n.bdf.device &&
+        !acs_enabled(m, acs::kIsolated)) {
+      return m.group;
     }
-    n.group = g;
+  }
+  return -1;
+}
+
+// pci_acs_path_enabled(start, NULL, REQ_ACS_FLAGS) (drivers/pci/pci.c): the
+// controls on `start` and on every bridge above it up to the root bus.
+bool acs_path_enabled(const Topology& t, int start) {
+  for (int b = start; b >= 0; b = t.nodes[b].bridge) {
+    if (!acs_enabled(t.nodes[b], acs::kIsolated)) return false;
+  }
+  return true;
+}
+
+// pci_device_group() before the 2025 rework, for node i; -1: a new group.
+int legacy_group(const Topology& t, std::size_t i) {
+  const TopoNode& n = t.nodes[i];
+  if (n.bridge >= 0) {
+    const TopoNode& up = t.nodes[n.bridge];
+    // pci_for_each_dma_alias: a conventional function's requests carry its
+    // PCIe-to-PCI bridge's alias, and the bridge, probed first, has a
+    // group: the function joins it.
+    if (n.kind == NodeKind::ConventionalPci && up.kind == NodeKind::PciBridge) return up.group;
+    // The upward walk stops at the first bus whose bridge has the controls
+    // on its whole path to the root; otherwise that bridge, which has a
+    // group already, decides.
+    if (!acs_path_enabled(t, n.bridge)) return up.group;
+  }
+  return function_alias_group(t, i);
+}
+
+// pci_device_group() since the rework, for node i; `unisolated` says, per
+// group, that everything below its bridges joins it. -1: a new group, and
+// sets `non_isolated` for it.
+int current_group(const Topology& t, std::size_t i, const std::vector<bool>& unisolated,
+                  bool& non_isolated) {
+  const TopoNode& n = t.nodes[i];
+  // pci_hierarchy_group: below a non-isolated bus, one group.
+  if (n.bridge >= 0 && unisolated[t.nodes[n.bridge].group]) return t.nodes[n.bridge].group;
+  switch (bus_isolation(t, n.bridge)) {
+    case BusIsolation::PcieIsolated:
+      return function_alias_group(t, i);
+    case BusIsolation::PcieNonIsolated:
+    case BusIsolation::PciBridgeNonIsolated:
+      non_isolated = true;
+      return t.nodes[n.bridge].group;
+    case BusIsolation::PciBusNonIsolated:
+    case BusIsolation::PcieSwitchDspNonIsolated:
+      for (std::size_t j = 0; j < i; ++j) {
+        if (t.nodes[j].bridge == n.bridge) return t.nodes[j].group;
+      }
+      non_isolated = true;
+      return -1;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void compute_iommu_groups(Topology& t, GroupingRules rules) {
+  std::vector<bool> unisolated;  // per group: everything below joins it
+  for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+    bool non_isolated = false;
+    int g = rules == GroupingRules::Legacy ? legacy_group(t, i)
+                                           : current_group(t, i, unisolated, non_isolated);
+    if (g < 0) {
+      g = static_cast<int>(t.groups.size());
+      t.groups.emplace_back();
+      unisolated.push_back(false);
+    }
+    if (non_isolated) unisolated[g] = true;
+    t.nodes[i].group = g;
     t.groups[g].push_back(static_cast<int>(i));
   }
 }

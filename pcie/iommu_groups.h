@@ -4,15 +4,25 @@
 // downstream-originated request can complete anywhere but at the IOMMU is
 // non-isolated, and everything below it shares one group; multi-function
 // devices whose functions lack ACS share one; conventional PCI never
-// isolates. (The older upward walk checked only the ports above a device,
-// so two devices behind ACS-less downstream ports of one switch landed in
-// different groups although they reach each other peer to peer; the
-// simulation's routing would show that breach.)
+// isolates. The older upward walk (pcie.grouping = legacy, Linux 4.4 up to
+// the rework) checked only the ports above a device, so two devices behind
+// ACS-less downstream ports of one switch land in different groups although
+// they reach each other peer to peer; the simulation's routing shows that
+// breach (docs/topology.md, "Kernel eras").
 #pragma once
+
+#include <string_view>
 
 #include "pcie/topology.h"
 
 namespace iommu_sim {
+
+// pcie.grouping: which kernel era's rules form the groups.
+enum class GroupingRules : std::uint8_t {
+  Current,  // since the 2025 rework: pci_bus_isolated(), bus by bus
+  Legacy,   // Linux 4.4 up to the rework: the upward ACS path walk
+};
+GroupingRules parse_grouping(std::string_view name);  // a validated choice
 
 // How a bus isolates the devices on it (Linux enum pci_bus_isolation).
 enum class BusIsolation : std::uint8_t {
@@ -30,6 +40,6 @@ bool acs_enabled(const TopoNode& n, std::uint8_t flags);
 BusIsolation bus_isolation(const Topology& t, int bridge);
 
 // Assigns every node's group, in probe order, and fills t.groups.
-void compute_iommu_groups(Topology& t);
+void compute_iommu_groups(Topology& t, GroupingRules rules);
 
 }  // namespace iommu_sim

@@ -231,6 +231,7 @@ struct PcieParams {
   double root_complex_latency_ns = 20.0;
   double switch_latency_ns = 110.0;
   std::string link_model = "bandwidth";
+  std::string grouping = "current";
   std::uint64_t mmio_base = 0xC0000000ull;
   std::uint64_t mmio_size = 0x3EC00000ull;
   std::vector<PortParams> ports;
@@ -276,6 +277,21 @@ struct PcieParams {
        false,
        {"bandwidth", "latency"}},
       "pcie.link.*, workload.*.latency, workload.*.throughput_gbps");
+    v(grouping,
+      {"grouping",
+       "",
+       "current: Linux's pci_device_group() since the 2025 rework (pci_bus_isolated)",
+       "How IOMMU groups are formed (docs/topology.md, \"IOMMU groups\"): current decides "
+       "bus by bus whether requests can reach a peer (Linux's 2025 rework, "
+       "pci_bus_isolated); legacy is the upward walk of the kernels before it (Linux 4.4 "
+       "to the rework): a device whose path to the root lacks ACS joins the group of the "
+       "bridge above it, so everything below an ACS-less root port is one group and each "
+       "ACS-less switch downstream port forms one with what is below it.",
+       0,
+       0,
+       false,
+       {"current", "legacy"}},
+      "the groups (topology report), which attachments the manager allows");
     v(mmio_base,
       {"mmio_base", "bytes (physical address)",
        "3 GiB: the 32-bit PCI hole of a PC, below the 0xFEC00000 I/O APIC window",

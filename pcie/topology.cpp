@@ -93,7 +93,7 @@ class Builder {
     if (!errors_.empty()) return errors_;
     Topology t;
     emit_bus(bus0_, -1, t);
-    compute_iommu_groups(t);
+    compute_iommu_groups(t, parse_grouping(p_.grouping));
     out = std::move(t);
     return {};
   }

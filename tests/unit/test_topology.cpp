@@ -184,6 +184,56 @@ TEST(Groups, EverythingBelowANonIsolatedBusJoinsItsGroup) {
   EXPECT_EQ(groups(build(p)), (Groups{{"d0", "d1", "e0", "gpu", "ssd", "sw", "sw2"}, {"rp0"}}));
 }
 
+// The rules before Linux's 2025 rework (pcie.grouping = legacy): the
+// upward walk joins a device to the group of the first bridge above it
+// whose path to the root lacks the ACS controls.
+PcieParams legacy(PcieParams p) {
+  p.grouping = "legacy";
+  return p;
+}
+
+TEST(LegacyGroups, EachDownstreamPortOfAnAcslessSwitchIsAGroupWithWhatIsBelowIt) {
+  // gpu and nic can reach each other through the switch without the IOMMU,
+  // yet sit in two groups: the breach the rework closed.
+  const Groups split{{"d0", "gpu"}, {"d1", "nic"}, {"rp0"}, {"sw"}};
+  EXPECT_EQ(groups(build(legacy(one_switch("", "")))), split);
+  EXPECT_EQ(groups(build(legacy(one_switch(kIso, "sv")))), split);
+  EXPECT_EQ(groups(build(legacy(one_switch(kIso, kIso)))),
+            (Groups{{"d0"}, {"d1"}, {"gpu"}, {"nic"}, {"rp0"}, {"sw"}}));
+}
+
+TEST(LegacyGroups, EverythingBelowARootPortWithoutAcsJoinsItsGroup) {
+  // Without the ACS capability the port fails pci_acs_path_enabled: its
+  // device, and a fully isolating switch below another such port, join it
+  // (the current rules call a root port's link isolated).
+  PcieParams p;
+  p.ports = {port("rp0", "root_port"), port("rp1", "root_port"),
+             port("sw", "switch_upstream", "rp1"), port("e0", "downstream_port", "sw", kIso, kIso)};
+  p.endpoints = {ep("a", "rp0"), ep("ssd", "e0")};
+  EXPECT_EQ(groups(build(legacy(p))), (Groups{{"a", "rp0"}, {"e0", "rp1", "ssd", "sw"}}));
+  EXPECT_EQ(groups(build(p)), (Groups{{"a"}, {"e0"}, {"rp0"}, {"rp1"}, {"ssd"}, {"sw"}}));
+}
+
+TEST(LegacyGroups, APcieToPciBridgeAndItsBusAreOneGroupWithOrWithoutMmio) {
+  // pci_for_each_dma_alias: conventional devices reach the IOMMU with the
+  // bridge's alias, and the bridge has its group already.
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("br", "pci_bridge", "rp0")};
+  p.endpoints = {{.name = "a", .kind = "pci", .parent = "br"},
+                 {.name = "b", .kind = "pci", .parent = "br"}};
+  EXPECT_EQ(groups(build(legacy(p))), (Groups{{"a", "b", "br"}, {"rp0"}}));
+}
+
+TEST(LegacyGroups, MultiFunctionDevicesAreGroupedAsToday) {
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("rp1", "root_port", "", kIso, kIso)};
+  p.endpoints = {ep("plain", "rp0", 3), ep("acs", "rp1", 2)};
+  p.endpoints[1].acs_capability = kIso;
+  p.endpoints[1].acs_control = kIso;
+  EXPECT_EQ(groups(build(legacy(p))),
+            (Groups{{"acs.0"}, {"acs.1"}, {"plain.0", "plain.1", "plain.2"}, {"rp0"}, {"rp1"}}));
+}
+
 TEST(Groups, RootComplexIntegratedEndpointsSitOnBusZero) {
   PcieParams p;
   p.endpoints = {{.name = "igpu", .kind = "rc_integrated"},
