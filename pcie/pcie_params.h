@@ -25,6 +25,22 @@ void visit_acs(V& v, std::string& capability, std::string& control) {
     "the IOMMU groups; which peer requests reach the IOMMU");
 }
 
+// A part's PCI IDs (PCI Local Bus spec 6.2.1), which select Linux's
+// device-specific ACS quirks (pcie/acs_quirks.h).
+template <class V>
+void visit_ids(V& v, std::uint32_t& vendor, std::uint32_t& device) {
+  v(vendor,
+    {"vendor_id", "", "0: not given (no device-specific quirk applies)",
+     "PCI vendor ID, as lspci -nn prints it (\"0x8086\" for Intel). With device_id it "
+     "selects Linux's device-specific ACS quirks (docs/topology.md, \"ACS quirks\").",
+     0, 65535},
+    "the IOMMU groups (a quirk may decide them); which peer requests reach the IOMMU");
+  v(device,
+    {"device_id", "", "0: not given",
+     "PCI device ID (\"0x1c10\" for a Cougar Point PCH root port).", 0, 65535},
+    "the IOMMU groups; which peer requests reach the IOMMU");
+}
+
 // A root port, switch port or PCIe-to-PCI bridge (PCIe Base spec 1.3).
 struct PortParams {
   std::string name;
@@ -32,6 +48,7 @@ struct PortParams {
   std::string parent;
   std::string acs_capability;
   std::string acs_control;
+  std::uint32_t vendor_id = 0, device_id = 0;
   std::uint32_t egress_vector = 0;
   std::uint64_t bar_size = 0;
   std::string bug = "none";
@@ -57,6 +74,7 @@ struct PortParams {
       {"parent", "", "empty for a root port", "The port this one hangs below (pcie.ports[].name)."},
       "bus numbering and the IOMMU groups");
     visit_acs(v, acs_capability, acs_control);
+    visit_ids(v, vendor_id, device_id);
     v(egress_vector,
       {"egress_vector", "bitmask", "0: no target blocked",
        "ACS P2P Egress Control vector of a downstream port: bit i set blocks peer requests "
@@ -147,6 +165,7 @@ struct EndpointParams {
   std::uint64_t bar_size = 1ull << 20;
   std::string acs_capability;
   std::string acs_control;
+  std::uint32_t vendor_id = 0, device_id = 0;
   std::string spoof_requester_id;
   AtsParams ats;
   LinkParams link;
@@ -195,6 +214,7 @@ struct EndpointParams {
        0, 1ull << 40},
       "the MMIO window assignment (topology report)");
     visit_acs(v, acs_capability, acs_control);
+    visit_ids(v, vendor_id, device_id);
     v(spoof_requester_id,
       {"spoof_requester_id", "", "none: the requester ID enumeration gave it",
        "Models a malicious or broken device: its requests carry this requester ID "

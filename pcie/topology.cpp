@@ -8,6 +8,7 @@
 #include <set>
 
 #include "pcie/acs.h"
+#include "pcie/acs_quirks.h"
 #include "pcie/iommu_groups.h"
 
 namespace iommu_sim {
@@ -59,6 +60,8 @@ struct Item {
   std::uint64_t bar_size = 0;
   bool has_acs = false;
   std::uint8_t acs_capability = 0, acs_control = 0;
+  std::uint16_t vendor_id = 0, device_id = 0;
+  std::string_view acs_quirk;
   std::uint32_t egress_vector = 0;
   bool rr_enforced = true;
   // Filled by enumeration.
@@ -139,6 +142,24 @@ class Builder {
     }
   }
 
+  // After the checks on the part's own ACS registers: Linux's quirk table,
+  // if it knows the part, replaces them (pci_acs_enabled asks it first).
+  void apply_quirk(Item& it, std::uint32_t vendor, std::uint32_t device) {
+    if (device != 0 && vendor == 0) {
+      fail(it.path + ".device_id", "is given without vendor_id");
+      return;
+    }
+    it.vendor_id = static_cast<std::uint16_t>(vendor);
+    it.device_id = static_cast<std::uint16_t>(device);
+    const auto q = acs::find_quirk(it.vendor_id, it.device_id, it.kind,
+                                   {it.has_acs, it.acs_capability, it.acs_control});
+    if (!q) return;
+    it.acs_quirk = q->linux_function;
+    it.has_acs = q->acs.has_acs;
+    it.acs_capability = q->acs.capability;
+    it.acs_control = q->acs.control;
+  }
+
   void claim_name(const std::string& name, const std::string& path) {
     if (name.empty()) {
       fail(path, "is required");
@@ -178,6 +199,7 @@ class Builder {
       if (it.egress_vector != 0 && (it.acs_control & acs::kEc) == 0) {
         fail(it.path + ".egress_vector", "is set but egress control (ec) is not enabled");
       }
+      apply_quirk(it, port.vendor_id, port.device_id);
       items_.push_back(std::move(it));
       parents_.push_back(port.parent);
     }
@@ -202,6 +224,7 @@ class Builder {
         fail(it.path + ".bar_size", "must be 0 or a power of two of at least 4 KiB");
       }
       parse_acs(it, ep.acs_capability, ep.acs_control);
+      apply_quirk(it, ep.vendor_id, ep.device_id);
       it.ats = ep.ats;
       it.link = ep.link;
       if (ep.kind != "pcie" &&
@@ -466,6 +489,9 @@ class Builder {
         n.has_acs = it.has_acs;
         n.acs_capability = it.acs_capability;
         n.acs_control = it.acs_control;
+        n.vendor_id = it.vendor_id;
+        n.device_id = it.device_id;
+        n.acs_quirk = it.acs_quirk;
         n.egress_vector = it.egress_vector;
         n.rr_enforced = it.rr_enforced;
         n.secondary = it.secondary;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/config_loader.h"
@@ -37,8 +38,12 @@ struct TopoNode {
   int bridge = -1;  // the bridge whose secondary bus this node sits on; -1: bus 0
   Bdf bdf;
   bool multifunction = false;  // a function of a multi-function device
+  // ACS as Linux sees it: the part's own capability and controls, or what
+  // a device-specific quirk (acs_quirk, the Linux function) says instead.
   bool has_acs = false;
   std::uint8_t acs_capability = 0, acs_control = 0;
+  std::uint16_t vendor_id = 0, device_id = 0;  // 0: not given
+  std::string_view acs_quirk;
   std::uint32_t egress_vector = 0;
   bool rr_enforced = true;  // false: pcie.ports[].bug = acs_rr_not_enforced
   // Bridges: bus range and memory window (window_size 0: none).

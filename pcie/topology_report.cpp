@@ -34,10 +34,20 @@ std::string describe(const TopoNode& n) {
     if (n.bar_size != 0) os << " BAR " << hex(n.bar_base) << "+" << hex(n.bar_size);
     if (!(n.requester_id == n.bdf)) os << " RID " << n.requester_id.to_string();
   }
+  if (n.vendor_id != 0) {
+    char ids[16];
+    std::snprintf(ids, sizeof ids, " [%04x:%04x]", n.vendor_id, n.device_id);
+    os << ids;
+  }
+  // A quirk decided what Linux takes for the part's ACS: say which, so a
+  // group that differs from what the registers suggest is explained.
+  if (!n.acs_quirk.empty()) os << " ACS by quirk " << n.acs_quirk << ":";
   if (n.has_acs) {
     os << " ACS cap " << acs::to_string(n.acs_capability) << " ctl "
        << acs::to_string(n.acs_control);
     if (n.egress_vector != 0) os << " egress " << hex(n.egress_vector);
+  } else if (!n.acs_quirk.empty()) {
+    os << " none";
   }
   os << " group " << n.group;
   return os.str();
@@ -88,6 +98,7 @@ nlohmann::json topology_json(const Topology& t) {
     nlohmann::json d{
         {"bdf", n.bdf.to_string()}, {"kind", std::string(kind_name(n.kind))}, {"group", n.group}};
     if (!is_bridge(n.kind)) d["requester_id"] = n.requester_id.to_string();
+    if (!n.acs_quirk.empty()) d["acs_quirk"] = std::string(n.acs_quirk);
     out["devices"][n.name] = d;
   }
   return out;

@@ -9,6 +9,7 @@
 #include "model/config_loader.h"
 #include "model/platform/platform_config.h"
 #include "pcie/topology.h"
+#include "pcie/topology_report.h"
 
 namespace iommu_sim {
 namespace {
@@ -232,6 +233,126 @@ TEST(LegacyGroups, MultiFunctionDevicesAreGroupedAsToday) {
   p.endpoints[1].acs_control = kIso;
   EXPECT_EQ(groups(build(legacy(p))),
             (Groups{{"acs.0"}, {"acs.1"}, {"plain.0", "plain.1", "plain.2"}, {"rp0"}, {"rp1"}}));
+}
+
+// Linux's device-specific ACS quirks (drivers/pci/quirks.c), selected by
+// the parts' vendor and device IDs; each against the same part without IDs.
+PortParams with_ids(PortParams p, std::uint32_t vendor, std::uint32_t device) {
+  p.vendor_id = vendor;
+  p.device_id = device;
+  return p;
+}
+
+TEST(AcsQuirks, IntelPchRootPortsIsolateWithoutTheCapability) {
+  // pci_quirk_intel_pch_acs: Cougar Point root ports 0x1c10 and 0x1c12.
+  // Under the older rules a port without ACS takes its device in; the
+  // quirk gives each device its own group.
+  PcieParams p;
+  p.ports = {with_ids(port("rp0", "root_port"), 0x8086, 0x1c10),
+             with_ids(port("rp1", "root_port"), 0x8086, 0x1c12)};
+  p.endpoints = {ep("a", "rp0"), ep("b", "rp1")};
+  const Topology t = build(legacy(p));
+  EXPECT_EQ(groups(t), (Groups{{"a"}, {"b"}, {"rp0"}, {"rp1"}}));
+  EXPECT_NE(topology_tree(t).find("rp0 (root port) bus 01-01 window c0000000-c00fffff [8086:1c10] "
+                                  "ACS by quirk pci_quirk_intel_pch_acs: ACS cap SV RR CR UF ctl "
+                                  "SV RR CR UF group 0"),
+            std::string::npos)
+      << topology_tree(t);
+  // Another Intel root port (not in Intel's list) gets no quirk.
+  p.ports[1].device_id = 0x1c20;
+  EXPECT_EQ(groups(build(legacy(p))), (Groups{{"a"}, {"b", "rp1"}, {"rp0"}}));
+}
+
+TEST(AcsQuirks, SunrisePointRootPortsHaveTheirControlsEnabledByLinux) {
+  // pci_quirk_intel_spt_pch_acs: the control register sits at the wrong
+  // offset, and Linux's enable quirk turns on what the capability has. A
+  // port with the capability and the controls off otherwise takes its
+  // device into its group (current rules: PCIE_NON_ISOLATED).
+  PcieParams p;
+  p.ports = {with_ids(port("rp0", "root_port", "", kIso, ""), 0x8086, 0xa110)};
+  p.endpoints = {ep("a", "rp0")};
+  EXPECT_EQ(groups(build(p)), (Groups{{"a"}, {"rp0"}}));
+  p.ports[0].device_id = 0xa120;
+  EXPECT_EQ(groups(build(p)), (Groups{{"a", "rp0"}}));
+}
+
+TEST(AcsQuirks, ListedMultiFunctionEndpointsKeepTheirFunctionsApart) {
+  // pci_quirk_mf_endpoint_acs: an Intel 82599 (0x10fb) without ACS.
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso)};
+  p.endpoints = {ep("nic", "rp0", 2)};
+  EXPECT_EQ(groups(build(p)), (Groups{{"nic.0", "nic.1"}, {"rp0"}}));
+  p.endpoints[0].vendor_id = 0x8086;
+  p.endpoints[0].device_id = 0x10fb;
+  EXPECT_EQ(groups(build(p)), (Groups{{"nic.0"}, {"nic.1"}, {"rp0"}}));
+}
+
+TEST(AcsQuirks, IntelIntegratedEndpointsAreIsolatedOthersAreNot) {
+  // pci_quirk_rciep_acs: any Intel RCiEP (VT-d spec 3.16: peer to peer
+  // only with translated addresses).
+  PcieParams p;
+  p.endpoints = {{.name = "qat", .kind = "rc_integrated", .functions = 2, .device = 20}};
+  EXPECT_EQ(groups(build(p)), (Groups{{"qat.0", "qat.1"}}));
+  p.endpoints[0].vendor_id = 0x8086;
+  p.endpoints[0].device_id = 0x37c8;
+  EXPECT_EQ(groups(build(p)), (Groups{{"qat.0"}, {"qat.1"}}));
+}
+
+TEST(AcsQuirks, RootPortsThatNeverRoutePeerToPeer) {
+  // Cavium ThunderX2 (0xaf84), Ampere (0xe005), Annapurna Labs (0x0031):
+  // isolating root ports without an ACS capability.
+  for (const auto& [vendor, device] : std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+           {0x177d, 0xaf84}, {0x1def, 0xe005}, {0x1c36, 0x0031}}) {
+    PcieParams p;
+    p.ports = {with_ids(port("rp0", "root_port"), vendor, device)};
+    p.endpoints = {ep("a", "rp0")};
+    EXPECT_EQ(groups(build(legacy(p))), (Groups{{"a"}, {"rp0"}})) << std::hex << vendor;
+  }
+  // A ThunderX2 device that is not a root port: no quirk.
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso)};
+  p.endpoints = {ep("nic", "rp0", 2)};
+  p.endpoints[0].vendor_id = 0x177d;
+  p.endpoints[0].device_id = 0xaf84;
+  EXPECT_EQ(groups(build(p)), (Groups{{"nic.0", "nic.1"}, {"rp0"}}));
+}
+
+TEST(AcsQuirks, UnlistedZhaoxinPortsCountAsWithoutControls) {
+  // pci_quirk_zhaoxin_pcie_ports_acs answers 0 for a port not in its list:
+  // Linux counts no control even where the port enables them all, so the
+  // switch is not isolated.
+  PcieParams p = one_switch(kIso, kIso);
+  EXPECT_EQ(groups(build(p)), (Groups{{"d0"}, {"d1"}, {"gpu"}, {"nic"}, {"rp0"}, {"sw"}}));
+  p.ports[2] = with_ids(p.ports[2], 0x1d17, 0x0800);
+  p.ports[3] = with_ids(p.ports[3], 0x1d17, 0x0800);
+  EXPECT_EQ(groups(build(p)), (Groups{{"d0", "d1", "gpu", "nic", "sw"}, {"rp0"}}));
+  // A listed one (0x0710) isolates without the capability.
+  p = one_switch("", "");
+  p.ports[2] = with_ids(p.ports[2], 0x1d17, 0x0710);
+  p.ports[3] = with_ids(p.ports[3], 0x1d17, 0x0710);
+  EXPECT_EQ(groups(build(p)), (Groups{{"d0"}, {"d1"}, {"gpu"}, {"nic"}, {"rp0"}, {"sw"}}));
+}
+
+TEST(AcsQuirks, TheAmdSouthbridgeQuirkNeedsAnAmdIommu) {
+  // pci_quirk_amd_sb_acs applies only where ACPI has an IVRS table; beside
+  // this VT-d IOMMU the FCH bridge's functions stay one group.
+  PcieParams p;
+  p.endpoints = {{.name = "fch", .kind = "rc_integrated", .functions = 2, .device = 20}};
+  p.endpoints[0].vendor_id = 0x1022;
+  p.endpoints[0].device_id = 0x780f;
+  EXPECT_EQ(groups(build(p)), (Groups{{"fch.0", "fch.1"}}));
+}
+
+TEST(AcsQuirks, ADeviceIdNeedsAVendorId) {
+  PcieParams p;
+  p.ports = {port("rp0", "root_port")};
+  p.ports[0].device_id = 0x1c10;
+  p.endpoints = {ep("a", "rp0")};
+  Topology t;
+  const auto errors = build_topology(p, t);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "pcie.ports[0].device_id");
+  EXPECT_EQ(errors[0].reason, "is given without vendor_id");
 }
 
 TEST(Groups, RootComplexIntegratedEndpointsSitOnBusZero) {
