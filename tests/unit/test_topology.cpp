@@ -127,14 +127,21 @@ TEST(Groups, RootPortWithAcsOffTakesItsDeviceInNoAcsCapabilityDoesNot) {
   EXPECT_EQ(groups(build(p)), (Groups{{"a", "rp0"}, {"b"}, {"rp1"}}));
 }
 
-TEST(Groups, MultiFunctionDeviceWithoutAcsIsOneGroupWithAcsOnePerFunction) {
+// Two multi-function endpoints below isolating root ports: "plain" (three
+// functions) without ACS, "acs" (two) with every control on.
+PcieParams two_multifunction_devices() {
   PcieParams p;
   p.ports = {port("rp0", "root_port", "", kIso, kIso), port("rp1", "root_port", "", kIso, kIso)};
   p.endpoints = {ep("plain", "rp0", 3), ep("acs", "rp1", 2)};
   p.endpoints[1].acs_capability = kIso;
   p.endpoints[1].acs_control = kIso;
-  EXPECT_EQ(groups(build(p)),
-            (Groups{{"acs.0"}, {"acs.1"}, {"plain.0", "plain.1", "plain.2"}, {"rp0"}, {"rp1"}}));
+  return p;
+}
+const Groups kMultifunctionGroups{
+    {"acs.0"}, {"acs.1"}, {"plain.0", "plain.1", "plain.2"}, {"rp0"}, {"rp1"}};
+
+TEST(Groups, MultiFunctionDeviceWithoutAcsIsOneGroupWithAcsOnePerFunction) {
+  EXPECT_EQ(groups(build(two_multifunction_devices())), kMultifunctionGroups);
 }
 
 TEST(Groups, ConventionalDevicesBehindABridgeShareTheBridgesAliasAndAGroup) {
@@ -226,13 +233,7 @@ TEST(LegacyGroups, APcieToPciBridgeAndItsBusAreOneGroupWithOrWithoutMmio) {
 }
 
 TEST(LegacyGroups, MultiFunctionDevicesAreGroupedAsToday) {
-  PcieParams p;
-  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("rp1", "root_port", "", kIso, kIso)};
-  p.endpoints = {ep("plain", "rp0", 3), ep("acs", "rp1", 2)};
-  p.endpoints[1].acs_capability = kIso;
-  p.endpoints[1].acs_control = kIso;
-  EXPECT_EQ(groups(build(legacy(p))),
-            (Groups{{"acs.0"}, {"acs.1"}, {"plain.0", "plain.1", "plain.2"}, {"rp0"}, {"rp1"}}));
+  EXPECT_EQ(groups(build(legacy(two_multifunction_devices()))), kMultifunctionGroups);
 }
 
 // Linux's device-specific ACS quirks (drivers/pci/quirks.c), selected by
