@@ -49,6 +49,7 @@ struct PortParams {
   std::string acs_capability;
   std::string acs_control;
   std::uint32_t vendor_id = 0, device_id = 0;
+  std::string devfn;
   std::uint32_t egress_vector = 0;
   std::uint64_t bar_size = 0;
   std::string bug = "none";
@@ -75,6 +76,13 @@ struct PortParams {
       "bus numbering and the IOMMU groups");
     visit_acs(v, acs_capability, acs_control);
     visit_ids(v, vendor_id, device_id);
+    v(devfn,
+      {"devfn", "", "empty: the next free device number, function 0",
+       "Device and function number on the port's bus, in hex as lspci prints them (\"1c.4\"). "
+       "Ports that share a device number are the functions of one multi-function device, as "
+       "Intel PCH root ports 00:1c.0 to 00:1c.7 are; PLX-style switches number their "
+       "downstream ports 08, 09, 0a..."},
+      "bus numbering, requester IDs and the IOMMU groups (multi-function root ports)");
     v(egress_vector,
       {"egress_vector", "bitmask", "0: no target blocked",
        "ACS P2P Egress Control vector of a downstream port: bit i set blocks peer requests "
@@ -166,6 +174,8 @@ struct EndpointParams {
   std::string acs_capability;
   std::string acs_control;
   std::uint32_t vendor_id = 0, device_id = 0;
+  std::string devfn;
+  std::string function_numbers;
   std::string spoof_requester_id;
   AtsParams ats;
   LinkParams link;
@@ -215,6 +225,17 @@ struct EndpointParams {
       "the MMIO window assignment (topology report)");
     visit_acs(v, acs_capability, acs_control);
     visit_ids(v, vendor_id, device_id);
+    v(devfn,
+      {"devfn", "", "empty: device as `device` says, functions from 0",
+       "Device and first function number, in hex as lspci prints them (\"16.0\"); instead of "
+       "`device`. \"00.0\" places a device where the host bridge sits. A PCIe endpoint is "
+       "device 00 of its link."},
+      "bus numbering and requester IDs");
+    v(function_numbers,
+      {"function_numbers", "", "empty: 0 to functions - 1",
+       "The function numbers, a comma list (\"0,3\" for 00:16.0 and 00:16.3), for devices "
+       "whose functions have gaps; `functions` is then their count or left at 1."},
+      "bus numbering, requester IDs and the IOMMU groups");
     v(spoof_requester_id,
       {"spoof_requester_id", "", "none: the requester ID enumeration gave it",
        "Models a malicious or broken device: its requests carry this requester ID "

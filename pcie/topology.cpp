@@ -56,7 +56,10 @@ struct Item {
   int parent = -1;            // item index of the bridge above; -1: root complex
   std::vector<int> children;  // items on this bridge's secondary bus
   int device = -1;
-  std::uint32_t functions = 1;
+  int requested = -1;                // device number the config asks for; -1: the next free
+  std::vector<std::uint8_t> fns{0};  // function numbers, ascending
+  std::uint32_t functions = 1;       // fns.size()
+  bool multifunction = false;        // shares its device number, or has several functions
   std::uint64_t bar_size = 0;
   bool has_acs = false;
   std::uint8_t acs_capability = 0, acs_control = 0;
@@ -160,6 +163,62 @@ class Builder {
     it.acs_control = q->acs.control;
   }
 
+  // "1c.4": device and function in hex, as lspci prints them.
+  std::optional<std::pair<int, int>> parse_devfn(const std::string& path, const std::string& text) {
+    unsigned dev = 0, fn = 0;
+    char dot = 0, extra = 0;
+    if (std::sscanf(text.c_str(), "%x%c%x%c", &dev, &dot, &fn, &extra) != 3 || dot != '.' ||
+        dev > 31 || fn > 7 ||
+        text.find_first_not_of("0123456789abcdefABCDEF.") != std::string::npos) {
+      fail(path,
+           "must be device.function in hex, device 00-1f and function 0-7 (got \"" + text + "\")");
+      return std::nullopt;
+    }
+    return std::pair{static_cast<int>(dev), static_cast<int>(fn)};
+  }
+
+  // An endpoint's function numbers: "0,3", or from its devfn's function on.
+  void set_functions(Item& it, const EndpointParams& ep, std::optional<int> first) {
+    if (ep.function_numbers.empty()) {
+      const int from = first.value_or(0);
+      if (from + static_cast<int>(ep.functions) > 8) {
+        fail(it.path + ".functions", std::to_string(ep.functions) + " functions from function " +
+                                         std::to_string(from) + " pass function 7");
+        return;
+      }
+      it.fns.clear();
+      for (std::uint32_t f = 0; f < ep.functions; ++f) it.fns.push_back(from + f);
+      return;
+    }
+    std::set<int> numbers;
+    std::size_t at = 0;
+    while (at <= ep.function_numbers.size()) {
+      const std::size_t comma =
+          std::min(ep.function_numbers.find(',', at), ep.function_numbers.size());
+      const std::string one = ep.function_numbers.substr(at, comma - at);
+      if (one.size() != 1 || one[0] < '0' || one[0] > '7' || !numbers.insert(one[0] - '0').second) {
+        fail(it.path + ".function_numbers",
+             "must list distinct functions 0-7 separated by commas (got \"" + ep.function_numbers +
+                 "\")");
+        return;
+      }
+      at = comma + 1;
+    }
+    if (ep.functions != 1 && ep.functions != numbers.size()) {
+      fail(it.path + ".functions", "is " + std::to_string(ep.functions) +
+                                       " but function_numbers lists " +
+                                       std::to_string(numbers.size()));
+      return;
+    }
+    if (first && *first != *numbers.begin()) {
+      fail(it.path + ".devfn", "names function " + std::to_string(*first) +
+                                   " but function_numbers starts at " +
+                                   std::to_string(*numbers.begin()));
+      return;
+    }
+    it.fns.assign(numbers.begin(), numbers.end());
+  }
+
   void claim_name(const std::string& name, const std::string& path) {
     if (name.empty()) {
       fail(path, "is required");
@@ -200,6 +259,12 @@ class Builder {
         fail(it.path + ".egress_vector", "is set but egress control (ec) is not enabled");
       }
       apply_quirk(it, port.vendor_id, port.device_id);
+      if (!port.devfn.empty()) {
+        if (const auto df = parse_devfn(it.path + ".devfn", port.devfn)) {
+          it.requested = df->first;
+          it.fns = {static_cast<std::uint8_t>(df->second)};
+        }
+      }
       items_.push_back(std::move(it));
       parents_.push_back(port.parent);
     }
@@ -211,12 +276,22 @@ class Builder {
       it.kind = ep.kind == "rc_integrated" ? NodeKind::RcIntegrated
                 : ep.kind == "pci"         ? NodeKind::ConventionalPci
                                            : NodeKind::Endpoint;
-      it.functions = ep.functions;
-      it.device = ep.kind == "pcie" ? 0 : static_cast<int>(ep.device);
+      std::optional<int> first;
+      if (!ep.devfn.empty()) {
+        if (ep.device != 0) fail(it.path + ".devfn", "give devfn or device, not both");
+        if (const auto df = parse_devfn(it.path + ".devfn", ep.devfn)) {
+          it.requested = df->first;
+          first = df->second;
+        }
+      } else if (ep.device != 0 || ep.kind == "pcie") {
+        it.requested = static_cast<int>(ep.device);
+      }
+      set_functions(it, ep, first);
+      it.functions = static_cast<std::uint32_t>(it.fns.size());
       it.bar_size = ep.bar_size;
       claim_name(it.name, it.path + ".name");
-      if (ep.functions > 1) {
-        for (std::uint32_t f = 0; f < ep.functions; ++f) {
+      if (it.fns.size() > 1) {
+        for (const std::uint8_t f : it.fns) {
           claim_name(ep.name + "." + std::to_string(f), it.path + ".name");
         }
       }
@@ -352,57 +427,78 @@ class Builder {
     }
   }
 
-  // Device numbers: root ports 1.. on bus 0 (0 is the host bridge),
-  // downstream ports 0.. on a switch's internal bus, the one device of a
-  // link 0, conventional devices where configured or the next free slot.
+  // Device numbers: those the config asks for first, then root ports 1..
+  // on bus 0 (0 is the host bridge's), integrated endpoints 16.. there,
+  // downstream ports and conventional devices 0.. on their bus; below a
+  // root or downstream port the one device of the link is device 0 (PCIe
+  // Base spec 7.3.1, ARI aside). Several items on one device number are
+  // the functions of one multi-function device.
   void number_devices() {
-    std::set<int> used{0};
-    int next_root = 1;
-    for (int i : bus0_) {
-      if (items_[i].kind != NodeKind::RootPort) continue;
-      while (used.contains(next_root)) ++next_root;
-      items_[i].device = next_root;
-      used.insert(next_root);
+    number_bus(bus0_, "bus 0", -1);
+    for (std::size_t b = 0; b < items_.size(); ++b) {
+      if (is_bridge(items_[b].kind)) number_bus(items_[b].children, items_[b].name + "'s bus", b);
     }
-    for (int i : bus0_) {
+  }
+
+  void number_bus(std::vector<int>& on_bus, const std::string& bus, std::size_t bridge) {
+    const bool root = bridge == static_cast<std::size_t>(-1);
+    const bool link = !root && (items_[bridge].kind == NodeKind::RootPort ||
+                                items_[bridge].kind == NodeKind::SwitchDownstream);
+    std::map<std::pair<int, int>, int> taken;  // (device, function) -> item
+    std::set<int> devices;
+    const auto claim = [&](int i) {
       Item& it = items_[i];
-      if (it.kind != NodeKind::RcIntegrated) continue;
-      if (it.device == 0) {
-        int d = 16;
-        while (used.contains(d)) ++d;
-        it.device = d;
-      } else if (used.contains(it.device)) {
-        fail(it.path + ".device", "device " + std::to_string(it.device) + " on bus 0 is taken");
+      for (const std::uint8_t f : it.fns) {
+        const auto [at, fresh] = taken.emplace(std::pair{it.device, static_cast<int>(f)}, i);
+        if (!fresh) {
+          char where[8];
+          std::snprintf(where, sizeof where, "%02x.%x", it.device, f);
+          fail(it.path + ".devfn",
+               std::string(where) + " on " + bus + " is " + items_[at->second].name + "'s already");
+        }
       }
-      used.insert(it.device);
+      devices.insert(it.device);
+    };
+    for (int i : on_bus) {
+      Item& it = items_[i];
+      if (it.requested < 0) continue;
+      if (link && it.requested != 0) {
+        fail(it.path + ".devfn", "below " + items_[bridge].name +
+                                     " the link's device is device 00 (PCIe Base spec 7.3.1)");
+      }
+      it.device = it.requested;
+      claim(i);
     }
-    for (int i : bus0_) {
-      if (items_[i].device > 31) fail(items_[i].path, "bus 0 has no device number left for it");
-    }
-    for (Item& bridge : items_) {
-      if (!is_bridge(bridge.kind)) continue;
-      std::set<int> taken;
-      int next = 0;
-      for (int c : bridge.children) {
-        Item& child = items_[c];
-        if (bridge.kind == NodeKind::PciBridge && child.device != 0) {
-          if (!taken.insert(child.device).second) {
-            fail(child.path + ".device", "device " + std::to_string(child.device) + " on " +
-                                             bridge.name + "'s bus is taken");
-          }
+    // Automatic numbers: on bus 0 root ports from 1 and integrated
+    // endpoints from 16 (0 stays the host bridge's), elsewhere from 0.
+    std::set<int> avoid = devices;
+    if (root) avoid.insert(0);
+    for (const bool integrated : {false, true}) {
+      int next = root ? (integrated ? 16 : 1) : 0;
+      for (int i : on_bus) {
+        Item& it = items_[i];
+        if (it.requested >= 0 || (it.kind == NodeKind::RcIntegrated) != integrated) continue;
+        while (avoid.contains(next)) ++next;
+        if (next > 31) {
+          fail(it.path, bus + " has no device number left for it");
           continue;
         }
-        while (taken.contains(next)) ++next;
-        child.device = next;
-        taken.insert(next);
-        if (next > 31) fail(child.path, bridge.name + "'s bus has no device number left");
+        it.device = next;
+        avoid.insert(next);
+        claim(i);
       }
-      // Children in device order: the order the bus is scanned in.
-      std::sort(bridge.children.begin(), bridge.children.end(),
-                [&](int a, int b) { return items_[a].device < items_[b].device; });
     }
-    std::sort(bus0_.begin(), bus0_.end(),
-              [&](int a, int b) { return items_[a].device < items_[b].device; });
+    std::map<int, int> per_device;
+    for (int i : on_bus) ++per_device[items_[i].device];
+    for (int i : on_bus) {
+      Item& it = items_[i];
+      it.multifunction = it.fns.size() > 1 || per_device[it.device] > 1;
+    }
+    // In device and function order: the order the bus is scanned in.
+    std::sort(on_bus.begin(), on_bus.end(), [&](int a, int b) {
+      return std::pair{items_[a].device, items_[a].fns.front()} <
+             std::pair{items_[b].device, items_[b].fns.front()};
+    });
   }
 
   // Depth-first bus numbers, as firmware assigns them (PCI-to-PCI Bridge
@@ -478,14 +574,15 @@ class Builder {
     for (int i : on_bus) {
       const Item& it = items_[i];
       const bool bridge = is_bridge(it.kind);
-      for (std::uint32_t f = 0; f < (bridge ? 1u : it.functions); ++f) {
+      for (std::size_t k = 0; k < it.fns.size(); ++k) {
+        const std::uint8_t f = it.fns[k];
         TopoNode n;
-        n.name = bridge || it.functions == 1 ? it.name : it.name + "." + std::to_string(f);
+        n.name = bridge || it.fns.size() == 1 ? it.name : it.name + "." + std::to_string(f);
         n.kind = it.kind;
         n.link = it.link;
         n.bridge = bridge_node;
-        n.bdf = Bdf{it.bus, static_cast<std::uint8_t>(it.device), static_cast<std::uint8_t>(f)};
-        n.multifunction = !bridge && it.functions > 1;
+        n.bdf = Bdf{it.bus, static_cast<std::uint8_t>(it.device), f};
+        n.multifunction = it.multifunction;
         n.has_acs = it.has_acs;
         n.acs_capability = it.acs_capability;
         n.acs_control = it.acs_control;
@@ -504,7 +601,7 @@ class Builder {
         }
         if (!bridge) {
           n.bar_size = it.bar_size;
-          n.bar_base = it.bar_base[f];
+          n.bar_base = it.bar_base[k];
           n.requester_id = n.bdf;
           // A PCIe-to-PCI bridge forwards conventional requests with its
           // secondary bus and devfn 0 (Linux pci_for_each_dma_alias).

@@ -123,6 +123,7 @@ inline std::uint64_t guest_table_bytes(const AddressSpaceParams& as) {
 }
 
 struct PlatformConfig {
+  std::string description;
   std::uint64_t seed = 1;
   std::string mode = "timed";
   double quantum_ns = 100000.0;
@@ -140,6 +141,11 @@ struct PlatformConfig {
 
   template <class V>
   void visit(V& v) {
+    v(description,
+      {"description", "", "empty",
+       "Free text: what the config models and where its layout and numbers come from (a "
+       "machine's lspci listing, a datasheet). The model does not read it."},
+      "nothing");
     v(seed,
       {"seed", "", "1",
        "The one seed every random choice is derived from; the same "

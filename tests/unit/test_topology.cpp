@@ -356,6 +356,115 @@ TEST(AcsQuirks, ADeviceIdNeedsAVendorId) {
   EXPECT_EQ(errors[0].reason, "is given without vendor_id");
 }
 
+// Placement as lspci shows it (devfn, function_numbers): a desktop with a
+// host bridge at 00:00.0, two PCH root ports that are functions 0 and 4 of
+// device 1c, and the ME at 00:16.0 and 00:16.3.
+PcieParams pch_desktop() {
+  PcieParams p;
+  PortParams rp0 = port("rp0", "root_port"), rp1 = port("rp1", "root_port");
+  rp0.devfn = "1c.0";
+  rp1.devfn = "1c.4";
+  p.ports = {rp0, rp1};
+  p.endpoints = {
+      {.name = "host", .kind = "rc_integrated", .bar_size = 0, .devfn = "00.0"},
+      {.name = "mei", .kind = "rc_integrated", .devfn = "16.0", .function_numbers = "0,3"},
+      ep("nic", "rp0"),
+      ep("wifi", "rp1")};
+  return p;
+}
+
+std::string bdf_of(const Topology& t, const std::string& name) {
+  return t.nodes.at(t.find(name)).bdf.to_string();
+}
+
+TEST(Placement, DevicesAndFunctionsWhereLspciShowsThem) {
+  const Topology t = build(pch_desktop());
+  EXPECT_EQ(bdf_of(t, "host"), "00:00.0");
+  EXPECT_EQ(bdf_of(t, "rp0"), "00:1c.0");
+  EXPECT_EQ(bdf_of(t, "rp1"), "00:1c.4");
+  EXPECT_EQ(bdf_of(t, "mei.0"), "00:16.0");
+  EXPECT_EQ(bdf_of(t, "mei.3"), "00:16.3");
+  EXPECT_EQ(bdf_of(t, "nic"), "01:00.0");
+  EXPECT_EQ(bdf_of(t, "wifi"), "02:00.0");
+  EXPECT_EQ(t.nodes.at(t.find("mei.3")).requester_id.to_string(), "00:16.3");
+  // Two root ports of one device without ACS are one group, as Linux's
+  // get_pci_function_alias_group makes them; their links are isolated.
+  EXPECT_EQ(groups(t), (Groups{{"host"}, {"mei.0", "mei.3"}, {"nic"}, {"rp0", "rp1"}, {"wifi"}}));
+  // Kernels before the rework take each device into its port's group.
+  EXPECT_EQ(groups(build(legacy(pch_desktop()))),
+            (Groups{{"host"}, {"mei.0", "mei.3"}, {"nic", "rp0", "rp1", "wifi"}}));
+}
+
+TEST(Placement, ThePchQuirkSplitsMultiFunctionRootPorts) {
+  // The case pci_quirk_intel_pch_acs exists for: Cougar Point root ports
+  // 00:1c.0 (0x1c10) and 00:1c.4 (0x1c18).
+  PcieParams p = pch_desktop();
+  p.ports[0] = with_ids(p.ports[0], 0x8086, 0x1c10);
+  p.ports[1] = with_ids(p.ports[1], 0x8086, 0x1c18);
+  const Groups split{{"host"}, {"mei.0", "mei.3"}, {"nic"}, {"rp0"}, {"rp1"}, {"wifi"}};
+  EXPECT_EQ(groups(build(p)), split);
+  EXPECT_EQ(groups(build(legacy(p))), split);
+}
+
+TEST(Placement, SwitchDownstreamPortsNumberedAsTheVendorDoes) {
+  PcieParams p = one_switch(kIso, kIso);
+  p.ports[2].devfn = "08.0";
+  p.ports[3].devfn = "0a.0";
+  const Topology t = build(p);
+  EXPECT_EQ(bdf_of(t, "d0"), "02:08.0");
+  EXPECT_EQ(bdf_of(t, "d1"), "02:0a.0");
+  EXPECT_EQ(bdf_of(t, "gpu"), "03:00.0");
+}
+
+// The one error a placement mistake gives.
+ConfigError placement_error(const PcieParams& p) {
+  Topology t;
+  const auto errors = build_topology(p, t);
+  EXPECT_EQ(errors.size(), 1u);
+  return errors.empty() ? ConfigError{} : errors.front();
+}
+
+TEST(Placement, EachMistakeNamesTheField) {
+  PcieParams p = pch_desktop();
+  p.ports[1].devfn = "1c.0";
+  EXPECT_EQ(placement_error(p).to_string(), "pcie.ports[1].devfn: 1c.0 on bus 0 is rp0's already");
+  for (const std::string bad : {"1g.0", "20.0", "1c.8", "1c", "1c.0x"}) {
+    p = pch_desktop();
+    p.ports[0].devfn = bad;
+    EXPECT_EQ(placement_error(p).to_string(),
+              "pcie.ports[0].devfn: must be device.function in hex, device 00-1f and function 0-7 "
+              "(got \"" +
+                  bad + "\")");
+  }
+  p = pch_desktop();
+  p.endpoints[2].devfn = "01.0";
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[2].devfn: below rp0 the link's device is device 00 (PCIe Base spec "
+            "7.3.1)");
+  p = pch_desktop();
+  p.endpoints[1].function_numbers = "0,0";
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[1].function_numbers: must list distinct functions 0-7 separated by "
+            "commas (got \"0,0\")");
+  p = pch_desktop();
+  p.endpoints[1].functions = 3;
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[1].functions: is 3 but function_numbers lists 2");
+  p = pch_desktop();
+  p.endpoints[1].devfn = "16.1";
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[1].devfn: names function 1 but function_numbers starts at 0");
+  p = pch_desktop();
+  p.endpoints[0].device = 3;
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[0].devfn: give devfn or device, not both");
+  p = pch_desktop();
+  p.endpoints[3].devfn = "00.6";
+  p.endpoints[3].functions = 3;
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[3].functions: 3 functions from function 6 pass function 7");
+}
+
 TEST(Groups, RootComplexIntegratedEndpointsSitOnBusZero) {
   PcieParams p;
   p.endpoints = {{.name = "igpu", .kind = "rc_integrated"},
