@@ -178,36 +178,11 @@ void validate_stats(const StatsParams& s, std::vector<ConfigError>& errors) {
   at_least_1ns(s.interval_ns, "interval_ns", "no time series");
 }
 
-}  // namespace
-
-std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
-  std::vector<ConfigError> errors;
-  PlatformConfig c;
-  ConfigLoader loader(j, "", errors);
-  loader.load(c);
-  if (!errors.empty()) return errors;
-  errors = validate(c);
-  if (errors.empty()) out = std::move(c);
-  return errors;
-}
-
-std::vector<ConfigError> validate(const PlatformConfig& c) {
-  std::vector<ConfigError> errors;
-  auto fail = [&](std::string path, std::string reason) {
-    errors.push_back({std::move(path), std::move(reason)});
-  };
-  // The PCI hierarchy: names, parents, ACS, bus numbers, BARs.
-  Topology topology;
-  for (auto& e : build_topology(c.pcie, topology)) errors.push_back(std::move(e));
-  std::map<std::string, Bdf> devices;  // function -> requester ID on the wire
-  for (std::size_t i = 0; i < topology.nodes.size(); ++i) {
-    if (topology.is_function(static_cast<int>(i))) {
-      devices.emplace(topology.nodes[i].name, topology.nodes[i].requester_id);
-    }
-  }
-  // The geometry rules every cache shares, IOMMU caches and device ATCs
-  // alike (set_associative_cache.h): bounded host memory, and tree-PLRU's
-  // binary tree over the ways.
+// The geometry rules every cache shares, IOMMU caches and device ATCs
+// alike (set_associative_cache.h): bounded host memory, and tree-PLRU's
+// binary tree over the ways.
+template <class Fail>
+void check_caches(const PlatformConfig& c, Fail& fail) {
   auto check_cache = [&](const std::string& path, const CacheParams& cache) {
     const std::uint64_t entries = std::uint64_t{cache.sets} * cache.ways;
     if (entries > kMaxCacheEntries) {
@@ -227,6 +202,14 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
            "models a device-TLB bug; needs ats.enabled");
     }
   }
+}
+
+// Address spaces: names, levels against the IOMMU's width, page sizes,
+// nested parents and the guest memory they need, mappings inside the
+// table's IOVA space, clear of the interrupt window and of each other.
+// Returns the names.
+template <class Fail>
+std::set<std::string> check_address_spaces(const PlatformConfig& c, Fail& fail) {
   std::set<std::string> spaces;
   std::map<std::string, std::uint64_t> guest_use;  // nested bytes per parent
   std::map<std::string, std::string> guest_owner;  // parent -> first nested kind on it
@@ -315,7 +298,13 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
                std::to_string(bytes) + ")");
     }
   }
-  check_domain_ids(c, topology, fail);
+  return spaces;
+}
+
+// Physical memory: below the host address width, with room for the two
+// regions the host allocates from.
+template <class Fail>
+void check_memory_layout(const PlatformConfig& c, Fail& fail) {
   // Memory above the host address width is memory no IOMMU table can name.
   if (c.memory.address_bits > c.iommu.host_address_width) {
     fail("memory.address_bits", "memory of " + std::to_string(c.memory.address_bits) +
@@ -352,7 +341,13 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       c.host.data_region < c.host.table_region + kTableBudget) {
     fail("host.table_region", "overlaps the data region (host.data_region + mapped bytes)");
   }
+}
 
+// Attachments: known functions and address spaces, PASIDs inside the
+// directory, each (function, PASID) once, one IOAS per requester ID.
+template <class Fail>
+void check_attachments(const PlatformConfig& c, const std::map<std::string, Bdf>& devices,
+                       const std::set<std::string>& spaces, Fail& fail) {
   std::set<std::pair<std::string, std::uint32_t>> attached;
   std::map<std::pair<std::uint16_t, std::uint32_t>, std::pair<std::string, std::string>> by_rid;
   for (std::size_t i = 0; i < c.attach.size(); ++i) {
@@ -381,6 +376,40 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
       }
     }
   }
+}
+
+}  // namespace
+
+std::vector<ConfigError> load_config(const nlohmann::json& j, PlatformConfig& out) {
+  std::vector<ConfigError> errors;
+  PlatformConfig c;
+  ConfigLoader loader(j, "", errors);
+  loader.load(c);
+  if (!errors.empty()) return errors;
+  errors = validate(c);
+  if (errors.empty()) out = std::move(c);
+  return errors;
+}
+
+std::vector<ConfigError> validate(const PlatformConfig& c) {
+  std::vector<ConfigError> errors;
+  auto fail = [&](std::string path, std::string reason) {
+    errors.push_back({std::move(path), std::move(reason)});
+  };
+  // The PCI hierarchy: names, parents, ACS, bus numbers, BARs.
+  Topology topology;
+  for (auto& e : build_topology(c.pcie, topology)) errors.push_back(std::move(e));
+  std::map<std::string, Bdf> devices;  // function -> requester ID on the wire
+  for (std::size_t i = 0; i < topology.nodes.size(); ++i) {
+    if (topology.is_function(static_cast<int>(i))) {
+      devices.emplace(topology.nodes[i].name, topology.nodes[i].requester_id);
+    }
+  }
+  check_caches(c, fail);
+  const std::set<std::string> spaces = check_address_spaces(c, fail);
+  check_domain_ids(c, topology, fail);
+  check_memory_layout(c, fail);
+  check_attachments(c, devices, spaces, fail);
   validate_workloads(c, devices, errors);
   validate_device_models(c, topology, errors);
   validate_stats(c.stats, errors);
