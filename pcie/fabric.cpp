@@ -68,8 +68,10 @@ void PcieFabric::build_links(StatsRegistry& stats) {
     const TopoNode& n = t_.nodes[i];
     std::string name = n.name;
     if (n.kind == NodeKind::Endpoint) {
+      // A VF uses its PF's link, whatever device number its routing ID has.
+      const TopoNode& device = n.physfn >= 0 ? t_.nodes[n.physfn] : n;
       const auto [it, added] = device_links.try_emplace(
-          std::pair{int{n.bdf.bus}, int{n.bdf.device}}, static_cast<int>(links_.size()));
+          std::pair{int{device.bdf.bus}, int{device.bdf.device}}, static_cast<int>(links_.size()));
       link_of_node_[i] = it->second;
       if (!added) continue;
       if (n.multifunction) name = name.substr(0, name.rfind('.'));

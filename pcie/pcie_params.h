@@ -126,6 +126,46 @@ struct AtcParams : CacheParams {
   }
 };
 
+// SR-IOV (PCIe Base spec 9): the virtual functions of a physical function.
+// A VF's routing ID is the PF's plus First VF Offset plus (n - 1) x VF
+// Stride (spec 9.3.3.9, 9.3.3.10), counted over bus:device.function as one
+// 16-bit number, so VFs may take device numbers past 0 (an Intel 82599's
+// sit at 10.0, 10.2, ...) and bus numbers past the PF's (which the bridge
+// above then covers, as Linux's pci_iov_bus_range does).
+struct SriovParams {
+  std::uint32_t vfs = 0;
+  std::uint32_t first_vf_offset = 1;
+  std::uint32_t vf_stride = 1;
+  std::uint64_t vf_bar_size = 16384;
+
+  template <class V>
+  void visit(V& v) {
+    v(vfs,
+      {"vfs", "functions", "0: no SR-IOV",
+       "Virtual functions enabled (sriov_numvfs). Each is a function of its own, named "
+       "<name>.vf0 ..., with its routing ID, BAR and IOMMU group as Linux forms them.",
+       0, 256},
+      "one requester ID, Endpoint and IOMMU group member each");
+    v(first_vf_offset,
+      {"first_vf_offset", "routing IDs", "1: VFs right after the PF, as ConnectX NICs place them",
+       "First VF Offset of the SR-IOV capability: VF 1's routing ID minus the PF's "
+       "(Intel 82599: 0x80 without ARI).",
+       1, 65535},
+      "the VFs' requester IDs and bus numbers");
+    v(vf_stride,
+      {"vf_stride", "routing IDs", "1",
+       "VF Stride: the distance between consecutive VFs' IDs "
+       "(Intel 82599: 2).",
+       1, 65535},
+      "the VFs' requester IDs and bus numbers");
+    v(vf_bar_size,
+      {"vf_bar_size", "bytes", "16 KiB: a VF's doorbell and register page, as NIC VFs have",
+       "Each VF's memory BAR (a power of two of at least 4 KiB, or 0), placed after the PF's.", 0,
+       1ull << 40},
+      "the BAR addresses (topology report); peer DMA targets");
+  }
+};
+
 struct AtsParams {
   bool enabled = false;
   AtcParams atc;
@@ -178,6 +218,7 @@ struct EndpointParams {
   std::string function_numbers;
   std::string spoof_requester_id;
   AtsParams ats;
+  SriovParams sriov;
   LinkParams link;
   std::uint32_t tags = 32;
   double dma_latency_ns = 0.0;
@@ -243,6 +284,7 @@ struct EndpointParams {
        "one outside the port's bus range; the host still attaches the real one."},
       "pcie.port.*.acs_violations; which context entry the IOMMU uses");
     v.group("ats", ats, "Address Translation Services: the device's own translation cache");
+    v.group("sriov", sriov, "SR-IOV: the virtual functions of this physical function");
     v.group(
         "link", link,
         "the device's PCIe link to its port and the sizes its TLPs are cut to (gen and width are "

@@ -73,6 +73,9 @@ struct Item {
   std::vector<std::uint64_t> bar_base;  // per function
   std::optional<Bdf> spoof;
   AtsParams ats;
+  SriovParams sriov;
+  std::vector<std::uint64_t> vf_bar_base;  // per VF
+  int node = -1;                           // the PF's node, once emitted
   LinkParams link;
   std::uint32_t tags = 32;
   double dma_latency_ns = 0.0;
@@ -99,6 +102,11 @@ class Builder {
     if (!errors_.empty()) return errors_;
     Topology t;
     emit_bus(bus0_, -1, t);
+    // VFs appear when the PF's driver enables them, after the bus scan, so
+    // they are probed (and their groups numbered) last.
+    for (const Item& it : items_) {
+      if (it.sriov.vfs != 0) emit_vfs(it, t);
+    }
     compute_iommu_groups(t, parse_grouping(p_.grouping));
     out = std::move(t);
     return {};
@@ -219,6 +227,30 @@ class Builder {
     it.fns.assign(numbers.begin(), numbers.end());
   }
 
+  void check_sriov(Item& it, const EndpointParams& ep) {
+    const SriovParams& s = ep.sriov;
+    if (s.vfs == 0) return;
+    if (ep.kind != "pcie" || it.fns.size() != 1) {
+      fail(it.path + ".sriov.vfs", "SR-IOV is modelled on a single-function PCIe endpoint");
+      return;
+    }
+    if (s.vf_bar_size != 0 && (!std::has_single_bit(s.vf_bar_size) || s.vf_bar_size < 4096)) {
+      fail(it.path + ".sriov.vf_bar_size", "must be 0 or a power of two of at least 4 KiB");
+      return;
+    }
+    it.sriov = s;
+    for (std::uint32_t v = 0; v < s.vfs; ++v) {
+      claim_name(ep.name + ".vf" + std::to_string(v), it.path + ".sriov.vfs");
+    }
+  }
+
+  // VF v's (0-based) routing ID: the PF's + First VF Offset + v x VF Stride.
+  static std::uint32_t vf_rid(const Item& pf, std::uint32_t v) {
+    const std::uint32_t pf_rid = (std::uint32_t{pf.bus} << 8) |
+                                 (static_cast<std::uint32_t>(pf.device) << 3) | pf.fns.front();
+    return pf_rid + pf.sriov.first_vf_offset + v * pf.sriov.vf_stride;
+  }
+
   void claim_name(const std::string& name, const std::string& path) {
     if (name.empty()) {
       fail(path, "is required");
@@ -309,6 +341,7 @@ class Builder {
                                     "its bridge's or the root complex's)");
       }
       it.tags = ep.tags;
+      check_sriov(it, ep);
       it.dma_latency_ns = ep.dma_latency_ns;
       if (ep.ats.enabled && ep.kind == "pci") {
         fail(it.path + ".ats.enabled",
@@ -513,9 +546,21 @@ class Builder {
     for (int c : bridge.children) {
       items_[c].bus = bridge.secondary;
       if (is_bridge(items_[c].kind)) assign_buses(c, last);
+      if (items_[c].sriov.vfs != 0) vf_buses(items_[c], last);
       if (!errors_.empty()) return;
     }
     bridge.subordinate = last;
+  }
+
+  // The bus numbers a PF's VFs take past its own bus: the bridge above
+  // covers them (Linux pci_iov_bus_range).
+  void vf_buses(const Item& pf, std::uint8_t& last) {
+    const std::uint32_t top = vf_rid(pf, pf.sriov.vfs - 1);
+    if (top > 0xffff) {
+      fail(pf.path + ".sriov.vfs", "VF routing IDs run past ff:1f.7");
+      return;
+    }
+    last = std::max<std::uint8_t>(last, static_cast<std::uint8_t>(top >> 8));
   }
 
   // BARs naturally aligned, bridge windows 1 MiB aligned and covering
@@ -565,6 +610,21 @@ class Builder {
       it.bar_base.push_back(base);
       cursor = base + it.bar_size;
     }
+    // The VF BAR aperture: NumVFs BARs in a row, aligned to one (spec 9.3.3.14).
+    if (it.sriov.vfs != 0 && it.sriov.vf_bar_size != 0) {
+      std::uint64_t base = align_up(cursor, it.sriov.vf_bar_size);
+      for (std::uint32_t v = 0; v < it.sriov.vfs; ++v, base += it.sriov.vf_bar_size) {
+        it.vf_bar_base.push_back(base);
+      }
+      if (base > limit) {
+        if (errors_.empty()) {
+          fail(it.path + ".sriov.vf_bar_size",
+               it.name + "'s VF BARs do not fit in the MMIO window");
+        }
+        return;
+      }
+      cursor = base;
+    }
   }
 
   // Emits the nodes of one bus, then of each bridge's bus in turn: the
@@ -613,11 +673,33 @@ class Builder {
           n.tags = it.tags;
           n.dma_latency_ns = it.dma_latency_ns;
         }
+        if (it.sriov.vfs != 0) items_[i].node = static_cast<int>(t.nodes.size());
         t.nodes.push_back(std::move(n));
         if (bridge) bridges.emplace_back(i, static_cast<int>(t.nodes.size()) - 1);
       }
     }
     for (const auto& [item, node] : bridges) emit_bus(items_[item].children, node, t);
+  }
+
+  void emit_vfs(const Item& pf, Topology& t) {
+    const TopoNode parent = t.nodes[pf.node];
+    for (std::uint32_t v = 0; v < pf.sriov.vfs; ++v) {
+      TopoNode n;
+      n.name = pf.name + ".vf" + std::to_string(v);
+      n.kind = NodeKind::Endpoint;
+      n.bridge = parent.bridge;
+      n.physfn = pf.node;
+      n.bdf = Bdf::from_rid(static_cast<std::uint16_t>(vf_rid(pf, v)));
+      n.requester_id = n.bdf;
+      n.wire_id = n.bdf;
+      n.bar_size = pf.sriov.vf_bar_size;
+      n.bar_base = pf.sriov.vf_bar_size != 0 ? pf.vf_bar_base[v] : 0;
+      n.ats = parent.ats;
+      n.tags = parent.tags;
+      n.link = parent.link;
+      n.dma_latency_ns = parent.dma_latency_ns;
+      t.nodes.push_back(std::move(n));
+    }
   }
 
   const PcieParams& p_;

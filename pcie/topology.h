@@ -57,7 +57,8 @@ struct TopoNode {
   Bdf requester_id;
   Bdf wire_id;
   int group = -1;
-  AtsParams ats;  // functions
+  int physfn = -1;  // a virtual function's PF (node index); -1: not a VF
+  AtsParams ats;    // functions
   // The link above this node (endpoints, switch upstream ports, bridges)
   // and a function's tags.
   LinkParams link;

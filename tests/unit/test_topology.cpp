@@ -465,6 +465,74 @@ TEST(Placement, EachMistakeNamesTheField) {
             "pcie.endpoints[3].functions: 3 functions from function 6 pass function 7");
 }
 
+// SR-IOV: a NIC laid out as an Intel 82599 (First VF Offset 0x80, VF
+// Stride 2) below an isolating root port, and 256 VFs of a ConnectX-style
+// NIC (offset 1, stride 1) below a root port without ACS.
+PcieParams sriov_nics() {
+  PcieParams p;
+  p.ports = {port("rp0", "root_port", "", kIso, kIso), port("rp1", "root_port"),
+             port("rp2", "root_port", "", kIso, kIso)};
+  EndpointParams nic = ep("nic", "rp0");
+  nic.sriov = {.vfs = 3, .first_vf_offset = 0x80, .vf_stride = 2};
+  EndpointParams cx = ep("cx", "rp1");
+  cx.sriov = {.vfs = 256, .first_vf_offset = 1, .vf_stride = 1, .vf_bar_size = 0};
+  p.endpoints = {nic, cx, ep("ssd", "rp2")};
+  return p;
+}
+
+TEST(Sriov, VirtualFunctionsTakeTheRoutingIdsOffsetAndStrideGive) {
+  const Topology t = build(sriov_nics());
+  EXPECT_EQ(bdf_of(t, "nic"), "01:00.0");
+  EXPECT_EQ(bdf_of(t, "nic.vf0"), "01:10.0");
+  EXPECT_EQ(bdf_of(t, "nic.vf2"), "01:10.4");
+  EXPECT_EQ(t.nodes.at(t.find("nic.vf2")).requester_id.to_string(), "01:10.4");
+  EXPECT_EQ(bdf_of(t, "cx.vf6"), "02:00.7");
+  EXPECT_EQ(bdf_of(t, "cx.vf7"), "02:01.0");
+  // VF 256 is routing ID 0x0200 + 1 + 255: bus 03, which rp1 covers.
+  EXPECT_EQ(bdf_of(t, "cx.vf255"), "03:00.0");
+  const TopoNode& rp1 = t.nodes.at(t.find("rp1"));
+  EXPECT_EQ(rp1.secondary, 2);
+  EXPECT_EQ(rp1.subordinate, 3);
+  EXPECT_EQ(bdf_of(t, "ssd"), "04:00.0");
+  // Each VF has a BAR of its own after the PF's, in the PF's window.
+  const TopoNode& nic = t.nodes.at(t.find("nic"));
+  EXPECT_EQ(t.nodes.at(t.find("nic.vf1")).bar_base, nic.bar_base + nic.bar_size + 16384);
+  EXPECT_EQ(t.nodes.at(t.find("nic.vf1")).physfn, t.find("nic"));
+}
+
+TEST(Sriov, VirtualFunctionsAreGroupedAsLinuxGroupsThem) {
+  // Probed when the PF's driver enables them, after the bus scan: their
+  // groups come last. Below an isolating port each VF is a group.
+  const Topology t = build(sriov_nics());
+  EXPECT_EQ(t.nodes.back().name, "cx.vf255");
+  EXPECT_GT(t.nodes.at(t.find("nic.vf0")).group, t.nodes.at(t.find("ssd")).group);
+  // Every port, device and VF alone: 3 + 3 + 3 + 256.
+  EXPECT_EQ(t.groups.size(), 265u);
+  // Kernels before the rework put the PF and all 256 VFs below the ACS-less
+  // rp1 into rp1's group.
+  const Topology old = build(legacy(sriov_nics()));
+  EXPECT_EQ(old.groups.at(old.nodes.at(old.find("rp1")).group).size(), 258u);
+  EXPECT_NE(old.nodes.at(old.find("nic.vf0")).group, old.nodes.at(old.find("nic.vf1")).group);
+}
+
+TEST(Sriov, EachMistakeNamesTheField) {
+  PcieParams p = sriov_nics();
+  p.endpoints[1].sriov.first_vf_offset = 0xfe00;
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[1].sriov.vfs: VF routing IDs run past ff:1f.7");
+  p = sriov_nics();
+  p.endpoints[0].functions = 2;
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[0].sriov.vfs: SR-IOV is modelled on a single-function PCIe endpoint");
+  p = sriov_nics();
+  p.endpoints[0].sriov.vf_bar_size = 6000;
+  EXPECT_EQ(placement_error(p).to_string(),
+            "pcie.endpoints[0].sriov.vf_bar_size: must be 0 or a power of two of at least 4 KiB");
+  p = sriov_nics();
+  p.endpoints[2].name = "nic.vf1";
+  EXPECT_EQ(placement_error(p).to_string(), "pcie.endpoints[2].name: duplicate name \"nic.vf1\"");
+}
+
 TEST(Groups, RootComplexIntegratedEndpointsSitOnBusZero) {
   PcieParams p;
   p.endpoints = {{.name = "igpu", .kind = "rc_integrated"},
