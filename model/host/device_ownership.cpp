@@ -35,6 +35,9 @@ Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std
   if (c->bound.contains(label)) {
     return Status::error(EEXIST, "label \"" + label + "\" is bound in this context already");
   }
+  // A device is open once through its cdev: Linux's vfio_df_open refuses a
+  // second open, from this context or another, with EINVAL before any
+  // ownership is claimed.
   for (const auto& [id, other] : contexts_) {
     for (const auto& [l, d] : other.bound) {
       if (d == index) {
@@ -44,7 +47,7 @@ Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std
         why += ", label \"";
         why += l;
         why += "\")";
-        return Status::error(EBUSY, why);
+        return Status::error(EINVAL, why);
       }
     }
   }

@@ -158,8 +158,9 @@ class IoasidManager {
   Status close_context(ContextId ctx);
   // Binds `device` to the context under `label`, claiming DMA ownership of
   // its IOMMU group. ENOENT: no such context or device; EEXIST: label in
-  // use; EBUSY: the device is bound; EPERM: its group is owned by another
-  // context (named; Linux iommu_device_claim_dma_owner).
+  // use; EINVAL: the device is bound already (Linux vfio_df_open); EPERM:
+  // its group is owned by another context (named; Linux
+  // iommu_device_claim_dma_owner).
   Status bind(ContextId ctx, const std::string& device, const std::string& label);
   // Attaches the device bound as `label`, PASID `pasid`, to `ioas`. EPERM
   // unless every device of its group is bound to this context (the message

@@ -71,7 +71,7 @@ TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
   });
   EXPECT_EQ(other.code, EPERM);
   EXPECT_NE(other.message.find("owned by context 1"), std::string::npos) << other.message;
-  EXPECT_EQ(again.code, EBUSY);
+  EXPECT_EQ(again.code, EINVAL);
   EXPECT_EQ(dup_label.code, EEXIST);
   EXPECT_EQ(unknown_dev.code, ENOENT);
   EXPECT_EQ(unknown_ctx.code, ENOENT);
