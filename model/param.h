@@ -16,6 +16,10 @@ namespace iommu_sim {
 // The upper bound of a number that states none: above any count, size or
 // time a run can use, and below 2^63, so every bound is an exact integer.
 inline constexpr double kDefaultParamMax = 1e18;
+// The bound of a number that may be any 64-bit value (addresses and page
+// counts a test sets anywhere, as iommufd's u64 fields take them); write
+// such values as hex strings, which JSON numbers above 2^53 cannot hold.
+inline constexpr double kAnyU64 = 0x1p64;
 
 // The largest one mapping a config or a scenario step sets up: 64 GiB of
 // 4 KiB pages is 16.8 M leaf writes, measured at 3.5 s and 145 MB of host

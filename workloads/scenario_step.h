@@ -87,16 +87,20 @@ struct StepParams {
       {"nest_parent", "", "false", "hwpt_alloc: a second-level HWPT nested ones can use."});
     v(pasid, {"pasid", "", "1 (invalidate: every PASID)", "PASID of the step.", 0, (1u << 20) - 1});
     v(pasid_present, {"pasid_present", "", "true", "dma: whether the request carries a PASID."});
-    v(iova, {"iova", "bytes", "0", "First IOVA (map, unmap, guest_map, guest_unmap, dma)."});
-    v(gpa, {"gpa", "bytes", "0", "guest_map: first guest-physical address mapped."});
+    v(iova, {"iova", "bytes", "0",
+             "First IOVA (map, unmap, guest_map, guest_unmap, dma); any 64-bit value, as a hex "
+             "string above 2^53.",
+             0, kAnyU64});
+    v(gpa, {"gpa", "bytes", "0", "guest_map: first guest-physical address mapped.", 0, kAnyU64});
     v(length, {"length", "bytes", "4 KiB",
                "Bytes mapped or unmapped; at most 64 GiB, as a config's mappings[].size.", 0,
                kMaxMappingBytes});
-    v(addr, {"addr", "bytes", "0", "invalidate: first address."});
-    v(npages,
-      {"npages", "pages", "all", "invalidate: 4 KiB pages from addr; absent: the whole space."});
-    v(base,
-      {"base", "bytes", "0", "guest_table: guest-physical address the table pages start at."});
+    v(addr, {"addr", "bytes", "0", "invalidate: first address.", 0, kAnyU64});
+    v(npages, {"npages", "pages", "all",
+               "invalidate: 4 KiB pages from addr; absent: the whole space (0xffffffffffffffff).",
+               0, kAnyU64});
+    v(base, {"base", "bytes", "0", "guest_table: guest-physical address the table pages start at.",
+             0, kAnyU64});
     v(writable, {"writable", "", "true", "map, guest_map: allow DMA writes."});
     v(write, {"write", "", "false", "dma: a write rather than a read."});
     v(leaf, {"leaf", "", "false", "invalidate: only leaf entries changed (IH)."});

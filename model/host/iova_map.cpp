@@ -32,15 +32,17 @@ Status IovaMap::check_free(std::uint64_t iova, std::uint64_t length, bool reuse_
     return Status::error(EINVAL, "iova " + hex(iova) + " and length " + hex(length) +
                                      " must be non-zero multiples of 4 KiB");
   }
-  if (iova > std::numeric_limits<std::uint64_t>::max() - length) {
-    return Status::error(EOVERFLOW, "iova + length overflows 64 bits");
+  // The last byte must exist (iommufd: check_add_overflow(iova, length - 1)):
+  // a range may end at 2^64 exactly, where iova + length itself wraps.
+  if (iova > std::numeric_limits<std::uint64_t>::max() - (length - 1)) {
+    return Status::error(EOVERFLOW, "iova + length - 1 overflows 64 bits");
   }
-  const std::uint64_t end = iova + length;
-  if (end > limit_) {
+  if (iova + (length - 1) >= limit_) {
     return Status::error(EINVAL, "range " + hex(iova) + "+" + hex(length) +
                                      " is beyond the IOVA space of " + table_ + " (" + hex(limit_) +
                                      ")");
   }
+  const std::uint64_t end = iova + length;  // below limit_: no wrap
   auto next = areas_.lower_bound(iova);
   if (next != areas_.end() && next->first < end) {
     return Status::error(EEXIST, "range overlaps the mapping at " + hex(next->first));

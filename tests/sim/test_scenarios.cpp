@@ -99,6 +99,25 @@ TEST(Scenarios, AnyAcceptsEveryOutcomeAndStillReportsIt) {
   EXPECT_EQ(r.output.find("MISMATCH"), std::string::npos) << r.output;
 }
 
+TEST(Scenarios, AddressesTakeEverySixtyFourBitValueAsHexStrings) {
+  // Above 1e18 and 2^53, where a JSON number cannot hold them exactly.
+  const std::string file = write_temp("iommu_sim_u64.json", R"({
+    "platform": {"address_spaces": [], "attach": [], "workloads": []},
+    "steps": [{"do": "ioas_alloc", "name": "a"},
+              {"do": "map", "ioas": "a", "iova": "0xfffffffffffff000", "length": "4KiB",
+               "expect": "EINVAL"},
+              {"do": "map", "ioas": "a", "iova": "0xfffffffffffff000", "length": "8KiB",
+               "expect": "EOVERFLOW"},
+              {"do": "dma", "device": "nic0", "iova": "0xffffffffffffffc0",
+               "expect": "unsupported_request"}]})");
+  const CommandResult r = run_command("run " + file);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("map a 0xfffffffffffff000+0x1000 rw\n                -> EINVAL: range "
+                          "0xfffffffffffff000+0x1000 is beyond the IOVA space"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(Scenarios, WithoutBugsABugScenarioRunsCleanAndShowsTheCorrectOutcome) {
   // mask_too_small expects the stale DMA to succeed; with every bug off the
   // same DMA is blocked and the oracle sees nothing.

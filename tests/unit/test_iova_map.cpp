@@ -21,6 +21,10 @@ TEST(IovaMap, CheckFreeNamesEachReason) {
   EXPECT_EQ(m.check_free(0x1001, 0x1000, false).code, EINVAL);
   EXPECT_EQ(m.check_free(0x1000, 0, false).code, EINVAL);
   EXPECT_EQ(m.check_free(0xFFFF'FFFF'FFFF'F000ull, 0x2000, false).code, EOVERFLOW);
+  // Ending at 2^64 exactly is no overflow (the last byte exists, as
+  // iommufd's check_add_overflow(iova, length - 1) has it): only beyond
+  // the table's IOVA space.
+  EXPECT_EQ(m.check_free(0xFFFF'FFFF'FFFF'F000ull, 0x1000, false).code, EINVAL);
   const Status beyond = m.check_free(kLimit - 0x1000, 0x2000, false);
   EXPECT_EQ(beyond.code, EINVAL);
   EXPECT_NE(beyond.message.find("3-level"), std::string::npos);
