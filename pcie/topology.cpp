@@ -58,7 +58,6 @@ struct Item {
   int device = -1;
   int requested = -1;                // device number the config asks for; -1: the next free
   std::vector<std::uint8_t> fns{0};  // function numbers, ascending
-  std::uint32_t functions = 1;       // fns.size()
   bool multifunction = false;        // shares its device number, or has several functions
   std::uint64_t bar_size = 0;
   bool has_acs = false;
@@ -319,7 +318,6 @@ class Builder {
         it.requested = static_cast<int>(ep.device);
       }
       set_functions(it, ep, first);
-      it.functions = static_cast<std::uint32_t>(it.fns.size());
       it.bar_size = ep.bar_size;
       claim_name(it.name, it.path + ".name");
       if (it.fns.size() > 1) {
@@ -592,7 +590,7 @@ class Builder {
       }
       return;
     }
-    for (std::uint32_t f = 0; f < it.functions; ++f) {
+    for (std::size_t f = 0; f < it.fns.size(); ++f) {
       if (it.bar_size == 0) {
         it.bar_base.push_back(0);
         continue;
