@@ -17,6 +17,7 @@
 //    run, a replay or a scenario, writes a Perfetto timeline)
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
 //   iommu-sim params                  print docs/parameters.md
+//   iommu-sim params --scenario-steps print the scenario action table
 //   iommu-sim stats                   print docs/statistics.md
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -40,6 +41,7 @@
 #include "model/platform/resource_estimate.h"
 #include "model/stats_stamp.h"
 #include "pcie/topology_report.h"
+#include "scenario/actions.h"
 
 using namespace iommu_sim;
 
@@ -230,6 +232,9 @@ int command(int argc, char** argv) {
   app.add_option("--mode", run_args.mode, "timed or functional (overrides config)")
       ->check(CLI::IsMember({"timed", "functional"}));
   auto* params_cmd = app.add_subcommand("params", "print the parameter reference (Markdown)");
+  bool scenario_steps = false;
+  params_cmd->add_flag("--scenario-steps", scenario_steps,
+                       "print docs/scenarios.md's table of scenario actions instead");
   auto* stats_cmd = app.add_subcommand("stats", "print the statistics reference (Markdown)");
   std::string topo_config;
   auto* topo_cmd = app.add_subcommand(
@@ -291,7 +296,7 @@ int command(int argc, char** argv) {
     return rc == 0 ? 0 : kExitConfigError;
   }
   if (*params_cmd) {
-    std::cout << parameters_markdown();
+    std::cout << (scenario_steps ? actions_markdown() : parameters_markdown());
     return 0;
   }
   if (*stats_cmd) {

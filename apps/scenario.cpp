@@ -7,18 +7,11 @@
 #include "apps/reports.h"
 #include "model/json_input.h"
 #include "model/kernel.h"
+#include "scenario/steps_input.h"
 
 namespace iommu_sim {
 
 namespace {
-
-struct StepList {
-  std::vector<StepParams> steps;
-  template <class V>
-  void visit(V& v) {
-    v.list(steps, {"steps", "the timeline", 1});
-  }
-};
 
 std::string number(double v) {
   char buf[32];
@@ -82,26 +75,15 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
     e.path = "platform." + e.path;
     errors.push_back(std::move(e));
   }
-  nlohmann::json steps_only = nlohmann::json::object();
-  if (j.contains("steps")) steps_only["steps"] = j["steps"];
-  StepList list;
-  ConfigLoader(steps_only, "", errors).load(list);
-  spec.steps = std::move(list.steps);
-  if (j.contains("steps") && j["steps"].is_array() && j["steps"].size() == spec.steps.size()) {
-    spec.raw_steps = j["steps"];
-    for (std::size_t i = 0; i < spec.steps.size(); ++i) {
-      const auto& raw = spec.raw_steps[i];
-      spec.steps[i].pasid_given = raw.is_object() && raw.contains("pasid");
-      if (!raw.is_object() || !raw.contains("faults") || !raw["faults"].is_array()) continue;
-      for (std::size_t k = 0; k < spec.steps[i].faults.size(); ++k) {
-        spec.steps[i].faults[k].any_address = !raw["faults"][k].contains("address");
-      }
-    }
-    // Devices are checked against the topology, so that must be sound.
-    if (platform_errors.empty()) {
-      auto more = check_steps(spec.steps, spec.raw_steps, spec.platform);
-      errors.insert(errors.end(), more.begin(), more.end());
-    }
+  if (j.contains("steps")) {
+    spec.steps = parse_steps(j["steps"], errors);
+  } else {
+    errors.push_back({"steps", "is required"});
+  }
+  // Devices are checked against the topology, so that must be sound.
+  if (platform_errors.empty()) {
+    auto more = check_steps(spec.steps, spec.platform);
+    errors.insert(errors.end(), more.begin(), more.end());
   }
   if (auto e = j.find("expect_stats"); e != j.end()) {
     const nlohmann::json wanted = e->is_object() ? *e : nlohmann::json::object();

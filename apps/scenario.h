@@ -21,7 +21,7 @@
 #include "model/config_loader.h"
 #include "model/platform/platform_config.h"
 #include "model/platform/resource_estimate.h"
-#include "workloads/scenario_timeline.h"
+#include "scenario/scenario_timeline.h"
 
 namespace iommu_sim {
 
@@ -34,7 +34,6 @@ struct ScenarioSpec {
   std::string description;
   PlatformConfig platform;
   std::vector<StepParams> steps;
-  nlohmann::json raw_steps = nlohmann::json::array();
   std::vector<StatExpectation> stats;
 };
 

@@ -1,10 +1,13 @@
 // One step of a scenario timeline: a host call (the ioasid manager's API),
 // a guest page-table change, a single DMA, or a read of a context's fault
 // queue, at a simulated time, with the outcome the scenario expects. Every
-// field is declared once here; docs/scenarios.md lists which step uses which.
+// field is declared once here; which action takes which field is the action
+// table's (scenario/actions.cpp), and docs/scenarios.md is generated from both.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +20,7 @@ struct FaultExpectParams {
   std::string label;
   std::string reason;  // VT-d fault reason, "0x71"
   std::uint64_t address = 0;
-  bool any_address = true;
+  std::set<std::string> given;  // the keys the file gave
 
   template <class V>
   void visit(V& v) {
@@ -29,45 +32,59 @@ struct FaultExpectParams {
   }
 };
 
+// An IOVA range as struct iommu_iova_range has it: both ends inclusive.
+struct IovaRangeParams {
+  std::uint64_t start = 0, last = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v(start, {"start", "bytes", "required", "First IOVA of the range.", 0, kAnyU64});
+    v(last, {"last", "bytes", "required", "Last IOVA of the range (inclusive).", 0, kAnyU64});
+  }
+};
+
+// A name an address field was written as ("buf" or "buf+0x1000"): the IOVA
+// an earlier automatic map step chose, plus an offset, resolved when the
+// step runs.
+struct AddressRef {
+  std::string name;
+  std::uint64_t offset = 0;
+};
+
 struct StepParams {
   std::string action;
   double at_ns = -1;  // < 0: right after the previous step
-  std::string context, device, label, name, ioas, to, hwpt, parent, table;
+  std::string context, device, label, name, ioas, src_ioas, to, hwpt, parent, table;
   std::string translation = "first_level";
   std::uint32_t levels = 4;
   std::uint64_t page_size = 4096;
   bool nest_parent = false;
   std::uint32_t pasid = 1;
   bool pasid_present = true;  // dma: send a PASID prefix
-  std::uint64_t iova = 0, gpa = 0, length = 4096, addr = 0, npages = ~0ull, base = 0;
+  std::uint64_t iova = 0, src_iova = 0, gpa = 0, length = 4096, addr = 0, npages = ~0ull, base = 0;
   bool writable = true, write = false, leaf = false;
   std::uint32_t size = 64;
   std::string expect = "ok";
   std::vector<FaultExpectParams> faults;
-  // Set from the raw JSON: whether "pasid" was given (invalidate without
-  // one covers every PASID).
-  bool pasid_given = false;
+  std::vector<IovaRangeParams> ranges;
+  // Set by parse_steps from the file, not declared as fields: the keys the
+  // step gave (a missing "pasid" on invalidate covers every PASID, a map
+  // without "iova" picks one) and the address fields written as names.
+  std::set<std::string> given;
+  std::map<std::string, AddressRef> refs;
 
   template <class V>
   void visit(V& v) {
-    v(action, {"do",
-               "",
-               "required",
-               "What the step does (docs/scenarios.md).",
-               0,
-               0,
-               false,
-               {"open", "close", "bind", "ioas_alloc", "ioas_destroy", "map", "unmap", "hwpt_alloc",
-                "hwpt_alloc_nested", "hwpt_destroy", "attach", "replace", "detach", "invalidate",
-                "guest_table", "guest_map", "guest_unmap", "dma", "faults"}});
+    v(action, {"do", "", "required", "What the step does: an action of docs/scenarios.md."});
     v(at_ns,
       {"at_ns", "ns", "right after the previous step",
        "Simulated time the step starts; a step whose time has passed starts at once.", -1, 1e15});
     v(context, {"context", "", "", "Name of a context opened by an earlier \"open\" step."});
     v(device, {"device", "", "", "A PCI function (pcie.endpoints[].name, <name>.<n>)."});
     v(label, {"label", "", "", "Label of a device binding."});
-    v(name, {"name", "", "", "Name the step gives the object it creates."});
+    v(name, {"name", "", "", "Name the step gives the object or IOVA it creates."});
     v(ioas, {"ioas", "", "", "An IOAS: one of the platform's address_spaces or an ioas_alloc."});
+    v(src_ioas, {"src_ioas", "", "", "copy: the IOAS whose mapping is copied."});
     v(to, {"to", "", "", "attach/replace: the IOAS or HWPT to point the PASID entry at."});
     v(hwpt, {"hwpt", "", "", "A HWPT created by an earlier step."});
     v(parent, {"parent", "", "", "hwpt_alloc_nested: the nest-parent HWPT."});
@@ -87,15 +104,21 @@ struct StepParams {
       {"nest_parent", "", "false", "hwpt_alloc: a second-level HWPT nested ones can use."});
     v(pasid, {"pasid", "", "1 (invalidate: every PASID)", "PASID of the step.", 0, (1u << 20) - 1});
     v(pasid_present, {"pasid_present", "", "true", "dma: whether the request carries a PASID."});
-    v(iova, {"iova", "bytes", "0",
-             "First IOVA (map, unmap, guest_map, guest_unmap, dma); any 64-bit value, as a hex "
-             "string above 2^53.",
+    v(iova, {"iova", "bytes", "0 (map: chosen)",
+             "First IOVA (map, copy, unmap, reserve, guest_map, guest_unmap, dma); any 64-bit "
+             "value, as a hex string above 2^53, or a name an automatic map gave (\"buf\", "
+             "\"buf+0x1000\").",
              0, kAnyU64});
+    v(src_iova,
+      {"src_iova", "bytes", "0",
+       "copy: first IOVA of the source range; a number or an automatic map's name.", 0, kAnyU64});
     v(gpa, {"gpa", "bytes", "0", "guest_map: first guest-physical address mapped.", 0, kAnyU64});
     v(length, {"length", "bytes", "4 KiB",
-               "Bytes mapped or unmapped; at most 64 GiB, as a config's mappings[].size.", 0,
-               kMaxMappingBytes});
-    v(addr, {"addr", "bytes", "0", "invalidate: first address.", 0, kAnyU64});
+               "Bytes mapped, copied, reserved or unmapped; at most 64 GiB, as a config's "
+               "mappings[].size.",
+               0, kMaxMappingBytes});
+    v(addr, {"addr", "bytes", "0",
+             "invalidate: first address; a number or an automatic map's name.", 0, kAnyU64});
     v(npages, {"npages", "pages", "all",
                "invalidate: 4 KiB pages from addr; absent: the whole space (0xffffffffffffffff).",
                0, kAnyU64});
@@ -111,6 +134,7 @@ struct StepParams {
        "ok, unsupported_request (blocked by the IOMMU) or completer_abort; any step: any (the "
        "outcome is reported, not checked)."});
     v.list(faults, {"faults", "faults step: the faults the context must read, in order"});
+    v.list(ranges, {"ranges", "iova_ranges step: the ranges the IOAS must report, in order"});
   }
 };
 
