@@ -1,5 +1,7 @@
 #include "model/host/ioasid_manager.h"
 
+#include "model/host/ioas_format.h"
+
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
@@ -42,15 +44,12 @@ IoasidManager::~IoasidManager() = default;
 
 Status IoasidManager::check_options(const IoasOptions& o) const {
   const auto cap = vtd::CapRegister::decode(driver_.cap());
-  if (o.max_page_shift != 12 && o.max_page_shift != 21 && o.max_page_shift != 30) {
+  if (!ioas_format::is_page_shift(o.max_page_shift)) {
     return Status::error(EINVAL, "page size 2^" + std::to_string(o.max_page_shift) +
                                      " is not 4 KiB, 2 MiB or 1 GiB");
   }
   if (o.translation == IoasTranslation::SecondLevel) {
-    if (o.levels < 3 || o.levels > 5) {
-      return Status::error(
-          EINVAL, "second-level tables have 3, 4 or 5 levels, not " + std::to_string(o.levels));
-    }
+    if (auto why = ioas_format::levels_error(true, o.levels)) return Status::error(EINVAL, *why);
     // VT-d spec 11.4.2: SAGAW bit (levels - 2), SLLPS bit 0 (2 MiB), 1 (1 GiB).
     if ((cap.sagaw & (1u << (o.levels - 2))) == 0) {
       return Status::error(ENODEV, "the IOMMU does not offer " + std::to_string(o.levels) +
@@ -62,10 +61,7 @@ Status IoasidManager::check_options(const IoasOptions& o) const {
     }
     return Status::success();
   }
-  if (o.levels != 4 && o.levels != 5) {
-    return Status::error(EINVAL,
-                         "first-level tables have 4 or 5 levels, not " + std::to_string(o.levels));
-  }
+  if (auto why = ioas_format::levels_error(false, o.levels)) return Status::error(EINVAL, *why);
   if (o.levels == 5 && !cap.fl5lp) {
     return Status::error(ENODEV,
                          "the IOMMU does not offer 5-level first-level paging "
@@ -139,9 +135,7 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
 }
 
 std::uint64_t IoasidManager::iova_limit(const IoasOptions& o) {
-  // First-level input is canonical: the manager hands out the lower half.
-  if (o.translation != IoasTranslation::SecondLevel) return 1ull << (11 + 9 * o.levels);
-  return 1ull << (12 + 9 * o.levels);
+  return ioas_format::iova_limit(o.translation == IoasTranslation::SecondLevel, o.levels);
 }
 
 Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {

@@ -1,5 +1,7 @@
 #include "model/host/iova_allocator.h"
 
+#include "model/host/ioas_format.h"
+
 #include <algorithm>
 #include <bit>
 
@@ -8,9 +10,9 @@ namespace iommu_sim {
 namespace {
 
 constexpr std::uint64_t kAnchor = ~0ull;
-// VT-d's interrupt window 0xFEE00000-0xFEEFFFFF (spec 5.1.4), reserved in
-// every DMA domain as intel-iommu's reserved regions make Linux do.
-constexpr std::uint64_t kMsiFirstPfn = 0xFEE00, kMsiLastPfn = 0xFEEFF;
+// The interrupt window, reserved in every DMA domain.
+constexpr std::uint64_t kMsiFirstPfn = ioas_format::kMsiWindowStart >> 12,
+                        kMsiLastPfn = (ioas_format::kMsiWindowEnd >> 12) - 1;
 
 unsigned order_of(std::uint64_t size) {
   return std::bit_width(size - 1);

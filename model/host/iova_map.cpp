@@ -5,17 +5,16 @@
 #include <utility>
 
 #include "model/hex.h"
+#include "model/host/ioas_format.h"
 
 namespace iommu_sim {
 
 namespace {
 constexpr std::uint64_t kPage = 4096;
-// VT-d spec 5.1.4: requests to 0xFEEx_xxxx are interrupt requests.
-constexpr std::uint64_t kMsiWindow = 0xFEE00000, kMsiWindowSize = 0x100000;
 }  // namespace
 
 IovaMap::IovaMap(std::uint64_t limit, std::string table) : limit_(limit), table_(std::move(table)) {
-  reserved_.emplace(kMsiWindow, kMsiWindow + kMsiWindowSize);
+  reserved_.emplace(ioas_format::kMsiWindowStart, ioas_format::kMsiWindowEnd);
 }
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> IovaMap::overlap(

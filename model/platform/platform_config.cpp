@@ -1,5 +1,6 @@
 #include "model/platform/platform_config.h"
 
+#include "model/host/ioas_format.h"
 #include "pcie/topology.h"
 
 #include <algorithm>
@@ -204,9 +205,36 @@ void check_caches(const PlatformConfig& c, Fail& fail) {
   }
 }
 
+// An address space's mappings: aligned, inside the table's IOVA space
+// (below `limit`), clear of the interrupt window and of each other.
+template <class Fail>
+void check_mappings(const AddressSpaceParams& as, const std::string& path, std::uint64_t limit,
+                    Fail& fail) {
+  std::map<std::uint64_t, std::uint64_t> ranges;
+  for (std::size_t m = 0; m < as.mappings.size(); ++m) {
+    const auto& map = as.mappings[m];
+    const std::string mp = path + ".mappings[" + std::to_string(m) + "]";
+    if (map.iova % 4096 != 0) fail(mp + ".iova", "must be 4 KiB aligned");
+    if (map.size % 4096 != 0) fail(mp + ".size", "must be a multiple of 4 KiB");
+    if (map.iova + map.size > limit || map.iova + map.size < map.iova) {
+      fail(mp, "ends beyond the " + std::to_string(std::bit_width(limit) - 1) +
+                   "-bit IOVA space of the IOAS's " + std::to_string(as.levels) + "-level table");
+      continue;
+    }
+    if (ioas_format::overlaps_msi_window(map.iova, map.size)) {
+      fail(mp, "overlaps the interrupt window 0xFEE00000-0xFEEFFFFF, reserved in every IOAS");
+      continue;
+    }
+    auto next = ranges.lower_bound(map.iova);
+    const bool overlaps_next = next != ranges.end() && next->first < map.iova + map.size;
+    const bool overlaps_prev = next != ranges.begin() && std::prev(next)->second > map.iova;
+    if (overlaps_next || overlaps_prev) fail(mp, "overlaps another mapping of " + as.name);
+    ranges.emplace(map.iova, map.iova + map.size);
+  }
+}
+
 // Address spaces: names, levels against the IOMMU's width, page sizes,
-// nested parents and the guest memory they need, mappings inside the
-// table's IOVA space, clear of the interrupt window and of each other.
+// nested parents and the guest memory they need, and their mappings.
 // Returns the names.
 template <class Fail>
 std::set<std::string> check_address_spaces(const PlatformConfig& c, Fail& fail) {
@@ -220,17 +248,15 @@ std::set<std::string> check_address_spaces(const PlatformConfig& c, Fail& fail) 
     if (!spaces.insert(as.name).second) fail(path + ".name", "duplicate name \"" + as.name + "\"");
     const bool second_level = as.translation == "second_level";
     const bool nested = as.translation == "nested" || as.translation == "nested_hwpt";
-    if (second_level ? as.levels < 3 : as.levels < 4) {
-      fail(path + ".levels", second_level ? "second_level tables have 3, 4 or 5 levels"
-                                          : "first-level tables have 4 or 5 levels");
-    }
+    if (auto why = ioas_format::levels_error(second_level, as.levels)) fail(path + ".levels", *why);
     const std::uint32_t width = 12 + 9 * as.levels;
     if (width > c.iommu.address_width) {
       fail(path + ".levels", std::to_string(as.levels) + " levels need a " + std::to_string(width) +
                                  "-bit input; iommu.address_width is " +
                                  std::to_string(c.iommu.address_width));
     }
-    if (as.page_size != 4096 && as.page_size != (2ull << 20) && as.page_size != (1ull << 30)) {
+    if (!std::has_single_bit(as.page_size) ||
+        !ioas_format::is_page_shift(std::countr_zero(as.page_size))) {
       fail(path + ".page_size", "must be 4KiB, 2MiB or 1GiB");
     }
     if (nested) {
@@ -250,43 +276,16 @@ std::set<std::string> check_address_spaces(const PlatformConfig& c, Fail& fail) 
                                    "\" already holds another nested address space; a "
                                    "nested_hwpt one needs its guest memory to itself");
       } else {
-        guest_use[as.parent] += 4096;  // the guest's root table
+        // The guest's tables, then the mapped pages and their alignment.
+        guest_use[as.parent] += guest_table_bytes(as);
         for (const auto& m : as.mappings) {
-          // The mapped pages, their alignment, and every table down to them.
-          std::uint64_t tables = 0;
-          for (unsigned k = 1; k < as.levels; ++k) tables += (m.size >> (12 + 9 * k)) + 2;
-          guest_use[as.parent] +=
-              m.size + (m.size >= as.page_size ? as.page_size : 0) + tables * 4096;
+          guest_use[as.parent] += m.size + (m.size >= as.page_size ? as.page_size : 0);
         }
       }
     } else if (!as.parent.empty()) {
       fail(path + ".parent", "is for nested address spaces only");
     }
-    // First-level input is canonical: mappings live in the lower half.
-    const std::uint64_t limit = 1ull << (second_level ? width : width - 1);
-    std::map<std::uint64_t, std::uint64_t> ranges;
-    for (std::size_t m = 0; m < as.mappings.size(); ++m) {
-      const auto& map = as.mappings[m];
-      const std::string mp = path + ".mappings[" + std::to_string(m) + "]";
-      if (map.iova % 4096 != 0) fail(mp + ".iova", "must be 4 KiB aligned");
-      if (map.size % 4096 != 0) fail(mp + ".size", "must be a multiple of 4 KiB");
-      if (map.iova + map.size > limit || map.iova + map.size < map.iova) {
-        fail(mp, "ends beyond the " + std::to_string(std::bit_width(limit) - 1) +
-                     "-bit IOVA space of the IOAS's " + std::to_string(as.levels) + "-level table");
-        continue;
-      }
-      // VT-d spec 5.1.4: 0xFEE00000-0xFEEFFFFF carries interrupts; the
-      // manager reserves it in every IOAS.
-      if (map.iova < 0xFEF00000ull && map.iova + map.size > 0xFEE00000ull) {
-        fail(mp, "overlaps the interrupt window 0xFEE00000-0xFEEFFFFF, reserved in every IOAS");
-        continue;
-      }
-      auto next = ranges.lower_bound(map.iova);
-      const bool overlaps_next = next != ranges.end() && next->first < map.iova + map.size;
-      const bool overlaps_prev = next != ranges.begin() && std::prev(next)->second > map.iova;
-      if (overlaps_next || overlaps_prev) fail(mp, "overlaps another mapping of " + as.name);
-      ranges.emplace(map.iova, map.iova + map.size);
-    }
+    check_mappings(as, path, ioas_format::iova_limit(second_level, as.levels), fail);
   }
   for (const auto& [parent, bytes] : guest_use) {
     const auto it = std::find_if(c.address_spaces.begin(), c.address_spaces.end(),
