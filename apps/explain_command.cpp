@@ -20,8 +20,8 @@ std::optional<PlatformConfig> platform_of(const ExplainArgs& args) {
     const auto j = read_json_file(args.scenario, "--scenario");
     if (!j) return std::nullopt;
     ScenarioSpec spec;
-    const auto errors =
-        parse_scenario(*j, std::filesystem::path(args.scenario).parent_path(), spec);
+    const auto errors = parse_scenario(*j, std::filesystem::path(args.scenario).parent_path(), spec,
+                                       args.overrides);
     for (const auto& e : errors)
       std::cerr << "iommu-sim: scenario error: " << e.to_string() << "\n";
     if (!errors.empty()) return std::nullopt;
@@ -33,7 +33,7 @@ std::optional<PlatformConfig> platform_of(const ExplainArgs& args) {
     if (!read) return std::nullopt;
     j = std::move(*read);
   }
-  const auto errors = load_config(j, config);
+  const auto errors = load_config_with(j, args.overrides, config);
   for (const auto& e : errors) std::cerr << "iommu-sim: config error: " << e.to_string() << "\n";
   if (!errors.empty()) return std::nullopt;
   return config;

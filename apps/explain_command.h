@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include "apps/config_overrides.h"
 
+#include "apps/config_overrides.h"
 #include "apps/explain.h"
 
 namespace iommu_sim {
@@ -14,6 +16,7 @@ struct ExplainArgs {
   ExplainRequest request;
   std::optional<std::uint32_t> pasid;
   bool no_pasid = false, json = false;
+  std::vector<ConfigOverride> overrides;  // --set
 };
 
 CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args);

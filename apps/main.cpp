@@ -27,6 +27,7 @@
 #include <systemc>
 
 #include "apps/cli_number.h"
+#include "apps/config_overrides.h"
 #include "apps/explain_command.h"
 #include "apps/json_file.h"
 #include "apps/plot_command.h"
@@ -49,7 +50,8 @@ namespace {
 
 constexpr int kExitConfigError = 2;
 
-std::optional<PlatformConfig> load(const std::string& config_path) {
+std::optional<PlatformConfig> load(const std::string& config_path,
+                                   const std::vector<ConfigOverride>& overrides) {
   nlohmann::json j = nlohmann::json::object();
   if (!config_path.empty()) {
     auto read = read_json_file(config_path, "--config");
@@ -57,10 +59,28 @@ std::optional<PlatformConfig> load(const std::string& config_path) {
     j = std::move(*read);
   }
   PlatformConfig config;
-  const auto errors = load_config(j, config);
+  const auto errors = load_config_with(j, overrides, config);
   for (const auto& e : errors) std::cerr << "iommu-sim: config error: " << e.to_string() << "\n";
   if (!errors.empty()) return std::nullopt;
   return config;
+}
+
+// --set PATH=VALUE, repeatable; the option's check has parsed each already.
+CLI::Option* add_set_option(CLI::App& app, std::vector<std::string>& sets) {
+  return app
+      .add_option("--set", sets,
+                  "override a parameter: PATH=VALUE with PATH as in docs/parameters.md "
+                  "(iommu.iotlb.ways=8, workloads[0].span=16MiB); repeatable")
+      ->check([](const std::string& text) {
+        ConfigOverride o;
+        return parse_override(text, o).value_or(std::string());
+      });
+}
+
+std::vector<ConfigOverride> overrides_of(const std::vector<std::string>& sets) {
+  std::vector<ConfigOverride> out(sets.size());
+  for (std::size_t i = 0; i < sets.size(); ++i) parse_override(sets[i], out[i]);
+  return out;
 }
 
 bool make_out_dir(const std::string& out_dir) {
@@ -77,6 +97,7 @@ bool make_out_dir(const std::string& out_dir) {
 
 struct RunArgs {
   std::string config_path, out_dir, mode;
+  std::vector<std::string> sets;  // --set
   std::optional<std::uint64_t> seed;
   bool quiet = false;
   TraceOptions traces;
@@ -84,7 +105,7 @@ struct RunArgs {
 };
 
 int run(const RunArgs& args) {
-  auto loaded = load(args.config_path);
+  auto loaded = load(args.config_path, overrides_of(args.sets));
   if (!loaded) return kExitConfigError;
   PlatformConfig config = std::move(*loaded);
   if (args.seed) config.seed = *args.seed;
@@ -129,7 +150,7 @@ int run(const RunArgs& args) {
 }
 
 int topo(const std::string& config_path) {
-  const auto config = load(config_path);
+  const auto config = load(config_path, {});
   if (!config) return kExitConfigError;
   Topology t;
   build_topology(config->pcie, t);  // load_config validated it
@@ -137,11 +158,13 @@ int topo(const std::string& config_path) {
   return 0;
 }
 
-int sweep(const std::string& file, const std::string& out_dir) {
+int sweep(const std::string& file, const std::string& out_dir,
+          const std::vector<ConfigOverride>& overrides) {
   // Every point is checked before the first runs: a bad sweep runs nothing.
   SweepSpec spec;
   std::vector<SweepPoint> points;
   auto errors = load_sweep_file(file, spec);
+  spec.overrides = overrides;
   if (errors.empty()) errors = expand_sweep(spec, points);
   if (errors.empty()) errors = check_sweep_stats(spec, points.front().config);
   if (!errors.empty()) {
@@ -172,11 +195,11 @@ int sweep(const std::string& file, const std::string& out_dir) {
 }
 
 int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs,
-             const TraceArgs& tracing_args) {
+             const TraceArgs& tracing_args, const std::vector<ConfigOverride>& overrides) {
   const auto j = read_json_file(file, "run");
   if (!j) return kExitConfigError;
   ScenarioSpec spec;
-  auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec);
+  auto errors = parse_scenario(*j, std::filesystem::path(file).parent_path(), spec, overrides);
   if (without_bugs) switch_off_bugs(spec);
   if (errors.empty() && !check_resources(scenario_resources(spec))) return kExitConfigError;
   ScenarioReport report;
@@ -218,6 +241,7 @@ CLI::Option* add_run_options(CLI::App& app, RunArgs& args, std::uint64_t& seed) 
                  "fault,ats,fabric,memory,host,oracle or all; docs/tracing.md)");
   app.add_option("--trace-file", args.tracing.file, "write --trace lines here instead of stdout");
   add_timeline_options(app, args.tracing);
+  add_set_option(app, args.sets);
   // The config's seed field's range (model/platform/platform_config.h).
   return app.add_option("--seed", seed, "seed for all randomness (overrides config)")
       ->check(unsigned_param({.name = "seed", .min = 0, .max = kDefaultParamMax}));
@@ -227,6 +251,7 @@ int command(int argc, char** argv) {
   CLI::App app{"iommu-sim: DMA translation through a VT-d-like IOMMU, on SystemC/TLM-2.0"};
   app.set_version_flag("--version", "iommu-sim " + std::string(simulator_version()));
   RunArgs run_args, replay_args;
+  std::vector<std::string> sets;  // --set of the scenario run, sweep and explain
   std::uint64_t seed_value = 0, replay_seed = 0;
   auto* seed_opt = add_run_options(app, run_args, seed_value);
   app.add_option("--mode", run_args.mode, "timed or functional (overrides config)")
@@ -248,6 +273,7 @@ int command(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   sweep_cmd->add_option("--out", sweep_out,
                         "directory for sweep.csv and point-<n>/stats.json of every run");
+  add_set_option(*sweep_cmd, sets);
   PlotArgs plot_args;
   auto* plot_cmd = add_plot_command(app, plot_args);
   std::string scenario_file, scenario_out;
@@ -266,6 +292,7 @@ int command(int argc, char** argv) {
                       "print one line per event of these categories (docs/tracing.md)");
   run_cmd->add_option("--trace-file", scenario_tracing.file,
                       "write --trace lines here instead of stdout");
+  add_set_option(*run_cmd, sets);
   run_cmd->add_flag("--without-bugs", scenario_without_bugs,
                     "switch every modelled bug off and expect no oracle violation instead of "
                     "the scenario's statistics");
@@ -282,6 +309,7 @@ int command(int argc, char** argv) {
       ->check(CLI::IsMember({"honour", "asap"}));
   ExplainArgs explain_args;
   auto* explain_cmd = add_explain_command(app, explain_args);
+  add_set_option(*explain_cmd, sets);
   std::string convert_in, convert_out;
   auto* trace_cmd = app.add_subcommand("trace", "trace tools (docs/trace.md)");
   trace_cmd->require_subcommand(1);
@@ -307,14 +335,17 @@ int command(int argc, char** argv) {
   if (*run_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs,
-                    scenario_tracing);
+                    scenario_tracing, overrides_of(sets));
   }
   if (*sweep_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
-    return sweep(sweep_file, sweep_out);
+    return sweep(sweep_file, sweep_out, overrides_of(sets));
   }
   if (*convert_cmd) return convert_command(convert_in, convert_out);
-  if (*explain_cmd) return explain_command(explain_args);
+  if (*explain_cmd) {
+    explain_args.overrides = overrides_of(sets);
+    return explain_command(explain_args);
+  }
   if (*plot_cmd) return plot_command(plot_args, std::cerr);
   if (*replay_cmd) {
     if (*replay_seed_opt) replay_args.seed = replay_seed;

@@ -32,7 +32,8 @@ bool ScenarioReport::passed() const {
 }
 
 std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::filesystem::path& dir,
-                                        ScenarioSpec& out) {
+                                        ScenarioSpec& out,
+                                        const std::vector<ConfigOverride>& overrides) {
   if (!j.is_object()) return {{"scenario file", "must be a JSON object"}};
   std::vector<ConfigError> errors;
   for (const auto& [key, value] : j.items()) {
@@ -70,7 +71,7 @@ std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::file
     else if (oracle->is_object() && !oracle->contains("enabled"))
       (*oracle)["enabled"] = true;
   }
-  const auto platform_errors = load_config(platform, spec.platform);
+  const auto platform_errors = load_config_with(platform, overrides, spec.platform);
   for (auto e : platform_errors) {
     e.path = "platform." + e.path;
     errors.push_back(std::move(e));

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/config_overrides.h"
 #include "model/config_loader.h"
 #include "model/platform/platform_config.h"
 #include "model/platform/resource_estimate.h"
@@ -60,8 +61,10 @@ struct ScenarioReport {
 // "platform" path. Every error names its field. The oracle is on unless the
 // platform turns it off, and a scenario that names no oracle.violations.*
 // statistic expects both kinds to be 0.
+// `overrides` (--set) change the platform as they change a config file.
 std::vector<ConfigError> parse_scenario(const nlohmann::json& j, const std::filesystem::path& dir,
-                                        ScenarioSpec& out);
+                                        ScenarioSpec& out,
+                                        const std::vector<ConfigOverride>& overrides = {});
 
 // The same scenario on correct hardware and a correct driver: every bug
 // knob (host.bug, iommu.bug, pcie.ports[].bug, pcie.endpoints[].ats.bug)

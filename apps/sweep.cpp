@@ -1,8 +1,6 @@
 #include "apps/sweep.h"
 
-#include <charconv>
 #include <fstream>
-#include <limits>
 
 #include "apps/csv.h"
 #include "apps/reports.h"
@@ -11,51 +9,6 @@
 #include "model/platform/platform.h"
 
 namespace iommu_sim {
-
-namespace {
-
-// Sets `value` at a dotted path with [i] list indices inside `j`. Keys that
-// do not exist are created, so that loading the result reports an unknown
-// parameter by its path; a list index beyond the list is an error here.
-std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
-                                    const nlohmann::json& value) {
-  nlohmann::json* node = &j;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    const std::size_t dot = path.find('.', pos);
-    std::string segment =
-        path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
-    std::optional<std::size_t> index;
-    std::string digits;
-    if (const std::size_t open = segment.find('['); open != std::string::npos) {
-      const std::size_t close = segment.find(']', open);
-      if (close != segment.size() - 1) return "malformed list index in \"" + segment + "\"";
-      digits = segment.substr(open + 1, close - open - 1);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
-        return "malformed list index in \"" + segment + "\"";
-      }
-      // An index too large for size_t lies beyond any list.
-      std::size_t parsed = 0;
-      const auto read = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
-      index = read.ec == std::errc() ? parsed : std::numeric_limits<std::size_t>::max();
-      segment.resize(open);
-    }
-    if (segment.empty() || !node->is_object()) return "is not a parameter path";
-    node = &(*node)[segment];
-    if (index) {
-      if (!node->is_array() || *index >= node->size()) {
-        return "list index " + digits + " is beyond the list";
-      }
-      node = &(*node)[*index];
-    }
-    if (dot == std::string::npos) break;
-    pos = dot + 1;
-  }
-  *node = value;
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::vector<ConfigError> parse_sweep(const nlohmann::json& j, const std::filesystem::path& dir,
                                      SweepSpec& out) {
@@ -141,7 +94,13 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
   if (!errors.empty()) return errors;
   // Apply values to the full effective config, so list elements the base
   // left at their defaults (the default workload) can be addressed.
-  const nlohmann::json full = dump_config(base);
+  nlohmann::json full = dump_config(base);
+  // --set overrides are part of the base every point starts from.
+  if (!spec.overrides.empty()) {
+    errors = apply_overrides(full, spec.overrides);
+    for (const auto& e : load_config(full, base)) errors.push_back(e);
+    if (!errors.empty()) return errors;
+  }
   // Every point's config is loaded and kept before the first runs; the
   // product is checked as it grows, so it cannot overflow.
   std::size_t total = 1;

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "apps/config_overrides.h"
 #include "model/config_loader.h"
 #include "model/platform/platform_config.h"
 #include "model/platform/resource_estimate.h"
@@ -35,6 +36,8 @@ struct SweepSpec {
   nlohmann::json base = nlohmann::json::object();
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> axes;
   std::vector<std::string> stats;
+  // --set PATH=VALUE: applied to the base before the axes.
+  std::vector<ConfigOverride> overrides;
 };
 
 struct SweepPoint {
