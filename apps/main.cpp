@@ -1,7 +1,9 @@
 // The iommu-sim command line.
 //   iommu-sim                         run the embedded default platform
 //   iommu-sim --config F --out D      run a platform from JSON, write D/stats.json
-//   iommu-sim sweep FILE [--out D]    run a parameter sweep, print a CSV
+//   iommu-sim sweep FILE [--out D] [--jobs N] [--resume]  run a parameter sweep, print a CSV
+//   iommu-sim sweep plan FILE --out D  one config per point, for GNU parallel or Slurm
+//   iommu-sim sweep collect D          merge the points' stats.json into sweep.csv
 //   iommu-sim plot CSV --x C --y C [--by C] -o OUT.png|.svg
 //                                     draw a line plot of a CSV with gnuplot
 //   iommu-sim run FILE [--out D] [--without-bugs]
@@ -37,6 +39,7 @@
 #include "apps/run_tracing.h"
 #include "apps/scenario.h"
 #include "apps/sweep.h"
+#include "apps/sweep_command.h"
 #include "apps/trace_commands.h"
 #include "model/platform/platform.h"
 #include "model/platform/resource_estimate.h"
@@ -158,42 +161,6 @@ int topo(const std::string& config_path) {
   return 0;
 }
 
-int sweep(const std::string& file, const std::string& out_dir,
-          const std::vector<ConfigOverride>& overrides) {
-  // Every point is checked before the first runs: a bad sweep runs nothing.
-  SweepSpec spec;
-  std::vector<SweepPoint> points;
-  auto errors = load_sweep_file(file, spec);
-  spec.overrides = overrides;
-  if (errors.empty()) errors = expand_sweep(spec, points);
-  if (errors.empty()) errors = check_sweep_stats(spec, points.front().config);
-  if (!errors.empty()) {
-    for (const auto& e : errors) std::cerr << "iommu-sim: sweep error: " << e.to_string() << "\n";
-    return kExitConfigError;
-  }
-  if (!check_resources(sweep_resources(points))) return kExitConfigError;
-  if (!make_out_dir(out_dir)) return kExitConfigError;
-  std::ofstream csv_file;
-  if (!out_dir.empty()) {
-    csv_file.open(std::filesystem::path(out_dir) / "sweep.csv");
-    if (!csv_file) {
-      std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/sweep.csv\n";
-      return 1;
-    }
-  }
-  // Each row is flushed as its point ends: a long sweep can be watched, and
-  // one that is stopped keeps the rows of the points it ran.
-  run_sweep(spec, points, out_dir, [&](const std::string& record) {
-    std::cout << record << std::flush;
-    if (csv_file.is_open()) csv_file << record << std::flush;
-  });
-  if (csv_file.is_open() && !csv_file) {
-    std::cerr << "iommu-sim: --out: cannot write " << out_dir << "/sweep.csv\n";
-    return 1;
-  }
-  return 0;
-}
-
 int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs,
              const TraceArgs& tracing_args, const std::vector<ConfigOverride>& overrides) {
   const auto j = read_json_file(file, "run");
@@ -265,15 +232,8 @@ int command(int argc, char** argv) {
   auto* topo_cmd = app.add_subcommand(
       "topo", "print the enumerated PCI hierarchy (lspci -tv style) and the IOMMU groups");
   topo_cmd->add_option("--config", topo_config, "platform JSON file")->check(CLI::ExistingFile);
-  std::string sweep_file, sweep_out;
-  auto* sweep_cmd = app.add_subcommand(
-      "sweep", "run every combination of a sweep file's parameter values; print a CSV");
-  sweep_cmd->add_option("file", sweep_file, "sweep file (JSON: base or config, sweep, stats)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  sweep_cmd->add_option("--out", sweep_out,
-                        "directory for sweep.csv and point-<n>/stats.json of every run");
-  add_set_option(*sweep_cmd, sets);
+  SweepArgs sweep_args;
+  const SweepCommands sweep_cmds = add_sweep_command(app, sweep_args, sets);
   PlotArgs plot_args;
   auto* plot_cmd = add_plot_command(app, plot_args);
   std::string scenario_file, scenario_out;
@@ -337,9 +297,10 @@ int command(int argc, char** argv) {
     return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs,
                     scenario_tracing, overrides_of(sets));
   }
-  if (*sweep_cmd) {
+  if (*sweep_cmds.sweep) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
-    return sweep(sweep_file, sweep_out, overrides_of(sets));
+    sweep_args.overrides = overrides_of(sets);
+    return sweep_command(sweep_cmds, sweep_args);
   }
   if (*convert_cmd) return convert_command(convert_in, convert_out);
   if (*explain_cmd) {

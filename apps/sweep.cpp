@@ -171,13 +171,28 @@ std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const Platform
   return errors;
 }
 
-void run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
-               const std::filesystem::path& out_dir,
-               const std::function<void(const std::string& record)>& record) {
+std::string sweep_header(const SweepSpec& spec) {
   std::vector<std::string> fields{"point"};
   for (const auto& axis : spec.axes) fields.push_back(axis.first);
   fields.insert(fields.end(), spec.stats.begin(), spec.stats.end());
-  record(csv_record(fields));
+  return csv_record(fields);
+}
+
+std::string sweep_row(std::size_t n, const std::vector<nlohmann::json>& values,
+                      const std::vector<std::string>& stat_names, const nlohmann::json& stats) {
+  std::vector<std::string> fields{std::to_string(n)};
+  for (const auto& v : values) fields.push_back(csv_text(v));
+  for (const auto& name : stat_names) {
+    const auto value = resolve_stat(stats, name);
+    fields.push_back(value ? csv_text(*value) : std::string());
+  }
+  return csv_record(fields);
+}
+
+void run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+               const std::filesystem::path& out_dir,
+               const std::function<void(const std::string& record)>& record) {
+  record(sweep_header(spec));
   for (std::size_t n = 0; n < points.size(); ++n) {
     start_fresh_kernel();
     Platform platform(points[n].config);
@@ -188,10 +203,7 @@ void run_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& points,
       std::filesystem::create_directories(dir);
       std::ofstream(dir / "stats.json") << stats.dump(2) << "\n";
     }
-    fields.assign({std::to_string(n)});
-    for (const auto& v : points[n].values) fields.push_back(csv_text(v));
-    for (const auto& name : spec.stats) fields.push_back(csv_text(*resolve_stat(stats, name)));
-    record(csv_record(fields));
+    record(sweep_row(n, points[n].values, spec.stats, stats));
   }
 }
 

@@ -69,6 +69,13 @@ std::vector<ConfigError> expand_sweep(const SweepSpec& spec, std::vector<SweepPo
 // Checks the statistic names against what a platform registers.
 std::vector<ConfigError> check_sweep_stats(const SweepSpec& spec, const PlatformConfig& sample);
 
+// The CSV's header (point, then the axes, then the statistics) and a
+// point's row, from its axis values and its stats.json; a local run and
+// `sweep collect` build them alike.
+std::string sweep_header(const SweepSpec& spec);
+std::string sweep_row(std::size_t n, const std::vector<nlohmann::json>& values,
+                      const std::vector<std::string>& stat_names, const nlohmann::json& stats);
+
 // Runs every point in order. Calls `record` with the CSV's header (point,
 // then the axes, then the statistics), then with each point's row as soon
 // as that point has run (csv.h: RFC 4180, LF line ends). The point column

@@ -6,10 +6,13 @@
 # clang builds the sanitizer build (scripts/sanitizer_build.sh); the
 # libFuzzer runtime is in libclang-rt-14-dev, which clang only recommends,
 # and llvm-cov (scripts/coverage.sh reads clang's gcov data with it) in llvm.
+# parallel, slurm-wlm and munge run sweep plans (docs/sweeps.md); the tests
+# run one with GNU parallel and one on a single-node Slurm cluster that
+# scripts/slurm_local.sh starts and stops.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsystemc-dev libboost-container-dev nlohmann-json3-dev
           libcli11-dev libgtest-dev libbenchmark-dev gnuplot-nox gcovr clang libclang-rt-14-dev
-          llvm)
+          llvm parallel slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
