@@ -42,7 +42,8 @@ class StepRunner {
   }
 
   // A name whose creating step failed resolves to an ID nothing has, so
-  // the call fails with ENOENT as it would for a stale ID.
+  // the call fails as it would for a stale ID (ENOENT; a context that is
+  // not open, EBADF).
   ContextId context(const std::string& name) const;
   IoasId object(const std::string& name) const;
   GuestPageTable* table(const std::string& name) const;

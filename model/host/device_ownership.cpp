@@ -13,9 +13,15 @@ DeviceOwnership::Context* DeviceOwnership::find(ContextId id) {
   return it == contexts_.end() ? nullptr : &it->second;
 }
 
+Status DeviceOwnership::no_context(ContextId ctx) {
+  return Status::error(EBADF, "no context " + std::to_string(ctx) + " (closed or never opened)");
+}
+
 DeviceOwnership::Bound DeviceOwnership::find_bound(ContextId ctx, const std::string& label) {
   Context* c = find(ctx);
-  if (c == nullptr) return {Status::error(ENOENT, "no context " + std::to_string(ctx))};
+  if (c == nullptr) return {no_context(ctx)};
+  // The label is the device's dev_id: iommufd_get_device() answers an ID
+  // nothing has with ENOENT.
   const auto b = c->bound.find(label);
   if (b == c->bound.end()) {
     return {Status::error(ENOENT, "no device bound as \"" + label + "\"")};
@@ -24,13 +30,18 @@ DeviceOwnership::Bound DeviceOwnership::find_bound(ContextId ctx, const std::str
 }
 
 Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std::string& label) {
+  // VFIO_DEVICE_BIND_IOMMUFD names the context by its file descriptor:
+  // iommufd_ctx_from_fd() refuses a closed one with EBADF.
   Context* c = find(ctx);
-  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  if (c == nullptr) return no_context(ctx);
   int index = -1;
   for (std::size_t i = 0; i < devices_.size(); ++i) {
     if (devices_[i].name == device) index = static_cast<int>(i);
   }
+  // A device that does not exist has no cdev to open: ENOENT.
   if (index < 0) return Status::error(ENOENT, "no device named \"" + device + "\"");
+  // Labels stand for the dev_id iommufd hands out, so it never refuses
+  // one; the simulator's names must be non-empty and unique.
   if (label.empty()) return Status::error(EINVAL, "a binding needs a label");
   if (c->bound.contains(label)) {
     return Status::error(EEXIST, "label \"" + label + "\" is bound in this context already");

@@ -65,14 +65,19 @@ class DeviceOwnership {
 
   ContextId open();
   Context* find(ContextId id);
-  // ENOENT: no such context, or nothing bound as `label` in it.
+  // EBADF for a context that is not open: it stands for a /dev/iommu file
+  // descriptor, and a closed one is EBADF to every system call.
+  static Status no_context(ContextId ctx);
+  // EBADF: no such context; ENOENT: nothing bound as `label` in it.
   Bound find_bound(ContextId ctx, const std::string& label);
-  // ENOENT: no such context or device; EINVAL: empty label; EEXIST: label
-  // in use; EBUSY: the device is bound, or its group is owned by another
-  // context (named).
+  // EBADF: no such context; ENOENT: no such device; EINVAL: empty label;
+  // EEXIST: label in use; EINVAL: the device is bound (here or elsewhere);
+  // EPERM: its group is owned by another context (named).
   Status bind(ContextId ctx, const std::string& device, const std::string& label);
   // EPERM unless every device of device `index`'s group is bound to `c`
-  // (the message names the others).
+  // (the message names the others). The /dev/ioasid proposal's rule: Linux
+  // attaches the whole group once one device of it is bound, since the
+  // bind claimed the group's DMA ownership for the context.
   Status check_group_bound(const Context& c, int index) const;
   // Gives up the context's groups and forgets it (its attachments must
   // have been detached).

@@ -32,6 +32,7 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;
+  // iommufd_device_change_pt(): a pt_id nothing has is ENOENT.
   if (Status s = target(ioas).status; !s.ok()) return s;
   const int index = bound.device;
   const HostDevice& dev = owners_.device(index);
@@ -40,15 +41,17 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
   if (Status s = owners_.check_group_bound(*c, index); !s.ok()) return s;
   const auto key = std::pair(dev.requester_id.rid(), pasid);
   if (auto a = c->attached.find(key); a != c->attached.end()) {
+    // iommufd_hw_pagetable_attach(): the device is in the PASID's device
+    // list already (EBUSY: replace moves it), or, a bridge alias, shares
+    // it with a device attached elsewhere, which one group cannot
+    // (EINVAL): the IOMMU cannot tell them apart.
     if (a->second.second.contains(index)) {
       return Status::error(EBUSY, label + " PASID " + std::to_string(pasid) + " is attached");
     }
-    // Another device with the same requester ID (a bridge alias) is
-    // attached there: the IOMMU cannot tell them apart.
     if (a->second.first != ioas) {
-      return Status::error(EBUSY, label + " shares requester ID " + dev.requester_id.to_string() +
-                                      " with a device attached to IOAS " +
-                                      std::to_string(a->second.first));
+      return Status::error(EINVAL, label + " shares requester ID " + dev.requester_id.to_string() +
+                                       " with a device attached to IOAS " +
+                                       std::to_string(a->second.first));
     }
     a->second.second.insert(index);
     return Status::success();
@@ -70,9 +73,9 @@ Status IoasidManager::detach_device(ContextId ctx, const std::string& label, std
   const HostDevice& dev = owners_.device(index);
   const auto key = std::pair(dev.requester_id.rid(), pasid);
   auto a = c->attached.find(key);
-  if (a == c->attached.end() || !a->second.second.contains(index)) {
-    return Status::error(ENOENT, label + " PASID " + std::to_string(pasid) + " is not attached");
-  }
+  // Nothing to detach is no error: iommufd_hw_pagetable_detach() finds no
+  // attachment and VFIO_DEVICE_DETACH_IOMMUFD_PT returns 0.
+  if (a == c->attached.end() || !a->second.second.contains(index)) return Status::success();
   if (a->second.second.size() == 1) {
     if (Status s = detach(dev.requester_id, pasid, a->second.first); !s.ok()) return s;
     c->attached.erase(a);
@@ -87,8 +90,9 @@ Status IoasidManager::close_context(ContextId ctx) {
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
     traced.begin(cpus_.current(), "context.close", {{"ctx", ctx}});
+  // close(2) of a file descriptor that is not open: EBADF.
   DeviceOwnership::Context* c = owners_.find(ctx);
-  if (c == nullptr) return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  if (c == nullptr) return DeviceOwnership::no_context(ctx);
   for (const auto& [key, target] : c->attached) {
     if (Status s = detach(Bdf::from_rid(key.first), key.second, target.first); !s.ok()) return s;
   }
@@ -106,6 +110,7 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;
+  // iommufd_device_change_pt(): a pt_id nothing has is ENOENT.
   if (Status s = target(ioas).status; !s.ok()) return s;
   const int index = bound.device;
   const HostDevice& dev = owners_.device(index);

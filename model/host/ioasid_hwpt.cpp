@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "iommu/formats/vtd_registers.h"
+#include "model/hex.h"
 #include "model/host/host_trace.h"
 #include "model/host/ioasid_manager.h"
 
@@ -26,12 +27,25 @@ IoasCreated IoasidManager::alloc_hwpt(ContextId ctx, const std::string& label, I
                  {{"ctx", ctx}, {"ioas", ioas}, {"nest_parent", nest_parent ? 1u : 0u}}, label);
   if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
+  if (as == nullptr) {
+    // iommufd_hwpt_alloc() takes any object as pt_id: a paging HWPT means
+    // a nested allocation, which without its data is EOPNOTSUPP
+    // (iommufd_hwpt_nested_alloc); an ID nothing has, or a nested HWPT,
+    // is EINVAL.
+    const Hwpt* h = find_hwpt(ioas);
+    if (h != nullptr && h->table) {
+      return {Status::error(EOPNOTSUPP, "pt_id " + std::to_string(ioas) +
+                                            " is a paging HWPT: a nested HWPT needs stage-1 data")};
+    }
+    return {Status::error(EINVAL, "pt_id " + std::to_string(ioas) + " is not an IOAS")};
+  }
+  // Simulator only: a nested IOAS is the manager's own guest table.
   if (as->options.translation == IoasTranslation::Nested) {
     return {
         Status::error(EINVAL, "IOAS " + std::to_string(ioas) +
                                   " maps to guest-physical addresses; a HWPT needs a host IOAS")};
   }
+  // intel_iommu_domain_alloc_paging_flags(): EOPNOTSUPP.
   const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
   if (nest_parent && !(ecap.nest && ecap.slts)) {
     return {Status::error(
@@ -72,26 +86,42 @@ IoasCreated IoasidManager::alloc_nested_hwpt(ContextId ctx, const std::string& l
     traced.begin(cpus_.current(), "hwpt.alloc_nested",
                  {{"ctx", ctx}, {"parent", parent}, {"root_gpa", stage1.root_gpa}}, label);
   if (auto b = owners_.find_bound(ctx, label); !b.status.ok()) return {b.status};
-  const auto cap = vtd::CapRegister::decode(driver_.cap());
-  const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
-  if (!ecap.nest) {
-    return {Status::error(EOPNOTSUPP, "the IOMMU offers no nested translation (ECAP.NEST=0)")};
+  // iommufd_hwpt_alloc(): an IOAS as parent is a paging allocation with
+  // user data, which intel_iommu_domain_alloc_paging_flags() refuses with
+  // EOPNOTSUPP; an ID nothing has, a nested HWPT, or a paging HWPT that
+  // is no nest parent (iommufd_hwpt_nested_alloc) is EINVAL.
+  if (find(parent) != nullptr) {
+    return {
+        Status::error(EOPNOTSUPP, "parent " + std::to_string(parent) +
+                                      " is an IOAS: VT-d stage-1 data needs a nest-parent HWPT")};
   }
   Hwpt* p = find_hwpt(parent);
   if (p == nullptr || !p->nest_parent) {
     return {Status::error(EINVAL, std::to_string(parent) + " is not a nest-parent HWPT")};
   }
+  const auto cap = vtd::CapRegister::decode(driver_.cap());
+  const auto ecap = vtd::EcapRegister::decode(driver_.ecap());
+  // intel_iommu_domain_alloc_nested(), after the parent's checks.
+  if (!ecap.nest) {
+    return {Status::error(EOPNOTSUPP, "the IOMMU offers no nested translation (ECAP.NEST=0)")};
+  }
+  // Linux checks the stage-1 format when the PASID entry is written
+  // (intel_pasid_setup_nested): EINVAL for a width other than 48 or 57
+  // bits and for 57 bits without CAP.FL5LP. The manager checks it here.
   if (stage1.levels != 4 && stage1.levels != 5) {
     return {Status::error(
         EINVAL, "first-level tables have 4 or 5 levels, not " + std::to_string(stage1.levels))};
   }
   if (stage1.levels == 5 && !cap.fl5lp) {
-    return {Status::error(ENODEV,
+    return {Status::error(EINVAL,
                           "the IOMMU does not offer 5-level first-level paging "
                           "(CAP.FL5LP=0)")};
   }
+  // Simulator only: Linux writes the root as given, its low 12 bits
+  // dropped (pasid_set_flptr).
   if (stage1.root_gpa % 4096 != 0) {
-    return {Status::error(EINVAL, "first-level table root must be 4 KiB aligned")};
+    return {Status::error(
+        EINVAL, "first-level table root " + hex(stage1.root_gpa) + " must be 4 KiB aligned")};
   }
   if (!dids_.allocate_would_succeed()) return {no_domain_id("a nested HWPT")};
   auto h = std::make_unique<Hwpt>();
@@ -111,23 +141,40 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
     traced.begin(
         cpus_.current(), "hwpt.invalidate",
         {{"ctx", ctx}, {"hwpt", hwpt}, {"addr", request.addr}, {"npages", request.npages}});
-  if (owners_.find(ctx) == nullptr)
-    return Status::error(ENOENT, "no context " + std::to_string(ctx));
+  if (owners_.find(ctx) == nullptr) return DeviceOwnership::no_context(ctx);
+  // iommufd_hwpt_invalidate(): ENOENT for an ID nothing has, EINVAL for an
+  // object that is neither a nested HWPT nor a vIOMMU (an IOAS, a paging
+  // HWPT: the manager invalidates those itself).
   Hwpt* h = find_hwpt(hwpt);
-  if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
-  if (h->table) {
-    return Status::error(EOPNOTSUPP, "HWPT " + std::to_string(hwpt) +
-                                         " is a paging HWPT: the manager invalidates it itself");
+  if (h == nullptr && find(hwpt) == nullptr) {
+    return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
+  }
+  if (h == nullptr || h->table) {
+    return Status::error(
+        EINVAL, std::to_string(hwpt) + " is not a nested HWPT: the manager invalidates it itself");
   }
   constexpr std::uint64_t kPage = 4096;
   const bool everything = request.npages == std::numeric_limits<std::uint64_t>::max();
-  if (request.addr % kPage != 0) return Status::error(EINVAL, "addr must be 4 KiB aligned");
+  // intel_nested_cache_invalidate_user(): EINVAL for an unaligned addr, and
+  // for npages 2^64 - 1 (everything) with an addr.
+  if (request.addr % kPage != 0) {
+    return Status::error(EINVAL, "addr " + hex(request.addr) + " must be 4 KiB aligned");
+  }
+  if (everything && request.addr != 0) {
+    return Status::error(EINVAL,
+                         "npages 2^64 - 1 (everything) needs addr 0, not " + hex(request.addr));
+  }
+  // Simulator only: Linux flushes addr to addr + npages * 4 KiB - 1
+  // unchecked, an empty or wrapped range; the simulator refuses them.
   if (request.npages == 0) return Status::error(EINVAL, "npages must not be zero");
   if (!everything &&
       request.npages > (std::numeric_limits<std::uint64_t>::max() - request.addr) / kPage) {
-    return Status::error(EINVAL, "addr + npages * 4 KiB overflows 64 bits");
+    return Status::error(EINVAL, "addr " + hex(request.addr) + " + npages " + hex(request.npages) +
+                                     " * 4 KiB overflows 64 bits");
   }
   std::optional<Bdf> device;
+  // Simulator only: the request names a device by its label (iommufd's
+  // VT-d entry has no device), ENOENT when nothing is bound so.
   if (!request.label.empty()) {
     const auto b = owners_.find_bound(ctx, request.label);
     if (!b.status.ok()) return b.status;
@@ -143,7 +190,11 @@ Status IoasidManager::invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInva
       covered.push_back({bdf, pasid, addr, everything ? ~0ull : addr + length});
     }
   }
+  // Linux flushes the domain's cache tags, none when nothing is attached,
+  // and succeeds. The label and PASID narrowing is the simulator's: one
+  // that matches nothing is ENOENT.
   if (pasids.empty()) {
+    if (request.label.empty() && !request.pasid) return Status::success();
     return Status::error(
         ENOENT, "no attachment of HWPT " + std::to_string(hwpt) + " matches the label and PASID");
   }
@@ -186,6 +237,9 @@ Status IoasidManager::destroy_hwpt(HwptId hwpt) {
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
     traced.begin(cpus_.current(), "hwpt.destroy", {{"hwpt", hwpt}});
+  // IOMMU_DESTROY: iommufd_object_remove() refuses an ID nothing has with
+  // ENOENT and an object someone holds (an attachment, a nested child)
+  // with EBUSY.
   Hwpt* h = find_hwpt(hwpt);
   if (h == nullptr) return Status::error(ENOENT, "no HWPT with id " + std::to_string(hwpt));
   if (!h->attached.empty()) {

@@ -3,8 +3,10 @@
 #include "model/host/ioas_format.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "iommu/formats/vtd_registers.h"
 #include "model/hex.h"
@@ -16,6 +18,18 @@ namespace vtd = iommu::vtd;
 
 namespace {
 constexpr std::uint64_t kPage = 4096;
+
+// iommufd_ioas_map, _copy and _unmap take IOVAs and lengths as u64 and
+// work in unsigned long: ULONG_MAX itself is EOVERFLOW, before anything
+// else is looked at.
+Status check_ulong_max(std::initializer_list<std::pair<const char*, std::uint64_t>> fields) {
+  for (const auto& [name, value] : fields) {
+    if (value == std::numeric_limits<std::uint64_t>::max()) {
+      return Status::error(EOVERFLOW, std::string(name) + " " + hex(value) + " is ULONG_MAX");
+    }
+  }
+  return Status::success();
+}
 }  // namespace
 
 IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& tables,
@@ -42,6 +56,9 @@ IoasidManager::AddressSpace* IoasidManager::find(IoasId id) {
 
 IoasidManager::~IoasidManager() = default;
 
+// Simulator only: IOMMU_IOAS_ALLOC takes no format (Linux picks levels and
+// page sizes from CAP itself), so these refusals have no iommufd errno;
+// EINVAL for what no VT-d table has, ENODEV for what this IOMMU lacks.
 Status IoasidManager::check_options(const IoasOptions& o) const {
   const auto cap = vtd::CapRegister::decode(driver_.cap());
   if (!ioas_format::is_page_shift(o.max_page_shift)) {
@@ -73,6 +90,12 @@ Status IoasidManager::check_options(const IoasOptions& o) const {
   return Status::success();
 }
 
+Status IoasidManager::no_ioas(IoasId id) {
+  return Status::error(ENOENT, "no IOAS with id " + std::to_string(id));
+}
+
+// Linux's domain_attach_iommu() answers an exhausted domain ID allocator
+// with ENOSPC (when the domain is first attached; here when it is made).
 Status IoasidManager::no_domain_id(const std::string& what) const {
   return Status::error(ENOSPC, "no domain ID left for " + what + ": the IOMMU's " +
                                    std::to_string(dids_.capacity()) +
@@ -90,11 +113,16 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   auto as = std::make_unique<AddressSpace>();
   as->options = options;
   if (options.translation == IoasTranslation::Nested) {
+    // As a nested HWPT on anything but a nest parent: EINVAL, whether the
+    // parent is missing (iommufd_hwpt_alloc) or of the wrong kind
+    // (iommufd_hwpt_nested_alloc).
     AddressSpace* parent = find(options.parent);
     if (parent == nullptr || parent->options.translation != IoasTranslation::SecondLevel) {
-      return {Status::error(ENOENT, "nested IOAS needs a second-level parent; " +
+      return {Status::error(EINVAL, "nested IOAS needs a second-level parent; " +
                                         std::to_string(options.parent) + " is not one")};
     }
+    // Simulator only (the manager writes the guest's tables into the
+    // parent's first mapping): nothing there, or no room left.
     if (parent->iovas->areas().empty()) {
       return {Status::error(
           ENOENT, "parent IOAS " + std::to_string(options.parent) + " maps no guest memory")};
@@ -145,8 +173,9 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
     traced.begin(
         cpus_.current(), "ioas.map",
         {{"ioas", ioas}, {"iova", iova}, {"length", length}, {"writable", writable ? 1u : 0u}});
+  if (Status s = check_ulong_max({{"iova", iova}, {"length", length}}); !s.ok()) return s;
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (as == nullptr) return no_ioas(ioas);
   if (Status s = as->iovas->check_free(iova, length, reuse_before_flush_); !s.ok()) return s;
   const std::uint64_t big = 1ull << as->options.max_page_shift;
   const std::uint64_t align = length >= big ? big : kPage;
@@ -156,6 +185,7 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
     const std::uint64_t start = (memory.next() + align - 1) & ~(align - 1);
     std::uint64_t tables = 0;
     for (unsigned k = 1; k < as->options.levels; ++k) tables += (length >> (12 + 9 * k)) + 2;
+    // Simulator only: the guest's memory is the budget of a nested IOAS.
     if (start + length + tables * kPage > spaces_.at(as->options.parent)->guest_memory_end) {
       return Status::error(ENOMEM, "guest memory of the parent IOAS is exhausted");
     }
@@ -211,19 +241,33 @@ Status IoasidManager::copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::
                   {"src", src},
                   {"src_iova", src_iova},
                   {"length", length}});
-  AddressSpace* d = find(dst);
+  if (Status st =
+          check_ulong_max({{"length", length}, {"src_iova", src_iova}, {"dst_iova", dst_iova}});
+      !st.ok()) {
+    return st;
+  }
+  // Simulator only: a nested IOAS maps guest-physical addresses.
+  auto nested = [](IoasId id) {
+    return Status::error(EINVAL, "IOAS " + std::to_string(id) +
+                                     " is nested: it maps guest-physical memory; copy needs host "
+                                     "IOASes");
+  };
+  // iommufd_ioas_copy() takes the source's pages (iopt_get_pages) before
+  // it looks at the destination. The source range must be mapped all
+  // through; the copy maps the same memory, area by area.
   AddressSpace* s = find(src);
-  if (d == nullptr || s == nullptr) {
-    return Status::error(ENOENT, "no IOAS with id " + std::to_string(d == nullptr ? dst : src));
-  }
-  if (d->guest_memory != nullptr || s->guest_memory != nullptr) {
-    return Status::error(EINVAL, "a nested IOAS maps guest-physical memory; copy needs host ones");
-  }
-  if (Status st = d->iovas->check_free(dst_iova, length, reuse_before_flush_); !st.ok()) return st;
-  // IOMMU_IOAS_COPY: the source range must be mapped all through; the
-  // copy maps the same memory, area by area.
+  if (s == nullptr) return no_ioas(src);
+  if (s->guest_memory != nullptr) return nested(src);
   const IovaMap::Pieces source = s->iovas->pieces(src_iova, length);
   if (!source.status.ok()) return source.status;
+  AddressSpace* d = find(dst);
+  if (d == nullptr) return no_ioas(dst);
+  if (d->guest_memory != nullptr) return nested(dst);
+  if (Status st = d->iovas->check_free(dst_iova, length, reuse_before_flush_); !st.ok()) return st;
+  // iopt_insert_area(): the source must start on a page of its memory.
+  if (src_iova % kPage != 0) {
+    return Status::error(EINVAL, "src_iova " + hex(src_iova) + " is not 4 KiB aligned");
+  }
   for (const auto& [offset, area] : source.pieces) write_area(*d, dst_iova + offset, area);
   return Status::success();
 }
@@ -233,9 +277,11 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
     traced.begin(cpus_.current(), "ioas.destroy", {{"ioas", ioas}});
+  // IOMMU_DESTROY: iommufd_object_remove() refuses an ID nothing has with
+  // ENOENT and an object someone holds (an attachment, a nested IOAS or a
+  // HWPT on it) with EBUSY.
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
-  // iommufd: an object in use cannot be destroyed.
+  if (as == nullptr) return no_ioas(ioas);
   if (!as->attached.empty()) {
     return Status::error(EBUSY, "IOAS " + std::to_string(ioas) + " has " +
                                     std::to_string(as->attached.size()) + " attachment(s)");
@@ -268,10 +314,22 @@ Status IoasidManager::unmap(IoasId ioas, std::uint64_t iova, std::uint64_t lengt
     traced.begin(cpus_.current(), "ioas.unmap",
                  {{"ioas", ioas}, {"iova", iova}, {"length", length}});
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (as == nullptr) return no_ioas(ioas);
+  // iommufd_ioas_unmap(): 0 and 2^64 - 1 unmap everything, and succeed on
+  // an empty IOAS (iopt_unmap_all); any other ULONG_MAX is EOVERFLOW.
+  const bool everything = iova == 0 && length == std::numeric_limits<std::uint64_t>::max();
+  if (!everything) {
+    if (Status s = check_ulong_max({{"iova", iova}, {"length", length}}); !s.ok()) return s;
+  }
   const IovaMap::Span span = as->iovas->whole_areas(iova, length);
+  if (everything && span.areas.empty()) {
+    if (unmapped != nullptr) *unmapped = 0;
+    return Status::success();
+  }
   if (!span.status.ok()) return span.status;
   if (as->guest_frames) {
+    // Simulator only: the guest memory the manager allocates a nested
+    // IOAS's tables and pages from.
     for (const auto& [start, area] : span.areas) {
       if (start == as->guest_memory_start) {
         return Status::error(
@@ -362,7 +420,7 @@ Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t len
     traced.begin(cpus_.current(), "ioas.reserve",
                  {{"ioas", ioas}, {"iova", iova}, {"length", length}});
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas));
+  if (as == nullptr) return no_ioas(ioas);
   return as->iovas->reserve(iova, length);
 }
 
@@ -373,8 +431,10 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
   if (trace::on(trace::Category::Host)) [[unlikely]]
     traced.begin(cpus_.current(), "ioas.map_anywhere",
                  {{"ioas", ioas}, {"length", length}, {"writable", writable ? 1u : 0u}});
+  if (Status s = check_ulong_max({{"length", length}}); !s.ok()) return {s};
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return {Status::error(ENOENT, "no IOAS with id " + std::to_string(ioas))};
+  if (as == nullptr) return {no_ioas(ioas)};
+  // iopt_alloc_area_pages(): EINVAL before any IOVA is looked for.
   if (length == 0 || length % kPage != 0) {
     return {
         Status::error(EINVAL, "length " + hex(length) + " must be a non-zero multiple of 4 KiB")};
@@ -382,6 +442,7 @@ IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t len
   const std::uint64_t big = 1ull << as->options.max_page_shift;
   const std::uint64_t align = length >= big ? big : kPage;
   const auto where = as->iovas->find_free(length, align, reuse_before_flush_);
+  // iopt_alloc_iova(): no hole big enough is ENOSPC.
   if (!where) return {Status::error(ENOSPC, "no free IOVA range of " + hex(length) + " bytes")};
   Status s = map(ioas, *where, length, writable);
   if (!s.ok()) return {s};

@@ -89,35 +89,50 @@ class IoasidManager {
                 const HostParams& params, HostCpus& cpus, StatsRegistry& stats);
   ~IoasidManager();
 
-  // EINVAL: levels or page size the format lacks; ENODEV: the IOMMU does
-  // not offer them (CAP.FL5LP, CAP.SAGAW, CAP.SLLPS, CAP.FL1GP); ENOENT:
-  // a nested IOAS's parent does not exist or maps nothing.
+  // IOMMU_IOAS_ALLOC, with a format iommufd leaves to Linux: EINVAL:
+  // levels or page size the format lacks; ENODEV: the IOMMU does not offer
+  // them (CAP.FL5LP, CAP.SAGAW, CAP.SLLPS, CAP.FL1GP); ENOSPC: no domain ID
+  // left (domain_attach_iommu). Nested: EINVAL: the parent does not exist
+  // or is not second-level (as a nested HWPT's, iommufd_hwpt_alloc);
+  // ENOENT: it maps nothing; ENOMEM: its guest memory is used up.
   IoasCreated create_ioas(const IoasOptions& options = {});
   // Maps [iova, iova+length) to newly allocated memory (IOMMU_IOAS_MAP with
-  // FIXED_IOVA). EINVAL: zero, unaligned or out-of-table range; EEXIST: an
-  // overlap with an existing mapping; ENOENT: no such IOAS; ENOMEM: a
-  // nested IOAS's guest memory is exhausted.
+  // FIXED_IOVA). EOVERFLOW: iova or length is 2^64 - 1 (iommufd_ioas_map)
+  // or the range's last byte is past 2^64; ENOENT: no such IOAS; EINVAL:
+  // zero or unaligned length or iova, a range beyond the table or over a
+  // reserved range (iopt_check_iova); EEXIST: an overlap with a mapping;
+  // EBUSY: an overlap with a range unmapped lazily, not yet flushed;
+  // ENOMEM: a nested IOAS's guest memory is exhausted.
   Status map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable);
   // Maps [dst_iova, +length) of `dst` to the memory [src_iova, +length) of
-  // `src` maps (IOMMU_IOAS_COPY). ENOENT: a hole in the source; the
-  // destination's rules are map()'s. Host (non-nested) IOASes only.
+  // `src` maps (IOMMU_IOAS_COPY), the source checked first as
+  // iommufd_ioas_copy does. EOVERFLOW: an argument is 2^64 - 1; ENOENT: no
+  // such IOAS or a hole in the source; EINVAL/EOVERFLOW: an empty or
+  // overflowing source (iopt_get_pages); the destination's rules are
+  // map()'s; EINVAL: src_iova not 4 KiB aligned (iopt_insert_area), or a
+  // nested IOAS (host IOASes only).
   Status copy(IoasId dst, std::uint64_t dst_iova, IoasId src, std::uint64_t src_iova,
               std::uint64_t length);
-  // Destroys an IOAS nothing uses. EBUSY: attached devices or a nested
-  // child; ENOENT: no such IOAS. Its memory stays allocated (the model
-  // never reuses frames).
+  // Destroys an IOAS nothing uses (IOMMU_DESTROY). EBUSY: attached
+  // devices, a nested child or a paging HWPT; ENOENT: no such IOAS
+  // (iommufd_object_remove). Its memory stays allocated (the model never
+  // reuses frames).
   Status destroy_ioas(IoasId ioas);
   // Maps `length` bytes at an IOVA the allocator picks: the lowest one,
   // aligned to the IOAS's largest page size when the mapping is that big,
   // clear of mappings and reserved ranges (IOMMU_IOAS_MAP without
-  // FIXED_IOVA). ENOSPC: no room.
+  // FIXED_IOVA). EOVERFLOW: length 2^64 - 1; ENOENT: no such IOAS; EINVAL:
+  // zero or unaligned length (iopt_alloc_area_pages); ENOSPC: no room
+  // (iopt_alloc_iova); ENOMEM as map().
   struct Mapped {
     Status status;
     std::uint64_t iova = 0;
   };
   Mapped map_anywhere(IoasId ioas, std::uint64_t length, bool writable);
   // Forbids [iova, iova+length) for mappings (as iommufd reserves ranges a
-  // device cannot use). EADDRINUSE: something is mapped there.
+  // device cannot use; no ioctl does this). ENOENT: no such IOAS; EINVAL:
+  // an empty or overflowing range; EADDRINUSE: something is mapped there
+  // (iopt_reserve_iova).
   Status reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length);
   // The ranges mappings may use (IOMMU_IOAS_IOVA_RANGES): the table's input
   // space minus reserved ranges, among them the interrupt window
@@ -125,12 +140,16 @@ class IoasidManager {
   // interrupt requests, never translated).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> iova_ranges(IoasId ioas);
   // Unmaps whole mappings inside [iova, iova+length) (IOMMU_IOAS_UNMAP).
-  // ENOENT: nothing mapped there, or the range cuts a mapping. Strict
-  // (host.unmap): returns after the invalidation and its wait. Lazy: puts
-  // the range in the calling CPU's flush queue of the IOAS, as dma-iommu
-  // does (FlushQueue: a full ring or the timer flushes the whole domain);
-  // the range cannot be mapped again (EBUSY) or handed out by map_anywhere
-  // until the queue released it after a flush.
+  // iova 0 with length 2^64 - 1 unmaps everything and succeeds on an empty
+  // IOAS (iopt_unmap_all). ENOENT: no such IOAS, nothing mapped there, or
+  // the range cuts a mapping; EINVAL: length 0; EOVERFLOW: iova or length
+  // 2^64 - 1 otherwise, or a last byte past 2^64 (iopt_unmap_iova); EBUSY:
+  // a nested IOAS's guest memory. Strict (host.unmap): returns after the
+  // invalidation and its wait. Lazy: puts the range in the calling CPU's
+  // flush queue of the IOAS, as dma-iommu does (FlushQueue: a full ring or
+  // the timer flushes the whole domain); the range cannot be mapped again
+  // (EBUSY) or handed out by map_anywhere until the queue released it
+  // after a flush.
   Status unmap(IoasId ioas, std::uint64_t iova, std::uint64_t length,
                std::uint64_t* unmapped = nullptr);
   const FlushQueueStats& flush_queue_stats() const { return fq_stats_; }
@@ -154,26 +173,35 @@ class IoasidManager {
   // device bindings and their attachments.
   ContextId open_context();
   // Detaches everything the context attached (each back to blocking) and
-  // releases its devices and their groups. ENOENT: no such context.
+  // releases its devices and their groups. EBADF: no such context, as
+  // close(2) answers a file descriptor that is not open.
   Status close_context(ContextId ctx);
   // Binds `device` to the context under `label`, claiming DMA ownership of
-  // its IOMMU group. ENOENT: no such context or device; EEXIST: label in
-  // use; EINVAL: the device is bound already (Linux vfio_df_open); EPERM:
-  // its group is owned by another context (named; Linux
-  // iommu_device_claim_dma_owner).
+  // its IOMMU group (VFIO_DEVICE_BIND_IOMMUFD). EBADF: no such context
+  // (iommufd_ctx_from_fd); ENOENT: no such device; EINVAL: empty label;
+  // EEXIST: label in use; EINVAL: the device is bound already (Linux
+  // vfio_df_open); EPERM: its group is owned by another context (named;
+  // Linux iommu_device_claim_dma_owner).
   Status bind(ContextId ctx, const std::string& device, const std::string& label);
-  // Attaches the device bound as `label`, PASID `pasid`, to `ioas`. EPERM
-  // unless every device of its group is bound to this context (the message
-  // names the others); EBUSY: that (device, PASID) is attached already;
-  // EINVAL: a PASID beyond the PASID directory (host.pasid_dir_size_bits).
+  // Attaches the device bound as `label`, PASID `pasid`, to `ioas`
+  // (iommufd_device_attach). EBADF: no such context; ENOENT: no such
+  // label, IOAS or HWPT; EPERM unless every device of its group is bound to
+  // this context (the message names the others); EBUSY: that (device,
+  // PASID) is attached already (iommufd_hw_pagetable_attach; VFIO's
+  // ioctl replaces instead); EINVAL: a device sharing its requester ID is
+  // attached there to another IOAS (iommufd_hw_pagetable_attach), or a
+  // PASID beyond the PASID directory, host.pasid_dir_size_bits
+  // (iommu_attach_device_pasid).
   Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
   // Moves an attached (device, PASID) to another IOAS in one step: the
   // PASID entry is rewritten in place, so every DMA translates with the old
-  // or the new table, never neither (IOMMU_HWPT replace). EINVAL: not
-  // attached (iommufd_device_change_pt); ENOENT: no such IOAS.
+  // or the new table, never neither (iommufd_device_replace). EBADF: no
+  // such context; ENOENT: no such label, IOAS or HWPT; EINVAL: not
+  // attached (iommufd_device_change_pt).
   Status replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
   // What the IOMMU serving a bound device can do, read from its capability
-  // registers (IOMMU_GET_HW_INFO). ENOENT: no such binding.
+  // registers (IOMMU_GET_HW_INFO). EBADF: no such context; ENOENT: no such
+  // binding (iommufd_get_hw_info).
   struct Capabilities {
     Status status;
     std::uint64_t page_sizes = 0;  // bit n: 2^n-byte pages
@@ -191,7 +219,9 @@ class IoasidManager {
   // requester ID are indistinguishable, so each of their bindings gets it.
   std::vector<LabelledFault> read_faults(ContextId ctx);
   // Returns (device, PASID) to the blocking domain: when this returns, no
-  // DMA of it reaches memory. ENOENT: not attached.
+  // DMA of it reaches memory. EBADF: no such context; ENOENT: no such
+  // label. A (device, PASID) that is not attached is left as it is, and
+  // the call succeeds, as VFIO_DEVICE_DETACH_IOMMUFD_PT does.
   Status detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid);
 
   // Hardware page tables (IOMMU_HWPT_ALLOC), allocated for the IOMMU of
@@ -202,26 +232,34 @@ class IoasidManager {
   // IOAS's mappings and kept in step with every later map/unmap/copy (as
   // iommufd fills each domain of an IOAS). Its format is Linux's choice
   // for VT-d: first-level, unless `nest_parent` asks for a second-level
-  // table a nested HWPT can stand on. ENOENT: no such context, label or
-  // IOAS; EOPNOTSUPP: nest_parent without ECAP.NEST; the IOAS's page size
-  // or levels the format lacks give check_options' errors.
+  // table a nested HWPT can stand on. EBADF: no such context; ENOENT: no
+  // such label; EINVAL: `ioas` is nothing, a nested HWPT or a nested IOAS;
+  // EOPNOTSUPP: `ioas` is a paging HWPT (iommufd_hwpt_nested_alloc), or
+  // nest_parent without ECAP.NEST; the IOAS's page size or levels the
+  // format lacks give check_options' errors; ENOSPC: no domain ID.
   IoasCreated alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
                          bool nest_parent = false);
   // A nested HWPT: the user's first-level table over a nest-parent HWPT.
   // The manager never writes that table; the user changes it and then
-  // calls invalidate_hwpt. EINVAL: parent is not a nest-parent HWPT, root
-  // unaligned, levels not 4/5; ENODEV: 5 levels without CAP.FL5LP;
-  // EOPNOTSUPP: no ECAP.NEST.
+  // calls invalidate_hwpt. EBADF: no such context; ENOENT: no such label;
+  // EOPNOTSUPP: parent is an IOAS; EINVAL: parent is not a nest-parent
+  // HWPT (iommufd_hwpt_nested_alloc), levels not 4/5 or 5 without
+  // CAP.FL5LP (Linux: intel_pasid_setup_nested, at attach), root
+  // unaligned; EOPNOTSUPP: no ECAP.NEST; ENOSPC: no domain ID.
   IoasCreated alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
                                 const VtdStage1& stage1);
   // Turns a user's invalidation request for a nested HWPT into PASID-based
   // IOTLB invalidation descriptors, one per matching (device, PASID)
-  // attachment, and waits for them. EOPNOTSUPP: a paging HWPT (the
-  // manager invalidates those itself); EINVAL: unaligned address, zero or
-  // overflowing page count; ENOENT: no such HWPT, label, or no attachment
-  // matches.
+  // attachment, and waits for them. EBADF: no such context; ENOENT: no such
+  // HWPT; EINVAL: an IOAS or a paging HWPT (iommufd_hwpt_invalidate; the
+  // manager invalidates those itself), unaligned address, npages 2^64 - 1
+  // with an address (intel_nested_cache_invalidate_user), zero or
+  // overflowing page count; ENOENT: no such label, or a label or PASID
+  // that no attachment matches. Without either, a HWPT nothing is attached
+  // to has nothing to invalidate: success.
   Status invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request);
-  // EBUSY: attached devices or nested children; ENOENT: no such HWPT.
+  // IOMMU_DESTROY. EBUSY: attached devices or nested children; ENOENT: no
+  // such HWPT (iommufd_object_remove).
   Status destroy_hwpt(HwptId hwpt);
 
   // The host-physical address an IOVA maps to, read from the page tables
@@ -325,6 +363,8 @@ class IoasidManager {
   void write_area(AddressSpace& as, std::uint64_t iova, const IovaMap::Area& area);
   Status check_options(const IoasOptions& o) const;
   static std::uint64_t iova_limit(const IoasOptions& o);
+  // ENOENT naming the ID, as iommufd_get_ioas() answers an ID nothing has.
+  static Status no_ioas(IoasId id);
   // ENOSPC naming what the ID was for, when every domain ID is taken.
   Status no_domain_id(const std::string& what) const;
   // Lazy unmap: the IOAS's per-CPU queues, whose flush invalidates every

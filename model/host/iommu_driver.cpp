@@ -108,6 +108,8 @@ std::uint64_t IommuDriver::pasid_table(std::uint64_t dir, std::uint32_t pasid) {
 }
 
 Status IommuDriver::set_pasid_entry(Bdf bdf, std::uint32_t pasid, const PasidSetup& setup) {
+  // Linux sizes a device's PASID table to its max_pasids, and
+  // iommu_attach_device_pasid() refuses a PASID beyond it with EINVAL.
   if (pasid >= (64ull << (params_.pasid_dir_size_bits + 7))) {
     return Status::error(EINVAL,
                          "PASID " + std::to_string(pasid) +

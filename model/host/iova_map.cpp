@@ -27,6 +27,7 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> IovaMap::overlap(
 }
 
 Status IovaMap::check_free(std::uint64_t iova, std::uint64_t length, bool reuse_pending) const {
+  // iopt_alloc_area_pages() (length) and iopt_check_iova() (iova): EINVAL.
   if (length == 0 || length % kPage != 0 || iova % kPage != 0) {
     return Status::error(EINVAL, "iova " + hex(iova) + " and length " + hex(length) +
                                      " must be non-zero multiples of 4 KiB");
@@ -34,14 +35,25 @@ Status IovaMap::check_free(std::uint64_t iova, std::uint64_t length, bool reuse_
   // The last byte must exist (iommufd: check_add_overflow(iova, length - 1)):
   // a range may end at 2^64 exactly, where iova + length itself wraps.
   if (iova > std::numeric_limits<std::uint64_t>::max() - (length - 1)) {
-    return Status::error(EOVERFLOW, "iova + length - 1 overflows 64 bits");
+    return Status::error(
+        EOVERFLOW, "iova " + hex(iova) + " + length " + hex(length) + " - 1 overflows 64 bits");
   }
+  // Beyond the table's input space: iommufd reserves what lies outside a
+  // domain's aperture (iopt_table_add_domain), so iopt_check_iova() says
+  // EINVAL.
   if (iova + (length - 1) >= limit_) {
     return Status::error(EINVAL, "range " + hex(iova) + "+" + hex(length) +
                                      " is beyond the IOVA space of " + table_ + " (" + hex(limit_) +
                                      ")");
   }
   const std::uint64_t end = iova + length;  // below limit_: no wrap
+  // iopt_check_iova() looks for a reserved range before a mapping, and
+  // refuses one with EINVAL (EADDRINUSE is for reserving over a mapping).
+  if (auto r = overlap(reserved_, iova, end)) {
+    return Status::error(EINVAL, "range " + hex(iova) + "+" + hex(length) +
+                                     " overlaps the reserved range " + hex(r->first) + "-" +
+                                     hex(r->second - 1));
+  }
   auto next = areas_.lower_bound(iova);
   if (next != areas_.end() && next->first < end) {
     return Status::error(EEXIST, "range overlaps the mapping at " + hex(next->first));
@@ -52,14 +64,11 @@ Status IovaMap::check_free(std::uint64_t iova, std::uint64_t length, bool reuse_
       return Status::error(EEXIST, "range overlaps the mapping at " + hex(prev->first));
     }
   }
+  // Simulator only: iommufd unmaps strictly, so it has no range waiting
+  // for a flush.
   if (!reuse_pending && overlap(pending_, iova, end)) {
     return Status::error(EBUSY, "range " + hex(iova) + "+" + hex(length) +
                                     " was unmapped lazily and awaits its flush");
-  }
-  if (auto r = overlap(reserved_, iova, end)) {
-    return Status::error(EADDRINUSE, "range " + hex(iova) + "+" + hex(length) +
-                                         " overlaps the reserved range " + hex(r->first) + "-" +
-                                         hex(r->second - 1));
   }
   return Status::success();
 }
@@ -81,12 +90,20 @@ std::optional<std::uint64_t> IovaMap::find_free(std::uint64_t length, std::uint6
 
 IovaMap::Span IovaMap::whole_areas(std::uint64_t iova, std::uint64_t length) const {
   Span span;
-  if (length == 0 || iova > std::numeric_limits<std::uint64_t>::max() - length) {
-    span.status = Status::error(EINVAL, "empty or overflowing range");
+  // iopt_unmap_iova(): an empty range is EINVAL, one whose last byte
+  // overflows EOVERFLOW; one ending at 2^64 exactly is fine.
+  if (length == 0) {
+    span.status = Status::error(EINVAL, "an unmap needs a non-zero length");
     return span;
   }
-  const std::uint64_t end = iova + length;
-  // iommufd: the range must cover whole areas; cutting one is ENOENT.
+  if (iova > std::numeric_limits<std::uint64_t>::max() - (length - 1)) {
+    span.status = Status::error(
+        EOVERFLOW, "iova " + hex(iova) + " + length " + hex(length) + " - 1 overflows 64 bits");
+    return span;
+  }
+  const std::uint64_t last = iova + (length - 1);
+  // iopt_unmap_iova_range(): the range must cover whole areas; cutting one
+  // is ENOENT.
   auto it = areas_.lower_bound(iova);
   if (it != areas_.begin()) {
     auto prev = std::prev(it);
@@ -95,8 +112,8 @@ IovaMap::Span IovaMap::whole_areas(std::uint64_t iova, std::uint64_t length) con
       return span;
     }
   }
-  for (; it != areas_.end() && it->first < end; ++it) {
-    if (it->first + it->second.length > end) {
+  for (; it != areas_.end() && it->first <= last; ++it) {
+    if (it->first + (it->second.length - 1) > last) {
       span.status = Status::error(ENOENT, "range cuts the mapping at " + hex(it->first));
       return span;
     }
@@ -119,7 +136,19 @@ void IovaMap::remove(const Span& span) {
 
 IovaMap::Pieces IovaMap::pieces(std::uint64_t iova, std::uint64_t length) const {
   Pieces out;
-  for (std::uint64_t at = iova; at < iova + length;) {
+  // iopt_get_pages(): EINVAL for an empty range, EOVERFLOW for one whose
+  // last byte overflows, ENOENT at the first hole.
+  if (length == 0) {
+    out.status = Status::error(EINVAL, "a copy needs a non-zero length");
+    return out;
+  }
+  if (iova > std::numeric_limits<std::uint64_t>::max() - (length - 1)) {
+    out.status = Status::error(
+        EOVERFLOW, "source " + hex(iova) + " + length " + hex(length) + " - 1 overflows 64 bits");
+    return out;
+  }
+  for (std::uint64_t done = 0; done < length;) {
+    const std::uint64_t at = iova + done;
     auto it = areas_.upper_bound(at);
     if (it == areas_.begin() || std::prev(it)->first + std::prev(it)->second.length <= at) {
       out.status = Status::error(ENOENT, "source " + hex(at) + " is not mapped");
@@ -128,19 +157,21 @@ IovaMap::Pieces IovaMap::pieces(std::uint64_t iova, std::uint64_t length) const 
     }
     --it;
     const std::uint64_t offset = at - it->first;
-    const std::uint64_t take = std::min(it->second.length - offset, iova + length - at);
-    out.pieces.emplace_back(at - iova,
-                            Area{take, it->second.physical + offset, it->second.writable});
-    at += take;
+    const std::uint64_t take = std::min(it->second.length - offset, length - done);
+    out.pieces.emplace_back(done, Area{take, it->second.physical + offset, it->second.writable});
+    done += take;
   }
   out.status = Status::success();
   return out;
 }
 
 Status IovaMap::reserve(std::uint64_t iova, std::uint64_t length) {
+  // Simulator only: iommufd reserves ranges it computes itself
+  // (iopt_reserve_iova takes an inclusive range that cannot be empty).
   if (length == 0 || iova > std::numeric_limits<std::uint64_t>::max() - length) {
-    return Status::error(EINVAL, "empty or overflowing range");
+    return Status::error(EINVAL, "empty or overflowing range " + hex(iova) + "+" + hex(length));
   }
+  // iopt_reserve_iova(): a mapping in the range is EADDRINUSE.
   for (const auto& [start, area] : areas_) {
     if (start < iova + length && iova < start + area.length) {
       return Status::error(EADDRINUSE, "the mapping at " + hex(start) + " is in the range");

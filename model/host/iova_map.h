@@ -36,10 +36,11 @@ class IovaMap {
   std::uint64_t limit() const { return limit_; }
   const Areas& areas() const { return areas_; }
 
-  // Whether [iova, +length) may be mapped: EINVAL for a zero, unaligned or
-  // out-of-space range, EOVERFLOW, EEXIST for an overlap with a mapping,
-  // EBUSY for one with a range awaiting its flush (unless `reuse_pending`:
-  // the lazy_reuse_before_flush bug), EADDRINUSE for a reserved range.
+  // Whether [iova, +length) may be mapped, checked in iopt_check_iova()'s
+  // order: EINVAL for a zero, unaligned or out-of-space range, EOVERFLOW,
+  // EINVAL for an overlap with a reserved range, EEXIST for one with a
+  // mapping; then EBUSY for one with a range awaiting its flush (unless
+  // `reuse_pending`: the lazy_reuse_before_flush bug).
   Status check_free(std::uint64_t iova, std::uint64_t length, bool reuse_pending) const;
   // The lowest free IOVA from 4 KiB up (IOVA 0 stays unmapped, as
   // iommufd's allocator leaves it) aligned to `align` with room for
@@ -49,8 +50,9 @@ class IovaMap {
   void add(std::uint64_t iova, const Area& area) { areas_.emplace(iova, area); }
 
   // The whole areas inside [iova, +length), as IOMMU_IOAS_UNMAP takes them:
-  // EINVAL for an empty or overflowing range, ENOENT when it cuts an area
-  // or holds none. [lo, hi) spans the areas found.
+  // EINVAL for an empty range, EOVERFLOW for one whose last byte is past
+  // 2^64, ENOENT when it cuts an area or holds none. [lo, hi) spans the
+  // areas found.
   struct Span {
     Status status;
     std::uint64_t lo = 0, hi = 0, bytes = 0;
@@ -60,7 +62,8 @@ class IovaMap {
   void remove(const Span& span);
 
   // What [iova, +length) maps, area by area, as IOMMU_IOAS_COPY copies it:
-  // ENOENT at the first hole.
+  // EINVAL for an empty range, EOVERFLOW for one whose last byte is past
+  // 2^64, ENOENT at the first hole.
   struct Pieces {
     Status status;
     std::vector<std::pair<std::uint64_t, Area>> pieces;  // offsets from `iova`

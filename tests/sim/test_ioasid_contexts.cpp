@@ -74,7 +74,7 @@ TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
   EXPECT_EQ(again.code, EINVAL);
   EXPECT_EQ(dup_label.code, EEXIST);
   EXPECT_EQ(unknown_dev.code, ENOENT);
-  EXPECT_EQ(unknown_ctx.code, ENOENT);
+  EXPECT_EQ(unknown_ctx.code, EBADF);  // a context is a file descriptor
   EXPECT_TRUE(after_close.ok()) << after_close.message;
 }
 
@@ -107,7 +107,7 @@ TEST(IoasidContexts, DetachAndCloseReturnDevicesToTheBlockingDomain) {
   EXPECT_EQ(waits_after, waits_before + 1);
   EXPECT_FALSE(detached.ok);
   EXPECT_EQ(detached.memory_reads, 0u);
-  EXPECT_EQ(detach_again.code, ENOENT);
+  EXPECT_TRUE(detach_again.ok()) << detach_again.message;  // nothing to detach, as in Linux
   EXPECT_TRUE(reattached.ok);
   ASSERT_TRUE(close.ok()) << close.message;
   EXPECT_FALSE(closed.ok);

@@ -35,7 +35,11 @@ TEST(IovaMap, CheckFreeNamesEachReason) {
   EXPECT_EQ(straddling.code, EEXIST);
   EXPECT_NE(straddling.message.find("mapping at 0x10000"), std::string::npos);
   EXPECT_EQ(m.check_free(0x15000, 0x1000, false).code, EEXIST);  // inside the second area
-  EXPECT_EQ(m.check_free(0xFEF00000 - 0x1000, 0x2000, false).code, EADDRINUSE);  // MSI window
+  // A reserved range is EINVAL (iopt_check_iova), checked before the
+  // mappings: the MSI window, and a range over it and a mapping both.
+  EXPECT_EQ(m.check_free(0xFEF00000 - 0x1000, 0x2000, false).code, EINVAL);
+  m.add(0xFED00000, {0x100000, 0, true});
+  EXPECT_EQ(m.check_free(0xFED00000, 0x200000, false).code, EINVAL);
   EXPECT_TRUE(m.check_free(0x16000, 0x1000, false).ok());
   EXPECT_TRUE(m.check_free(0xF000, 0x1000, false).ok());
 }
@@ -71,6 +75,9 @@ TEST(IovaMap, WholeAreasRefusesToCutAMappingAndSpansWhatItTakes) {
   EXPECT_EQ(m.whole_areas(0x10000, 0x5000).status.code, ENOENT);  // cuts the second
   EXPECT_EQ(m.whole_areas(0x30000, 0x1000).status.code, ENOENT);  // nothing there
   EXPECT_EQ(m.whole_areas(0x10000, 0).status.code, EINVAL);
+  // Past 2^64 is EOVERFLOW; ending at 2^64 exactly is a range with nothing.
+  EXPECT_EQ(m.whole_areas(0xFFFF'FFFF'FFFF'F000ull, 0x2000).status.code, EOVERFLOW);
+  EXPECT_EQ(m.whole_areas(0xFFFF'FFFF'FFFF'F000ull, 0x1000).status.code, ENOENT);
   const IovaMap::Span span = m.whole_areas(0x8000, 0x20000);
   ASSERT_TRUE(span.status.ok());
   EXPECT_EQ(span.lo, 0x10000u);
@@ -95,6 +102,9 @@ TEST(IovaMap, PiecesFollowAreasWithTheirOffsetsAndStopAtAHole) {
   const IovaMap::Pieces hole = m.pieces(0x15000, 0x2000);
   EXPECT_EQ(hole.status.code, ENOENT);
   EXPECT_NE(hole.status.message.find("0x16000"), std::string::npos);
+  EXPECT_EQ(m.pieces(0x10000, 0).status.code, EINVAL);
+  EXPECT_EQ(m.pieces(0xFFFF'FFFF'FFFF'F000ull, 0x2000).status.code, EOVERFLOW);
+  EXPECT_EQ(m.pieces(0xFFFF'FFFF'FFFF'F000ull, 0x1000).status.code, ENOENT);
 }
 
 TEST(IovaMap, ReservedRangesAreCutOutOfTheAllowedRanges) {
@@ -102,7 +112,7 @@ TEST(IovaMap, ReservedRangesAreCutOutOfTheAllowedRanges) {
   EXPECT_EQ(m.reserve(0x14000, 0x1000).code, EADDRINUSE);
   EXPECT_EQ(m.reserve(0x40000, 0).code, EINVAL);
   ASSERT_TRUE(m.reserve(0x40000, 0x10000).ok());
-  EXPECT_EQ(m.check_free(0x48000, 0x1000, false).code, EADDRINUSE);
+  EXPECT_EQ(m.check_free(0x48000, 0x1000, false).code, EINVAL);
   const IovaMap::Ranges expected{{0, 0x3FFFF}, {0x50000, 0xFEDFFFFF}, {0xFEF00000, kLimit - 1}};
   EXPECT_EQ(m.allowed(), expected);
 }
