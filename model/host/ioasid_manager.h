@@ -8,7 +8,8 @@
 // IOAS that holds the guest's memory; a nested HWPT runs a table the user
 // owns and invalidates. Unmap is strict or lazy (host.unmap).
 // Calls are modelled on iommufd's (include/uapi/linux/iommufd.h) and return
-// the errno it would; a failed call changes nothing.
+// the errno it would; a failed call changes nothing. docs/errno.md lists
+// every refusal, the Linux function that answers it, and its test.
 //
 // The manager is the facade that holds the lock and tells the oracle;
 // the work is split by role: DeviceOwnership (contexts, bindings, group
