@@ -1,6 +1,7 @@
 // Sweeps in many processes (--jobs), resumed after an interruption, and
-// as a plan that GNU parallel runs and `sweep collect` merges: every way
-// gives the CSV of the serial run, byte for byte.
+// as a plan that GNU parallel or a Slurm cluster (one machine's, started by
+// scripts/slurm_local.sh) runs and `sweep collect` merges: every way gives
+// the CSV of the serial run, byte for byte.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -114,6 +115,46 @@ TEST(SweepJobs, APlanRunByGnuParallelCollectsToTheSerialCsv) {
   ASSERT_EQ(collect.exit_code, 0) << collect.output;
   EXPECT_EQ(csv_of(collect.output), serial_csv());
   EXPECT_EQ(read_file(dir / "sweep.csv"), serial_csv());
+}
+
+// A Slurm cluster of this one machine, started by the repository's script
+// for the test and stopped after it.
+class LocalSlurm {
+ public:
+  explicit LocalSlurm(fs::path dir) : dir_(std::move(dir)) {
+    started_ = std::system((script() + " start " + dir_.string() + " > /dev/null").c_str()) == 0;
+  }
+  ~LocalSlurm() { std::system((script() + " stop " + dir_.string()).c_str()); }
+  LocalSlurm(const LocalSlurm&) = delete;
+  LocalSlurm& operator=(const LocalSlurm&) = delete;
+  bool started() const { return started_; }
+  std::string env() const { return "SLURM_CONF=" + (dir_ / "slurm.conf").string(); }
+
+ private:
+  static std::string script() { return IOMMU_SIM_SOURCE_DIR "/scripts/slurm_local.sh"; }
+  fs::path dir_;
+  bool started_ = false;
+};
+
+TEST(SweepJobs, APlanRunAsASlurmJobArrayCollectsToTheSerialCsv) {
+  const fs::path dir = fresh_dir("iommu_sim_slurm_plan");
+  const CommandResult plan = run_command("sweep plan " + sweep_file() + kSmall + " --out " +
+                                         dir.string() + " --slurm-time 00:10:00 --slurm-mem 500M");
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  const std::string script = read_file(dir / "sweep.sbatch");
+  EXPECT_NE(script.find("#SBATCH --array=0-3\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("#SBATCH --time=00:10:00\n#SBATCH --mem=500M\n"), std::string::npos);
+  const LocalSlurm slurm(fresh_dir("iommu_sim_slurm"));
+  ASSERT_TRUE(slurm.started()) << "scripts/slurm_local.sh start failed (it needs root)";
+  // As a user would: sbatch the script; --wait returns when every array
+  // task has ended, with their worst exit status.
+  const std::string sbatch =
+      slurm.env() + " sbatch --wait " + (dir / "sweep.sbatch").string() + " > /dev/null";
+  ASSERT_EQ(std::system(sbatch.c_str()), 0);
+  const CommandResult collect = run_command("sweep collect " + dir.string() + " 2>/dev/null");
+  ASSERT_EQ(collect.exit_code, 0) << collect.output;
+  EXPECT_EQ(read_file(dir / "sweep.csv"), serial_csv());
+  EXPECT_TRUE(fs::exists(dir / "point-3" / "slurm.log"));
 }
 
 TEST(SweepJobs, CollectNamesEveryPointThatHasNotRun) {
