@@ -23,7 +23,7 @@ Status IoasidManager::bind(ContextId ctx, const std::string& device, const std::
 }
 
 Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
-                                    IoasId ioas) {
+                                    IoasId ioas, HwptId* pt_id) {
   const HostLock::Guard guard(lock_);
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
@@ -32,8 +32,11 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;
-  // iommufd_device_change_pt(): a pt_id nothing has is ENOENT.
-  if (Status s = target(ioas).status; !s.ok()) return s;
+  // iommufd_device_change_pt(): a pt_id nothing has is ENOENT, and so is
+  // another context's object (iommufd_get_object looks in the file's own
+  // objects); an automatic HWPT stands for its IOAS.
+  const IoasId to = lookup(ctx, ioas);
+  if (to == 0) return Status::error(ENOENT, "no IOAS or HWPT with id " + std::to_string(ioas));
   const int index = bound.device;
   const HostDevice& dev = owners_.device(index);
   // The group is the unit of isolation: its devices can reach each other
@@ -48,16 +51,18 @@ Status IoasidManager::attach_device(ContextId ctx, const std::string& label, std
     if (a->second.second.contains(index)) {
       return Status::error(EBUSY, label + " PASID " + std::to_string(pasid) + " is attached");
     }
-    if (a->second.first != ioas) {
+    if (a->second.first != to) {
       return Status::error(EINVAL, label + " shares requester ID " + dev.requester_id.to_string() +
                                        " with a device attached to IOAS " +
                                        std::to_string(a->second.first));
     }
     a->second.second.insert(index);
+    if (pt_id != nullptr) *pt_id = pt_of(to);
     return Status::success();
   }
-  if (Status s = attach(dev.requester_id, pasid, ioas); !s.ok()) return s;
-  c->attached.emplace(key, std::pair(ioas, std::set<int>{index}));
+  if (Status s = attach(dev.requester_id, pasid, to); !s.ok()) return s;
+  c->attached.emplace(key, std::pair(to, std::set<int>{index}));
+  if (pt_id != nullptr) *pt_id = pt_of(to);
   return Status::success();
 }
 
@@ -97,11 +102,11 @@ Status IoasidManager::close_context(ContextId ctx) {
     if (Status s = detach(Bdf::from_rid(key.first), key.second, target.first); !s.ok()) return s;
   }
   owners_.close(ctx);
-  return Status::success();
+  return destroy_owned(ctx);
 }
 
 Status IoasidManager::replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid,
-                                     IoasId ioas) {
+                                     IoasId ioas, HwptId* pt_id) {
   const HostLock::Guard guard(lock_);
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
@@ -110,8 +115,10 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
   const DeviceOwnership::Bound bound = owners_.find_bound(ctx, label);
   if (!bound.status.ok()) return bound.status;
   DeviceOwnership::Context* c = bound.context;
-  // iommufd_device_change_pt(): a pt_id nothing has is ENOENT.
-  if (Status s = target(ioas).status; !s.ok()) return s;
+  // iommufd_device_change_pt(): a pt_id nothing has, or another
+  // context's, is ENOENT.
+  const IoasId to = lookup(ctx, ioas);
+  if (to == 0) return Status::error(ENOENT, "no IOAS or HWPT with id " + std::to_string(ioas));
   const int index = bound.device;
   const HostDevice& dev = owners_.device(index);
   auto a = c->attached.find(std::pair(dev.requester_id.rid(), pasid));
@@ -121,17 +128,24 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
     return Status::error(EINVAL, label + " PASID " + std::to_string(pasid) + " is not attached");
   }
   const IoasId old = a->second.first;
-  if (old == ioas) return Status::success();
+  if (old == to) {
+    if (pt_id != nullptr) *pt_id = pt_of(to);
+    return Status::success();
+  }
   // attach() rewrites the present PASID entry in place (the IOMMU reads
   // the whole entry in one access, so it sees old or new) and then flushes
   // the old domain's cached translations.
   auto& old_list = *target(old).attached;
   std::erase(old_list, std::pair(dev.requester_id, pasid));
-  if (Status s = attach(dev.requester_id, pasid, ioas); !s.ok()) {
+  if (Status s = attach(dev.requester_id, pasid, to); !s.ok()) {
     old_list.emplace_back(dev.requester_id, pasid);
     return s;
   }
-  a->second.first = ioas;
+  a->second.first = to;
+  // iommufd_device_do_replace puts the old HWPT: an automatic one goes
+  // with its last user.
+  update_auto_hwpt(old);
+  if (pt_id != nullptr) *pt_id = pt_of(to);
   return Status::success();
 }
 
@@ -224,6 +238,7 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
     return Status::error(EBUSY, "device " + bdf.to_string() + " PASID " + std::to_string(pasid) +
                                     " is already attached");
   }
+  if (Status s = check_dirty_tracking_pasid(id, pasid); !s.ok()) return s;
   const std::vector<Affected> entry{{bdf, pasid, 0, ~0ull}};
   notify_changing(entry);
   t.setup.device_tlb = owners_.device_tlb(bdf).has_value();
@@ -231,7 +246,13 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   if (!s.ok()) return s;
   t.attached->emplace_back(bdf, pasid);
   // Nothing of this HWPT is cached for the new attachment yet.
-  if (Hwpt* h = find_hwpt(id)) h->non_leaf_pending.erase({bdf.rid(), pasid});
+  if (Hwpt* h = find_hwpt(id)) {
+    h->non_leaf_pending.erase({bdf.rid(), pasid});
+    h->ever_attached = true;
+  } else {
+    find(id)->ever_attached = true;
+  }
+  update_auto_hwpt(id);
   notify_settled(entry);
   return Status::success();
 }
@@ -244,6 +265,7 @@ Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId id) {
     return s;
   }
   std::erase(*target(id).attached, std::pair(bdf, pasid));
+  update_auto_hwpt(id);
   notify_settled(entry);
   return Status::success();
 }

@@ -107,6 +107,11 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
     traced.begin(cpus_.current(), "ioas.create", {{"levels", options.levels}});
+  // An owner that is not open is an ioctl on a closed file descriptor:
+  // EBADF before any argument is looked at.
+  if (options.owner != 0 && owners_.find(options.owner) == nullptr) {
+    return {DeviceOwnership::no_context(options.owner)};
+  }
   if (Status s = check_options(options); !s.ok()) return {s};
   // Checked before anything is built: a failed call changes nothing.
   if (!dids_.allocate_would_succeed()) return {no_domain_id("a new IOAS")};
@@ -115,8 +120,11 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   if (options.translation == IoasTranslation::Nested) {
     // As a nested HWPT on anything but a nest parent: EINVAL, whether the
     // parent is missing (iommufd_hwpt_alloc) or of the wrong kind
-    // (iommufd_hwpt_nested_alloc).
-    AddressSpace* parent = find(options.parent);
+    // (iommufd_hwpt_nested_alloc). An object refers only to objects its
+    // owner finds (a file's objects never reach into another file's), so
+    // another context's parent is missing too.
+    AddressSpace* parent =
+        lookup(options.owner, options.parent) == options.parent ? find(options.parent) : nullptr;
     if (parent == nullptr || parent->options.translation != IoasTranslation::SecondLevel) {
       return {Status::error(EINVAL, "nested IOAS needs a second-level parent; " +
                                         std::to_string(options.parent) + " is not one")};
@@ -167,18 +175,50 @@ std::uint64_t IoasidManager::iova_limit(const IoasOptions& o) {
 }
 
 Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable) {
+  return map_user(ioas,
+                  iommufd::kIoasMapFixedIova | iommufd::kIoasMapReadable |
+                      (writable ? iommufd::kIoasMapWriteable : 0u),
+                  iova, length)
+      .status;
+}
+
+IoasidManager::Mapped IoasidManager::map_user(IoasId ioas, std::uint32_t flags, std::uint64_t iova,
+                                              std::uint64_t length) {
   const HostLock::Guard guard(lock_);
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
-    traced.begin(
-        cpus_.current(), "ioas.map",
-        {{"ioas", ioas}, {"iova", iova}, {"length", length}, {"writable", writable ? 1u : 0u}});
-  if (Status s = check_ulong_max({{"iova", iova}, {"length", length}}); !s.ok()) return s;
+    traced.begin(cpus_.current(), "ioas.map",
+                 {{"ioas", ioas}, {"flags", flags}, {"iova", iova}, {"length", length}});
+  // iommufd_ioas_map's checks, before it looks the IOAS up: unknown flags
+  // EOPNOTSUPP, ULONG_MAX EOVERFLOW, no permission EINVAL.
+  constexpr std::uint32_t kKnown =
+      iommufd::kIoasMapFixedIova | iommufd::kIoasMapWriteable | iommufd::kIoasMapReadable;
+  if ((flags & ~kKnown) != 0) {
+    return {Status::error(EOPNOTSUPP, "unknown IOMMU_IOAS_MAP flags " + hex(flags & ~kKnown))};
+  }
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  if (Status s = check_ulong_max({{"iova", iova}, {"length", length}}); !s.ok()) return {s};
+  if ((flags & (iommufd::kIoasMapWriteable | iommufd::kIoasMapReadable)) == 0) {
+    return {Status::error(EINVAL, "a mapping must be READABLE, WRITEABLE or both")};
+  }
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return no_ioas(ioas);
-  if (Status s = as->iovas->check_free(iova, length, reuse_before_flush_); !s.ok()) return s;
+  if (as == nullptr) return {no_ioas(ioas)};
   const std::uint64_t big = 1ull << as->options.max_page_shift;
   const std::uint64_t align = length >= big ? big : kPage;
+  if ((flags & iommufd::kIoasMapFixedIova) == 0) {
+    // iopt_alloc_area_pages, then iopt_alloc_iova.
+    if (length == 0 || length % kPage != 0) {
+      return {
+          Status::error(EINVAL, "length " + hex(length) + " must be a non-zero multiple of 4 KiB")};
+    }
+    if (length >= kMax / 2) {
+      return {Status::error(EOVERFLOW, "length " + hex(length) + " reaches 2^63")};
+    }
+    const auto where = as->iovas->find_free(length, align, reuse_before_flush_);
+    if (!where) return {Status::error(ENOSPC, "no free IOVA range of " + hex(length) + " bytes")};
+    iova = *where;
+  }
+  if (Status s = as->iovas->check_free(iova, length, reuse_before_flush_); !s.ok()) return {s};
   FrameAllocator& memory = as->guest_memory ? *as->guest_memory : data_;
   if (as->guest_memory) {
     // Room for the pages and every table the walk down to them may need.
@@ -187,11 +227,13 @@ Status IoasidManager::map(IoasId ioas, std::uint64_t iova, std::uint64_t length,
     for (unsigned k = 1; k < as->options.levels; ++k) tables += (length >> (12 + 9 * k)) + 2;
     // Simulator only: the guest's memory is the budget of a nested IOAS.
     if (start + length + tables * kPage > spaces_.at(as->options.parent)->guest_memory_end) {
-      return Status::error(ENOMEM, "guest memory of the parent IOAS is exhausted");
+      return {Status::error(ENOMEM, "guest memory of the parent IOAS is exhausted")};
     }
   }
-  write_area(*as, iova, {length, memory.allocate(length, align), writable});
-  return Status::success();
+  write_area(*as, iova,
+             {length, memory.allocate(length, align), (flags & iommufd::kIoasMapWriteable) != 0,
+              (flags & iommufd::kIoasMapReadable) != 0});
+  return {Status::success(), iova};
 }
 
 IoasidManager::TableWork IoasidManager::table_work(AddressSpace& as) {
@@ -215,7 +257,8 @@ void IoasidManager::charge(AddressSpace& as, CpuWork work, const TableWork& befo
 void IoasidManager::write_area(AddressSpace& as, std::uint64_t iova, const IovaMap::Area& area) {
   const TableWork before = table_work(as);
   for (PageTable* t : tables_of(as)) {
-    t->map_range(iova, area.physical, area.length, as.options.max_page_shift, area.writable);
+    t->map_range(iova, area.physical, area.length, as.options.max_page_shift, area.writable,
+                 area.readable);
   }
   charge(as, CpuWork::Map, before);
   as.iovas->add(iova, area);
@@ -293,6 +336,8 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
     return Status::error(
         EBUSY, "IOAS " + std::to_string(ioas) + " holds HWPT " + std::to_string(as->hwpts.front()));
   }
+  if (Status s = flush_domain(as->did, as->ever_attached); !s.ok()) return s;
+  const std::uint16_t did = as->did;
   if (as->options.translation == IoasTranslation::Nested) {
     std::erase(spaces_.at(as->options.parent)->children, ioas);
   }
@@ -303,6 +348,7 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
     closed_queues_.push_back(std::move(as->fq));
   }
   spaces_.erase(ioas);
+  dids_.release(did);
   return Status::success();
 }
 
@@ -426,27 +472,19 @@ Status IoasidManager::reserve(IoasId ioas, std::uint64_t iova, std::uint64_t len
 
 IoasidManager::Mapped IoasidManager::map_anywhere(IoasId ioas, std::uint64_t length,
                                                   bool writable) {
+  return map_user(ioas, iommufd::kIoasMapReadable | (writable ? iommufd::kIoasMapWriteable : 0u), 0,
+                  length);
+}
+
+Status IoasidManager::allow_iovas(
+    IoasId ioas, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges) {
   const HostLock::Guard guard(lock_);
   TracedCall traced;
   if (trace::on(trace::Category::Host)) [[unlikely]]
-    traced.begin(cpus_.current(), "ioas.map_anywhere",
-                 {{"ioas", ioas}, {"length", length}, {"writable", writable ? 1u : 0u}});
-  if (Status s = check_ulong_max({{"length", length}}); !s.ok()) return {s};
+    traced.begin(cpus_.current(), "ioas.allow_iovas", {{"ioas", ioas}, {"ranges", ranges.size()}});
   AddressSpace* as = find(ioas);
-  if (as == nullptr) return {no_ioas(ioas)};
-  // iopt_alloc_area_pages(): EINVAL before any IOVA is looked for.
-  if (length == 0 || length % kPage != 0) {
-    return {
-        Status::error(EINVAL, "length " + hex(length) + " must be a non-zero multiple of 4 KiB")};
-  }
-  const std::uint64_t big = 1ull << as->options.max_page_shift;
-  const std::uint64_t align = length >= big ? big : kPage;
-  const auto where = as->iovas->find_free(length, align, reuse_before_flush_);
-  // iopt_alloc_iova(): no hole big enough is ENOSPC.
-  if (!where) return {Status::error(ENOSPC, "no free IOVA range of " + hex(length) + " bytes")};
-  Status s = map(ioas, *where, length, writable);
-  if (!s.ok()) return {s};
-  return {Status::success(), *where};
+  if (as == nullptr) return no_ioas(ioas);
+  return as->iovas->set_allowed(ranges);
 }
 
 std::optional<std::uint64_t> IoasidManager::physical(IoasId ioas, std::uint64_t iova) {

@@ -34,6 +34,7 @@
 #include "model/host/host_lock.h"
 #include "model/host/host_params.h"
 #include "model/host/iommu_driver.h"
+#include "model/host/iommufd_uapi.h"
 #include "model/host/iova_map.h"
 #include "model/host/page_table.h"
 #include "model/host/status.h"
@@ -53,6 +54,12 @@ struct IoasOptions {
   // Nested only: the second-level IOAS whose first mapping is the guest's
   // memory; the guest's tables and mapped pages are allocated from it.
   IoasId parent = 0;
+  // The context whose object the IOAS is, as an IOAS belongs to the
+  // /dev/iommu file that allocated it: only that context's calls find it
+  // (iommufd_get_object looks IDs up in the file's own xarray) and closing
+  // it destroys it. 0: the platform's (the config's address spaces),
+  // found by every context and destroyed by none.
+  ContextId owner = 0;
 };
 
 // IOASes and hardware page tables (HWPTs) share one ID space, as iommufd's
@@ -70,6 +77,32 @@ struct VtdStage1 {
   std::uint64_t root_gpa = 0;        // 4 KiB aligned
   unsigned levels = 4;               // 4 or 5 (addr_width 48 or 57)
   bool supervisor_requests = false;  // IOMMU_VTD_S1_SRE
+};
+
+// IOMMU_HWPT_ALLOC's arguments (struct iommu_hwpt_alloc): flags
+// (iommufd::kHwptAlloc*), and the type and length of the driver data,
+// which for iommufd::kHwptDataVtdS1 is `stage1` (struct
+// iommu_hwpt_vtd_s1, iommufd::kHwptVtdS1Size bytes).
+struct HwptAlloc {
+  std::uint32_t flags = 0, data_type = iommufd::kHwptDataNone, data_len = 0;
+  VtdStage1 stage1;
+};
+
+// One entry of IOMMU_HWPT_INVALIDATE's array (struct
+// iommu_hwpt_vtd_s1_invalidate): [addr, addr + npages * 4 KiB), or every
+// address with addr 0 and npages ~0.
+struct InvalidationEntry {
+  std::uint64_t addr = 0, npages = ~0ull;
+  std::uint32_t flags = 0;     // iommufd::kVtdInvFlagsLeaf: keep paging-structure caches
+  std::uint32_t reserved = 0;  // __reserved, must be 0
+};
+// IOMMU_HWPT_INVALIDATE (struct iommu_hwpt_invalidate) with the model's
+// narrowing by label and PASID (UserInvalidation's).
+struct HwptInvalidation {
+  std::string label;                   // empty: every device attached
+  std::optional<std::uint32_t> pasid;  // none: every PASID attached
+  std::uint32_t data_type = iommufd::kHwptInvalidateDataVtdS1;
+  std::vector<InvalidationEntry> entries;
 };
 
 // IOMMU_HWPT_INVALIDATE for a nested HWPT (struct
@@ -90,20 +123,19 @@ class IoasidManager {
                 const HostParams& params, HostCpus& cpus, StatsRegistry& stats);
   ~IoasidManager();
 
-  // IOMMU_IOAS_ALLOC, with a format iommufd leaves to Linux: EINVAL:
-  // levels or page size the format lacks; ENODEV: the IOMMU does not offer
-  // them (CAP.FL5LP, CAP.SAGAW, CAP.SLLPS, CAP.FL1GP); ENOSPC: no domain ID
-  // left (domain_attach_iommu). Nested: EINVAL: the parent does not exist
-  // or is not second-level (as a nested HWPT's, iommufd_hwpt_alloc);
+  // IOMMU_IOAS_ALLOC, with a format iommufd leaves to Linux: EBADF: the
+  // owner is a context that is not open (an ioctl on a closed file
+  // descriptor); EINVAL: levels or page size the format lacks; ENODEV: the
+  // IOMMU does not offer them (CAP.FL5LP, CAP.SAGAW, CAP.SLLPS,
+  // CAP.FL1GP); ENOSPC: no domain ID left (domain_attach_iommu). Nested:
+  // EINVAL: the parent does not exist, is another context's (an object
+  // refers only to objects its owner finds) or is not second-level (as a
+  // nested HWPT's, iommufd_hwpt_alloc, iommufd_hwpt_nested_alloc);
   // ENOENT: it maps nothing; ENOMEM: its guest memory is used up.
   IoasCreated create_ioas(const IoasOptions& options = {});
-  // Maps [iova, iova+length) to newly allocated memory (IOMMU_IOAS_MAP with
-  // FIXED_IOVA). EOVERFLOW: iova or length is 2^64 - 1 (iommufd_ioas_map)
-  // or the range's last byte is past 2^64; ENOENT: no such IOAS; EINVAL:
-  // zero or unaligned length or iova, a range beyond the table or over a
-  // reserved range (iopt_check_iova); EEXIST: an overlap with a mapping;
-  // EBUSY: an overlap with a range unmapped lazily, not yet flushed;
-  // ENOMEM: a nested IOAS's guest memory is exhausted.
+  // Maps [iova, iova+length) to newly allocated memory, readable and
+  // optionally writable (IOMMU_IOAS_MAP with FIXED_IOVA): map_user with
+  // FIXED_IOVA | READABLE (| WRITEABLE), and its errors.
   Status map(IoasId ioas, std::uint64_t iova, std::uint64_t length, bool writable);
   // Maps [dst_iova, +length) of `dst` to the memory [src_iova, +length) of
   // `src` maps (IOMMU_IOAS_COPY), the source checked first as
@@ -117,28 +149,77 @@ class IoasidManager {
   // Destroys an IOAS nothing uses (IOMMU_DESTROY). EBUSY: attached
   // devices, a nested child or a paging HWPT; ENOENT: no such IOAS
   // (iommufd_object_remove). Its memory stays allocated (the model never
-  // reuses frames).
+  // reuses frames). Its domain ID is freed for reuse (Linux
+  // domain_detach_iommu's ida_free); if a device ever used the domain, a
+  // domain-selective IOTLB invalidation and its wait come first, so that
+  // no IOTLB or paging-structure cache entry still carries the ID.
   Status destroy_ioas(IoasId ioas);
-  // Maps `length` bytes at an IOVA the allocator picks: the lowest one,
-  // aligned to the IOAS's largest page size when the mapping is that big,
-  // clear of mappings and reserved ranges (IOMMU_IOAS_MAP without
-  // FIXED_IOVA). EOVERFLOW: length 2^64 - 1; ENOENT: no such IOAS; EINVAL:
-  // zero or unaligned length (iopt_alloc_area_pages); ENOSPC: no room
-  // (iopt_alloc_iova); ENOMEM as map().
+  // Maps `length` bytes, readable and optionally writable, at an IOVA the
+  // allocator picks (IOMMU_IOAS_MAP without FIXED_IOVA): map_user without
+  // FIXED_IOVA, and its errors.
   struct Mapped {
     Status status;
     std::uint64_t iova = 0;
   };
   Mapped map_anywhere(IoasId ioas, std::uint64_t length, bool writable);
+  // IOMMU_IOAS_MAP: maps `length` bytes of newly allocated memory, with
+  // `flags` of iommufd::kIoasMap*. With FIXED_IOVA at `iova`; without it
+  // at the lowest free IOVA from 4 KiB up, aligned to the IOAS's largest
+  // page size when the mapping is that big, clear of mappings, reserved
+  // ranges and lazily unmapped ones, and inside the allowed ranges
+  // (allow_iovas) if there are any; `iova` is then ignored (but for the
+  // EOVERFLOW check) and the result's iova is the one chosen. READABLE
+  // and WRITEABLE grant DMA reads and writes; a first-level entry cannot
+  // refuse reads (its P bit grants them: Linux's __domain_mapping writes
+  // P for any mapping), so WRITEABLE alone is readable in first-level
+  // tables and write-only (R=0, W=1) in second-level ones, as Linux's
+  // VT-d driver writes them ("iommu/vt-d: Restore WO permissions on
+  // second-level paging entries"). Errors (a flag, 2^64 - 1 and the
+  // permissions are checked before the IOAS is looked up, as
+  // iommufd_ioas_map does):
+  // EOPNOTSUPP: an unknown flag (iommufd_ioas_map);
+  // EOVERFLOW: iova or length is 2^64 - 1 (iommufd_ioas_map), or the
+  //   range wraps (iopt_check_iova), or an automatic length reaches 2^63
+  //   (iopt_alloc_iova);
+  // EINVAL: neither READABLE nor WRITEABLE (iommufd_ioas_map);
+  // ENOENT: no such IOAS (iommufd_get_ioas);
+  // EINVAL: a zero or unaligned length or IOVA (iopt_alloc_area_pages,
+  //   iopt_check_iova), a range beyond the table (its aperture, which
+  //   iommufd reserves) or over a reserved range, checked before the
+  //   mappings (iopt_check_iova);
+  // EEXIST: a fixed range overlaps a mapping (iopt_check_iova);
+  // EBUSY: it overlaps a range unmapped lazily and not yet flushed
+  //   (simulator only: iommufd unmaps strictly);
+  // ENOSPC: no free range fits (iopt_alloc_iova);
+  // ENOMEM: a nested IOAS's guest memory is exhausted (simulator only).
+  // The allowed ranges do not limit fixed mappings: iopt_check_iova does
+  // not consult them.
+  Mapped map_user(IoasId ioas, std::uint32_t flags, std::uint64_t iova, std::uint64_t length);
   // Forbids [iova, iova+length) for mappings (as iommufd reserves ranges a
   // device cannot use; no ioctl does this). ENOENT: no such IOAS; EINVAL:
-  // an empty or overflowing range; EADDRINUSE: something is mapped there
-  // (iopt_reserve_iova).
+  // an empty or overflowing range; EADDRINUSE: something is mapped there,
+  // or it overlaps an allowed range (iopt_reserve_iova).
   Status reserve(IoasId ioas, std::uint64_t iova, std::uint64_t length);
-  // The ranges mappings may use (IOMMU_IOAS_IOVA_RANGES): the table's input
-  // space minus reserved ranges, among them the interrupt window
+  // IOMMU_IOAS_ALLOW_IOVAS: replaces the IOAS's allowed ranges, each
+  // {start, last} inclusive (struct iommu_iova_range); an empty list
+  // allows everything again. Automatic IOVAs are then taken only inside
+  // them; fixed mappings and existing ones are not affected (mappings
+  // outside the new list stay: iopt_set_allow_iova only swaps the list).
+  // ENOENT: no such IOAS (iommufd_get_ioas); EINVAL: a range with start
+  // >= last, or one overlapping an earlier range of the list
+  // (iommufd_ioas_load_iovas); EADDRINUSE: a range overlaps a reserved
+  // range, among them the interrupt window and everything beyond the
+  // table's input space, which iommufd reserves outside a domain's
+  // aperture (iopt_set_allow_iova). A failed call keeps the old list.
+  Status allow_iovas(IoasId ioas,
+                     const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges);
+  // The ranges mappings may use (IOMMU_IOAS_IOVA_RANGES), each {start,
+  // last} inclusive (struct iommu_iova_range): the table's input space
+  // minus reserved ranges, among them the interrupt window
   // 0xFEE00000-0xFEEFFFFF (VT-d spec 5.1.4: DMA writes there are
-  // interrupt requests, never translated).
+  // interrupt requests, never translated). The allowed list does not
+  // narrow it: iommufd_ioas_iova_ranges reports the holes of the reserved
+  // ranges only. Empty for an IOAS that does not exist.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> iova_ranges(IoasId ioas);
   // Unmaps whole mappings inside [iova, iova+length) (IOMMU_IOAS_UNMAP).
   // iova 0 with length 2^64 - 1 unmaps everything and succeeds on an empty
@@ -173,9 +254,13 @@ class IoasidManager {
   // A context is what an open /dev/iommu file is to iommufd: the owner of
   // device bindings and their attachments.
   ContextId open_context();
-  // Detaches everything the context attached (each back to blocking) and
-  // releases its devices and their groups. EBADF: no such context, as
-  // close(2) answers a file descriptor that is not open.
+  // Detaches everything the context attached (each back to blocking),
+  // releases its devices and their groups, then destroys every IOAS and
+  // HWPT the context owns as iommufd_fops_release does: passes over them
+  // in ID order, destroying each nothing uses any more, until none is
+  // left (so nested HWPTs go before their parents and HWPTs before their
+  // IOAS), each as destroy_ioas / destroy_hwpt would. EBADF: no such
+  // context, as close(2) answers a file descriptor that is not open.
   Status close_context(ContextId ctx);
   // Binds `device` to the context under `label`, claiming DMA ownership of
   // its IOMMU group (VFIO_DEVICE_BIND_IOMMUFD). EBADF: no such context
@@ -185,21 +270,39 @@ class IoasidManager {
   // Linux iommu_device_claim_dma_owner).
   Status bind(ContextId ctx, const std::string& device, const std::string& label);
   // Attaches the device bound as `label`, PASID `pasid`, to `ioas`
-  // (iommufd_device_attach). EBADF: no such context; ENOENT: no such
-  // label, IOAS or HWPT; EPERM unless every device of its group is bound to
-  // this context (the message names the others); EBUSY: that (device,
-  // PASID) is attached already (iommufd_hw_pagetable_attach; VFIO's
-  // ioctl replaces instead); EINVAL: a device sharing its requester ID is
-  // attached there to another IOAS (iommufd_hw_pagetable_attach), or a
-  // PASID beyond the PASID directory, host.pasid_dir_size_bits
-  // (iommu_attach_device_pasid).
-  Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
-  // Moves an attached (device, PASID) to another IOAS in one step: the
-  // PASID entry is rewritten in place, so every DMA translates with the old
-  // or the new table, never neither (iommufd_device_replace). EBADF: no
-  // such context; ENOENT: no such label, IOAS or HWPT; EINVAL: not
-  // attached (iommufd_device_change_pt).
-  Status replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas);
+  // (iommufd_device_attach): an IOAS, a HWPT, or an IOAS's automatic
+  // HWPT. Attached to an IOAS, the device uses the IOAS's own table and
+  // domain, which play the paging HWPT iommufd finds or creates for it
+  // (iommufd_device_auto_get_domain): that automatic HWPT gets an ID at
+  // the IOAS's first attachment and loses it when the last one goes
+  // (detach, replace, close: the auto domain is destroyed with its last
+  // user, iommufd_hw_pagetable_put); naming that ID attaches as naming the
+  // IOAS does. `pt_id`, if given, receives the HWPT the attachment uses
+  // (IOMMU_DEVICE_ATTACH's pt_id out): the automatic one for an IOAS,
+  // else the HWPT named.
+  // EBADF: no such context; ENOENT: no such label (iommufd_get_object),
+  // or no such IOAS or HWPT, or another context's
+  // (iommufd_device_change_pt, iommufd_get_object); EPERM unless every
+  // device of its group is bound to this context (the message names the
+  // others); EBUSY: that (device, PASID) is attached already
+  // (iommufd_hw_pagetable_attach; VFIO's ioctl replaces instead); EINVAL:
+  // a device sharing its requester ID is attached there to another IOAS
+  // or HWPT (iommufd_hw_pagetable_attach), a PASID beyond the PASID
+  // directory, host.pasid_dir_size_bits (iommu_attach_device_pasid), or a
+  // HWPT with dirty tracking (or a nested one on such a parent) for a
+  // PASID other than 0, RID_PASID (intel_iommu_set_dev_pasid,
+  // intel_nested_set_dev_pasid).
+  Status attach_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas,
+                       HwptId* pt_id = nullptr);
+  // Moves an attached (device, PASID) to another IOAS or HWPT in one
+  // step: the PASID entry is rewritten in place, so every DMA translates
+  // with the old or the new table, never neither (iommufd_device_replace).
+  // Leaving an IOAS whose last attachment it was destroys its automatic
+  // HWPT. `pt_id` as attach_device's. EBADF: no such context; ENOENT: no
+  // such label, IOAS or HWPT, or another context's; EINVAL: not attached
+  // (iommufd_device_change_pt), or attach_device's dirty-tracking rule.
+  Status replace_device(ContextId ctx, const std::string& label, std::uint32_t pasid, IoasId ioas,
+                        HwptId* pt_id = nullptr);
   // What the IOMMU serving a bound device can do, read from its capability
   // registers (IOMMU_GET_HW_INFO). EBADF: no such context; ENOENT: no such
   // binding (iommufd_get_hw_info).
@@ -226,51 +329,105 @@ class IoasidManager {
   Status detach_device(ContextId ctx, const std::string& label, std::uint32_t pasid);
 
   // Hardware page tables (IOMMU_HWPT_ALLOC), allocated for the IOMMU of
-  // the device bound as `label`. attach_device/replace_device take their
-  // IDs as well as IOAS IDs.
+  // the device bound as `label` and owned by `ctx` (closing it destroys
+  // them). attach_device/replace_device take their IDs as well as IOAS
+  // IDs. What `pt_id` names decides the kind, as in iommufd_hwpt_alloc:
   //
-  // A paging HWPT holds its own page table and domain ID, filled with the
-  // IOAS's mappings and kept in step with every later map/unmap/copy (as
-  // iommufd fills each domain of an IOAS). Its format is Linux's choice
-  // for VT-d: first-level, unless `nest_parent` asks for a second-level
-  // table a nested HWPT can stand on. EBADF: no such context; ENOENT: no
-  // such label; EINVAL: `ioas` is nothing, a nested HWPT or a nested IOAS;
-  // EOPNOTSUPP: `ioas` is a paging HWPT (iommufd_hwpt_nested_alloc), or
-  // nest_parent without ECAP.NEST; the IOAS's page size or levels the
-  // format lacks give check_options' errors; ENOSPC: no domain ID.
+  // An IOAS: a paging HWPT, its own page table and domain ID, filled with
+  // the IOAS's mappings and kept in step with every later map/unmap/copy
+  // (as iommufd fills each domain of an IOAS). Its format is Linux's
+  // choice for VT-d (intel_iommu_domain_alloc_paging_flags): first-level,
+  // second-level with NEST_PARENT (a table a nested HWPT can stand on) or
+  // DIRTY_TRACKING (second-level A/D bits; the model's IOMMU has
+  // ECAP.SLADS, so it is offered; nothing here turns tracking on, as
+  // IOMMU_HWPT_SET_DIRTY_TRACKING would). ALLOC_PASID is accepted
+  // (every attachment here is PASID-granular).
+  // A paging HWPT (not an automatic one): a nested HWPT, the user's
+  // first-level table (`stage1`, data type VTD_S1) over that nest
+  // parent. The manager never writes that table; the user changes it and
+  // then calls invalidate_hwpt.
+  //
+  // Errors in iommufd's order:
+  // EBADF: no such context (an ioctl on a closed file descriptor);
+  // EINVAL: data_type NONE with a data_len, or another type without
+  //   (iommufd_hwpt_alloc);
+  // ENOENT: no such label (iommufd_get_device);
+  // EINVAL: pt_id names nothing, another context's object, or a nested
+  //   HWPT (iommufd_hwpt_alloc answers any failed pt_id lookup so);
+  // paging (pt_id an IOAS): EOPNOTSUPP: an unknown flag, DIRTY_TRACKING
+  //   without ECAP.SLADS, FAULT_ID_VALID with NEST_PARENT
+  //   (iommufd_hwpt_paging_alloc), NEST_PARENT without ECAP.NEST/SLTS, or
+  //   any data, as alloc_nested_hwpt on an IOAS gives
+  //   (intel_iommu_domain_alloc_paging_flags); EINVAL: a nested IOAS
+  //   (simulator only: its addresses are guest-physical);
+  // nested (pt_id a paging HWPT): EOPNOTSUPP: a flag but FAULT_ID_VALID
+  //   and ALLOC_PASID, or no data, as alloc_hwpt(bool) on a paging HWPT
+  //   gives (iommufd_hwpt_nested_alloc); EINVAL: the parent is automatic
+  //   or not a nest parent (iommufd_hwpt_nested_alloc); EOPNOTSUPP: no
+  //   ECAP.NEST, a data type but VTD_S1 (intel_iommu_domain_alloc_nested);
+  //   EINVAL: data_len below iommufd::kHwptVtdS1Size
+  //   (iommu_copy_struct_from_user; a longer one is accepted, its tail
+  //   being zero: the model has no bytes beyond the struct), levels not
+  //   4/5 or 5 without CAP.FL5LP (Linux finds these at attach,
+  //   intel_pasid_setup_nested; the model at allocation), root unaligned
+  //   (simulator only: Linux drops the low bits, pasid_set_flptr);
+  // the IOAS's page size or levels the format lacks give check_options'
+  //   errors (ENODEV, simulator only); ENOSPC: no domain ID left
+  //   (domain_attach_iommu);
+  // ENOENT: FAULT_ID_VALID: the model has no FAULT objects
+  //   (IOMMU_FAULT_QUEUE_ALLOC), so no fault_id names one
+  //   (iommufd_get_fault, after the domain is allocated).
+  IoasCreated alloc_hwpt(ContextId ctx, const std::string& label, IoasId pt_id,
+                         const HwptAlloc& args);
+  // A paging HWPT on `ioas`: alloc_hwpt with flags NEST_PARENT or none.
   IoasCreated alloc_hwpt(ContextId ctx, const std::string& label, IoasId ioas,
                          bool nest_parent = false);
-  // A nested HWPT: the user's first-level table over a nest-parent HWPT.
-  // The manager never writes that table; the user changes it and then
-  // calls invalidate_hwpt. EBADF: no such context; ENOENT: no such label;
-  // EOPNOTSUPP: parent is an IOAS; EINVAL: parent is not a nest-parent
-  // HWPT (iommufd_hwpt_nested_alloc), levels not 4/5 or 5 without
-  // CAP.FL5LP (Linux: intel_pasid_setup_nested, at attach), root
-  // unaligned; EOPNOTSUPP: no ECAP.NEST; ENOSPC: no domain ID.
+  // A nested HWPT: alloc_hwpt with data VTD_S1, `stage1`.
   IoasCreated alloc_nested_hwpt(ContextId ctx, const std::string& label, HwptId parent,
                                 const VtdStage1& stage1);
-  // Turns a user's invalidation request for a nested HWPT into PASID-based
-  // IOTLB invalidation descriptors, one per matching (device, PASID)
-  // attachment, and waits for them. EBADF: no such context; ENOENT: no such
-  // HWPT; EINVAL: an IOAS or a paging HWPT (iommufd_hwpt_invalidate; the
-  // manager invalidates those itself), unaligned address, npages 2^64 - 1
-  // with an address (intel_nested_cache_invalidate_user), zero or
-  // overflowing page count; ENOENT: no such label, or a label or PASID
-  // that no attachment matches. Without either, a HWPT nothing is attached
-  // to has nothing to invalidate: success.
+  // IOMMU_HWPT_INVALIDATE on a nested HWPT: handles the entries in order,
+  // each as intel_nested_cache_invalidate_user does, and stops at the
+  // first bad one; `processed` is set to how many were handled before it
+  // (those took effect). An entry becomes PASID-based IOTLB invalidation
+  // descriptors, one per matching PASID, with IH for the leaf flag, and
+  // device-TLB ones for devices with ATS, then a wait. Without a label or
+  // PASID, a HWPT nothing is attached to has nothing to invalidate: each
+  // entry succeeds, flushing nothing (Linux flushes the domain's cache
+  // tags, of which it has none).
+  // Before the loop (processed 0): EBADF: no such context; ENOENT:
+  // `hwpt` names nothing or another context's object
+  // (iommufd_get_object); EINVAL: it is an IOAS or a paging HWPT
+  // (iommufd_hwpt_invalidate: only nested HWPTs and vIOMMUs take user
+  // invalidations; the manager invalidates those itself), or the data
+  // type is not VTD_S1 (intel_nested_cache_invalidate_user). An empty
+  // array succeeds at that point. Per entry, stopping the loop:
+  // EOPNOTSUPP: a flag but LEAF, or nonzero reserved;
+  // EINVAL: addr not 4 KiB aligned, or npages ~0 with addr not 0
+  //   (intel_nested_cache_invalidate_user); npages 0, or a range past
+  //   2^64 (simulator only: Linux flushes the empty or wrapped range
+  //   unchecked);
+  // ENOENT: the model's narrowing: `label` is bound to no device, or no
+  //   attachment matches the label or PASID given (checked at the first
+  //   entry that passes the checks above).
+  Status invalidate_hwpt(ContextId ctx, HwptId hwpt, const HwptInvalidation& request,
+                         std::uint32_t& processed);
+  // The same with one entry {addr, npages, LEAF if leaf}.
   Status invalidate_hwpt(ContextId ctx, HwptId hwpt, const UserInvalidation& request);
-  // IOMMU_DESTROY. EBUSY: attached devices or nested children; ENOENT: no
-  // such HWPT (iommufd_object_remove).
+  // Destroys a HWPT nothing uses (IOMMU_DESTROY), its domain ID freed as
+  // destroy_ioas frees one. EBUSY: attached devices or nested children,
+  // or an automatic HWPT (it exists only while attached); ENOENT: no such
+  // HWPT, or an IOAS (iommufd_object_remove).
   Status destroy_hwpt(HwptId hwpt);
 
   // The host-physical address an IOVA maps to, read from the page tables
   // in memory (both levels when nested).
   std::optional<std::uint64_t> physical(IoasId ioas, std::uint64_t iova);
-  // Of an IOAS or a HWPT (a nested HWPT's root is the user's, guest-physical).
+  // Of an IOAS or a HWPT (a nested HWPT's root is the user's, guest-physical;
+  // an automatic HWPT's are its IOAS's).
   std::uint16_t domain_id(IoasId id) const;
   // A domain ID for a domain outside the manager (the DMA API's default
-  // domains): one ID space per IOMMU, as Linux's domain ID allocator. None
-  // when every ID the IOMMU offers is taken.
+  // domains): one ID space per IOMMU, as Linux's domain ID allocator, the
+  // lowest free one. None when every ID the IOMMU offers is taken.
   std::optional<std::uint16_t> allocate_domain_id() { return dids_.allocate(); }
   std::uint64_t page_table_root(IoasId id) const;
 
@@ -290,6 +447,8 @@ class IoasidManager {
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<IoasId> children;  // nested IOAS on this one
     std::vector<HwptId> hwpts;     // paging HWPTs holding these mappings
+    HwptId auto_hwpt = 0;          // the automatic HWPT's ID while attached
+    bool ever_attached = false;    // a cache may hold entries tagged with `did`
   };
   struct Hwpt {
     std::uint16_t did = 0;
@@ -305,6 +464,9 @@ class IoasidManager {
         non_leaf_pending;
     std::vector<std::pair<Bdf, std::uint32_t>> attached;
     std::vector<HwptId> children;  // nested HWPTs on a nest parent
+    ContextId owner = 0;
+    bool dirty_tracking = false;  // IOMMU_HWPT_ALLOC_DIRTY_TRACKING (paging)
+    bool ever_attached = false;
   };
   // What a PASID entry pointing at an IOAS or HWPT holds, and the list
   // of its attachments.
@@ -316,6 +478,32 @@ class IoasidManager {
   Target target(IoasId id);
   AddressSpace* find(IoasId id);
   Hwpt* find_hwpt(HwptId id);
+
+  // ioasid_objects.cpp: which context's objects a call finds, the
+  // automatic HWPTs of attached IOASes, and what destruction frees.
+  //
+  // The IOAS or HWPT `id` names for a call of `ctx` (an automatic HWPT's
+  // IOAS), or 0 if it names nothing `ctx` may use: objects of the
+  // platform (owner 0) and of `ctx` itself.
+  IoasId lookup(ContextId ctx, IoasId id) const;
+  static bool visible(ContextId ctx, ContextId owner) { return owner == 0 || owner == ctx; }
+  // The HWPT an attachment to `target` uses: the automatic one of an IOAS.
+  HwptId pt_of(IoasId target) const;
+  // EINVAL when a domain with dirty tracking (or a nested one on such a
+  // parent) would be attached to a PASID other than RID_PASID.
+  Status check_dirty_tracking_pasid(IoasId target, std::uint32_t pasid) const;
+  // The IOAS's automatic HWPT: given an ID with its first attachment,
+  // gone with its last.
+  void update_auto_hwpt(IoasId target);
+  // Before a destroyed domain's ID is reused: if a device ever used it, a
+  // domain-selective IOTLB invalidation (IOTLB and paging-structure
+  // caches of the domain) and its wait.
+  Status flush_domain(std::uint16_t did, bool ever_attached);
+  // close_context's destruction of what the context owns.
+  Status destroy_owned(ContextId ctx);
+  // alloc_hwpt by what pt_id names (ioasid_hwpt.cpp).
+  IoasCreated alloc_paging_hwpt(ContextId ctx, IoasId ioas, const HwptAlloc& args);
+  IoasCreated alloc_nested_on(ContextId ctx, HwptId parent, const HwptAlloc& args);
   // Every table an IOAS's mappings are written to: its own, then its
   // paging HWPTs'.
   std::vector<PageTable*> tables_of(AddressSpace& as);
@@ -368,6 +556,8 @@ class IoasidManager {
   static Status no_ioas(IoasId id);
   // ENOSPC naming what the ID was for, when every domain ID is taken.
   Status no_domain_id(const std::string& what) const;
+  // ENOENT for FAULT_ID_VALID: the model has no FAULT objects.
+  static Status no_fault_object();
   // Lazy unmap: the IOAS's per-CPU queues, whose flush invalidates every
   // domain holding its mappings.
   std::unique_ptr<FlushQueue> make_flush_queue(AddressSpace& as);
@@ -388,6 +578,7 @@ class IoasidManager {
   DeviceOwnership owners_;
   std::map<IoasId, std::unique_ptr<AddressSpace>> spaces_;
   std::map<HwptId, std::unique_ptr<Hwpt>> hwpts_;
+  std::map<HwptId, IoasId> auto_hwpts_;  // automatic HWPT -> its IOAS
   bool lazy_;
   bool invalidate_before_clear_;  // host.bug
   bool free_tables_early_;        // host.bug

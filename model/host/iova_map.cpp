@@ -79,13 +79,26 @@ std::optional<std::uint64_t> IovaMap::find_free(std::uint64_t length, std::uint6
   if (!reuse_pending) busy.insert(busy.end(), pending_.begin(), pending_.end());
   for (const auto& [start, area] : areas_) busy.emplace_back(start, start + area.length);
   std::sort(busy.begin(), busy.end());
-  std::uint64_t candidate = std::max(align, kPage);
-  for (const auto& [lo, hi] : busy) {
-    if (candidate + length <= lo) break;
-    if (hi > candidate) candidate = (hi + align - 1) & ~(align - 1);
+  // Where to look, [lo, hi): each allowed range, adjacent ones as one
+  // (interval_tree_span_iter merges them), or the whole space.
+  Ranges spans;
+  if (allowed_.empty()) spans.emplace_back(0, limit_);
+  for (const auto& [start, last] : allowed_) {
+    if (!spans.empty() && spans.back().second == start) {
+      spans.back().second = last + 1;  // below limit_ (set_allowed): no wrap
+    } else {
+      spans.emplace_back(start, last + 1);
+    }
   }
-  if (candidate + length > limit_ || candidate + length < candidate) return std::nullopt;
-  return candidate;
+  for (const auto& [lo, hi] : spans) {
+    std::uint64_t candidate = (std::max(lo, kPage) + align - 1) & ~(align - 1);
+    for (const auto& [busy_lo, busy_hi] : busy) {
+      if (candidate + length <= busy_lo) break;
+      if (busy_hi > candidate) candidate = (busy_hi + align - 1) & ~(align - 1);
+    }
+    if (candidate + length <= hi && candidate + length > candidate) return candidate;
+  }
+  return std::nullopt;
 }
 
 IovaMap::Span IovaMap::whole_areas(std::uint64_t iova, std::uint64_t length) const {
@@ -158,7 +171,8 @@ IovaMap::Pieces IovaMap::pieces(std::uint64_t iova, std::uint64_t length) const 
     --it;
     const std::uint64_t offset = at - it->first;
     const std::uint64_t take = std::min(it->second.length - offset, length - done);
-    out.pieces.emplace_back(done, Area{take, it->second.physical + offset, it->second.writable});
+    out.pieces.emplace_back(
+        done, Area{take, it->second.physical + offset, it->second.writable, it->second.readable});
     done += take;
   }
   out.status = Status::success();
@@ -177,7 +191,51 @@ Status IovaMap::reserve(std::uint64_t iova, std::uint64_t length) {
       return Status::error(EADDRINUSE, "the mapping at " + hex(start) + " is in the range");
     }
   }
+  // iopt_reserve_iova: an allowed range must stay usable.
+  for (const auto& [start, last] : allowed_) {
+    if (start < iova + length && iova <= last) {
+      return Status::error(
+          EADDRINUSE, "the allowed range " + hex(start) + "-" + hex(last) + " is in the range");
+    }
+  }
   reserved_.emplace(iova, iova + length);
+  return Status::success();
+}
+
+Status IovaMap::set_allowed(const Ranges& ranges) {
+  // iommufd_ioas_load_iovas: each range non-empty (start below last) and
+  // apart from those before it in the list.
+  Ranges list;
+  for (const auto& [start, last] : ranges) {
+    if (start >= last) {
+      return Status::error(
+          EINVAL, "allowed range " + hex(start) + "-" + hex(last) + ": start must be below last");
+    }
+    for (const auto& [s, l] : list) {
+      if (start <= l && s <= last) {
+        return Status::error(EINVAL, "allowed range " + hex(start) + "-" + hex(last) +
+                                         " overlaps " + hex(s) + "-" + hex(l));
+      }
+    }
+    list.emplace_back(start, last);
+  }
+  std::sort(list.begin(), list.end());
+  // iopt_set_allow_iova: no allowed IOVA may be reserved. Beyond the
+  // table's input space counts as reserved: iommufd reserves what lies
+  // outside a domain's aperture (iopt_table_add_domain).
+  for (const auto& [start, last] : list) {
+    if (last >= limit_) {
+      return Status::error(EADDRINUSE, "allowed range " + hex(start) + "-" + hex(last) +
+                                           " reaches beyond the IOVA space of " + table_ + " (" +
+                                           hex(limit_) + ")");
+    }
+    if (auto r = overlap(reserved_, start, last + 1)) {
+      return Status::error(EADDRINUSE, "allowed range " + hex(start) + "-" + hex(last) +
+                                           " overlaps the reserved range " + hex(r->first) + "-" +
+                                           hex(r->second - 1));
+    }
+  }
+  allowed_ = std::move(list);
   return Status::success();
 }
 

@@ -1,8 +1,9 @@
 // The IOVA bookkeeping of one I/O address space, as iommufd's io_pagetable
 // keeps it (drivers/iommu/iommufd/io_pagetable.c): the mapped areas, the
-// reserved ranges no mapping may overlap, and the ranges unmapped lazily
-// whose invalidation has not been flushed yet, which are handed out again
-// only once their flush queue released them. It knows nothing of page
+// reserved ranges no mapping may overlap, the allowed ranges automatic
+// IOVAs are taken from (IOMMU_IOAS_ALLOW_IOVAS), and the ranges unmapped
+// lazily whose invalidation has not been flushed yet, which are handed
+// out again only once their flush queue released them. It knows nothing of page
 // tables or invalidation: the manager writes and flushes those.
 #pragma once
 
@@ -23,6 +24,7 @@ class IovaMap {
     std::uint64_t length = 0;
     std::uint64_t physical = 0;  // output address: guest-physical when nested
     bool writable = false;
+    bool readable = true;  // IOMMU_IOAS_MAP_READABLE
   };
   using Areas = std::map<std::uint64_t, Area>;  // by first IOVA
   using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
@@ -44,7 +46,8 @@ class IovaMap {
   Status check_free(std::uint64_t iova, std::uint64_t length, bool reuse_pending) const;
   // The lowest free IOVA from 4 KiB up (IOVA 0 stays unmapped, as
   // iommufd's allocator leaves it) aligned to `align` with room for
-  // `length`, skipping what check_free() would refuse.
+  // `length`, skipping what check_free() would refuse, inside one allowed
+  // range (adjacent ones merged) when there are any (iopt_alloc_iova).
   std::optional<std::uint64_t> find_free(std::uint64_t length, std::uint64_t align,
                                          bool reuse_pending) const;
   void add(std::uint64_t iova, const Area& area) { areas_.emplace(iova, area); }
@@ -71,8 +74,16 @@ class IovaMap {
   Pieces pieces(std::uint64_t iova, std::uint64_t length) const;
 
   // Forbids [iova, +length) to mappings. EINVAL: empty or overflowing;
-  // EADDRINUSE: something is mapped there.
+  // EADDRINUSE: something is mapped there, or it overlaps an allowed
+  // range (iopt_reserve_iova).
   Status reserve(std::uint64_t iova, std::uint64_t length);
+  // Replaces the allowed ranges ({start, last}, inclusive; empty: no
+  // restriction) as IOMMU_IOAS_ALLOW_IOVAS does: EINVAL for a range with
+  // start >= last or overlapping an earlier one (iommufd_ioas_load_iovas),
+  // EADDRINUSE for one overlapping a reserved range or reaching beyond
+  // the limit, which iommufd reserves outside the domain's aperture
+  // (iopt_set_allow_iova). Mappings are left as they are.
+  Status set_allowed(const Ranges& ranges);
   // The ranges mappings may use (IOMMU_IOAS_IOVA_RANGES), inclusive ends.
   Ranges allowed() const;
 
@@ -90,7 +101,8 @@ class IovaMap {
   std::string table_;
   Areas areas_;
   std::multimap<std::uint64_t, std::uint64_t> reserved_;  // first IOVA -> end (exclusive)
-  std::multimap<std::uint64_t, std::uint64_t> pending_;   // unmapped lazily, not yet released
+  Ranges allowed_;  // {start, last} inclusive, sorted; empty: everything
+  std::multimap<std::uint64_t, std::uint64_t> pending_;  // unmapped lazily, not yet released
 };
 
 }  // namespace iommu_sim

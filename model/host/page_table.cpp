@@ -50,7 +50,8 @@ std::uint64_t PageTable::table_entry(std::uint64_t table) const {
   return e.encode();
 }
 
-std::uint64_t PageTable::leaf_entry(std::uint64_t physical, unsigned level, bool writable) const {
+std::uint64_t PageTable::leaf_entry(std::uint64_t physical, unsigned level, bool writable,
+                                    bool readable) const {
   if (format_ == PageTableFormat::FirstLevel) {
     vtd::FirstLevelEntry e{};
     e.present = e.us = e.accessed = true;
@@ -60,7 +61,7 @@ std::uint64_t PageTable::leaf_entry(std::uint64_t physical, unsigned level, bool
     return e.encode();
   }
   vtd::SecondLevelEntry e{};
-  e.r = true;
+  e.r = readable;
   e.w = writable;
   e.ps = level > 1;
   e.address = physical;
@@ -68,7 +69,7 @@ std::uint64_t PageTable::leaf_entry(std::uint64_t physical, unsigned level, bool
 }
 
 void PageTable::map(std::uint64_t iova, std::uint64_t physical, std::uint8_t page_shift,
-                    bool writable) {
+                    bool writable, bool readable) {
   const unsigned leaf_level = 1 + (page_shift - 12) / 9;
   std::uint64_t table = root_;
   for (unsigned level = levels_; level > leaf_level; --level) {
@@ -86,11 +87,12 @@ void PageTable::map(std::uint64_t iova, std::uint64_t physical, std::uint8_t pag
     }
     table = next_table(raw);
   }
-  write_entry(entry_address(table, iova, leaf_level), leaf_entry(physical, leaf_level, writable));
+  write_entry(entry_address(table, iova, leaf_level),
+              leaf_entry(physical, leaf_level, writable, readable));
 }
 
 void PageTable::map_range(std::uint64_t iova, std::uint64_t physical, std::uint64_t length,
-                          std::uint8_t max_shift, bool writable) {
+                          std::uint8_t max_shift, bool writable, bool readable) {
   for (std::uint64_t off = 0; off < length;) {
     std::uint8_t shift = max_shift;
     while (shift > 12) {
@@ -98,7 +100,7 @@ void PageTable::map_range(std::uint64_t iova, std::uint64_t physical, std::uint6
       if ((iova + off) % size == 0 && (physical + off) % size == 0 && off + size <= length) break;
       shift = static_cast<std::uint8_t>(shift - 9);
     }
-    map(iova + off, physical + off, shift, writable);
+    map(iova + off, physical + off, shift, writable, readable);
     off += 1ull << shift;
   }
 }

@@ -43,13 +43,17 @@ class PageTable {
   // writes them: first-level entries with A set, and D set in writable
   // leaves, so the IOMMU never has to update them (drivers/iommu/intel/
   // iommu.c, __domain_mapping: DMA_FL_PTE_ACCESS / DMA_FL_PTE_DIRTY).
-  void map(std::uint64_t iova, std::uint64_t physical, std::uint8_t page_shift, bool writable);
+  // `readable` false makes a second-level leaf write-only (R=0, W=1, as
+  // __domain_mapping writes DMA_PTE_WRITE alone); a first-level leaf is
+  // readable whenever present (P grants reads), so there it changes nothing.
+  void map(std::uint64_t iova, std::uint64_t physical, std::uint8_t page_shift, bool writable,
+           bool readable = true);
   // Maps [iova, iova+length) to [physical, ...) with the largest leaves, up
   // to 2^max_shift bytes (12, 21 or 30), that the alignment of both
   // addresses and the length left allow, as Linux's __domain_mapping picks
   // superpages.
   void map_range(std::uint64_t iova, std::uint64_t physical, std::uint64_t length,
-                 std::uint8_t max_shift, bool writable);
+                 std::uint8_t max_shift, bool writable, bool readable = true);
   // Clears the leaf covering `iova`; returns its size in bytes, 0 if none.
   std::uint64_t unmap(std::uint64_t iova);
   // Clears every leaf in [lo, hi) (leaves must lie wholly inside) and, as
@@ -80,7 +84,8 @@ class PageTable {
   bool leaf(std::uint64_t raw, unsigned level) const;
   std::uint64_t next_table(std::uint64_t raw) const;
   std::uint64_t table_entry(std::uint64_t table) const;
-  std::uint64_t leaf_entry(std::uint64_t physical, unsigned level, bool writable) const;
+  std::uint64_t leaf_entry(std::uint64_t physical, unsigned level, bool writable,
+                           bool readable) const;
 
   HostBus& bus_;
   FrameAllocator& frames_;

@@ -37,9 +37,11 @@ TEST(IoasidManagerModes, OptionsTheIommuOrTheFormatLacksAreRefused) {
   EXPECT_EQ(results[3].status.code, EINVAL);
   EXPECT_EQ(results[4].status.code, EINVAL);  // as a nested HWPT's parent
   EXPECT_EQ(results[5].status.code, EINVAL);
-  // Refused calls used no IOAS id or domain ID: the next one gets id 2.
+  // Refused calls used no object ID or domain ID: the next one gets id 3
+  // (id 2 is as0's automatic HWPT, made by the config's attachment, as
+  // iommufd_device_auto_get_domain makes one) and domain ID 2.
   ASSERT_TRUE(results[6].status.ok());
-  EXPECT_EQ(results[6].id, 2u);
+  EXPECT_EQ(results[6].id, 3u);
   EXPECT_EQ(m.domain_id(results[6].id), 2u);
 }
 

@@ -271,8 +271,11 @@ UserInvalidation garbage_invalidation(Dice& d) {
 // What IoasidManager::invalidate_hwpt documents for the attacker's own
 // HWPT, attached as (guest_nic, PASID 1) in the platform's context.
 int expected_errno(const UserInvalidation& inv) {
+  // intel_nested_cache_invalidate_user: an aligned addr, and "everything"
+  // (npages ~0) only from 0; the simulator also refuses an empty range and
+  // one past 2^64 (docs/errno.md).
   const bool everything = inv.npages == std::numeric_limits<std::uint64_t>::max();
-  if (inv.addr % kPage != 0 || inv.npages == 0) return EINVAL;
+  if (inv.addr % kPage != 0 || (everything && inv.addr != 0) || inv.npages == 0) return EINVAL;
   if (!everything && inv.npages > (std::numeric_limits<std::uint64_t>::max() - inv.addr) / kPage) {
     return EINVAL;
   }

@@ -117,5 +117,27 @@ TEST(IovaMap, ReservedRangesAreCutOutOfTheAllowedRanges) {
   EXPECT_EQ(m.allowed(), expected);
 }
 
+// IOMMU_IOAS_ALLOW_IOVAS: the allowed list limits find_free only, each
+// range searched from its start aligned up, adjacent ranges as one.
+TEST(IovaMap, AllowedRangesBoundTheAllocatorNotFixedMappings) {
+  IovaMap m = with_areas();
+  EXPECT_EQ(m.set_allowed({{0x20000, 0x20000}}).code, EINVAL);
+  EXPECT_EQ(m.set_allowed({{0x20000, 0x2ffff}, {0x2f000, 0x3ffff}}).code, EINVAL);
+  EXPECT_EQ(m.set_allowed({{0xFEE00000, 0xFEE00FFF}}).code, EADDRINUSE);
+  EXPECT_EQ(m.set_allowed({{kLimit - 0x1000, kLimit}}).code, EADDRINUSE);
+  // Allowed over areas is fine: only reserved ranges are refused.
+  ASSERT_TRUE(m.set_allowed({{0x13000, 0x17fff}, {0x12800, 0x12fff}}).ok());
+  // [0x12800, 0x18000): the areas end at 0x16000.
+  EXPECT_EQ(m.find_free(0x1000, 0x1000, false), 0x16000u);
+  EXPECT_EQ(m.find_free(0x3000, 0x1000, false), std::nullopt);
+  EXPECT_EQ(m.find_free(0x2000, 0x2000, false), 0x16000u);
+  EXPECT_TRUE(m.check_free(0x30000, 0x1000, false).ok());  // fixed: not limited
+  EXPECT_EQ(m.reserve(0x17000, 0x1000).code, EADDRINUSE);  // iopt_reserve_iova
+  const IovaMap::Ranges holes{{0, 0xFEDFFFFF}, {0xFEF00000, kLimit - 1}};
+  EXPECT_EQ(m.allowed(), holes);  // IOVA_RANGES ignores the list
+  ASSERT_TRUE(m.set_allowed({}).ok());
+  EXPECT_EQ(m.find_free(0x1000, 0x1000, false), 0x1000u);
+}
+
 }  // namespace
 }  // namespace iommu_sim
