@@ -1,7 +1,8 @@
 // docs/errno.md, checked: one test per row, each setting up the row's
 // condition on a real platform and asserting the errno the row gives and
 // that the call changed nothing (not a byte of simulated memory, no
-// invalidation, and whatever the call would have made or removed). The
+// invalidation, and whatever the call would have made or removed; an
+// invalidation array keeps what its entries before the bad one did). The
 // last test keeps the table and these tests in step.
 #include <gtest/gtest.h>
 
@@ -11,11 +12,15 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/support/dma_probe.h"
 
 namespace iommu_sim::test {
 namespace {
+
+namespace uapi = iommufd;
 
 constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kMax = ~0ull;  // 2^64 - 1, ULONG_MAX on a 64-bit host
@@ -97,6 +102,13 @@ class ErrnoTable : public ::testing::Test {
   Status reserve(IoasId a, std::uint64_t iova, std::uint64_t length) {
     return m().reserve(a, iova, length);
   }
+  IoasidManager::Mapped map_user(IoasId a, std::uint32_t flags, std::uint64_t iova,
+                                 std::uint64_t length) {
+    return m().map_user(a, flags, iova, length);
+  }
+  Status allow_iovas(IoasId a, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges) {
+    return m().allow_iovas(a, ranges);
+  }
   Status destroy_ioas(IoasId a) { return m().destroy_ioas(a); }
 
   // A second-level IOAS whose 4 KiB of guest memory a nested IOAS's root
@@ -124,6 +136,31 @@ class ErrnoTable : public ::testing::Test {
     EXPECT_TRUE(c.status.ok()) << c.status.message;
     n.nested = c.id;
     return n;
+  }
+  // Two contexts on the two-group platform: `mine` binds the ssd as
+  // "disk", `theirs` the nic's functions as "vf0" and "vf1" and owns an
+  // IOAS mapping 8 MiB at 8 MiB, a nest-parent HWPT on it and a nested
+  // HWPT on that, attached as (vf0, PASID 1).
+  struct TwoContexts {
+    ContextId mine = 0, theirs = 0;
+    IoasId ioas = 0;
+    HwptId parent = 0, nested = 0;
+  };
+  TwoContexts two_contexts() {
+    TwoContexts t;
+    t.mine = m().open_context();
+    t.theirs = m().open_context();
+    EXPECT_TRUE(m().bind(t.mine, "ssd", "disk").ok());
+    EXPECT_TRUE(m().bind(t.theirs, "nic.0", "vf0").ok());
+    EXPECT_TRUE(m().bind(t.theirs, "nic.1", "vf1").ok());
+    t.ioas = ioas({.owner = t.theirs});
+    EXPECT_TRUE(map(t.ioas, 8 * kMiB, 8 * kMiB).ok());
+    t.parent = m().alloc_hwpt(t.theirs, "vf0", t.ioas, true).id;
+    const IoasCreated c = m().alloc_nested_hwpt(t.theirs, "vf0", t.parent, {.root_gpa = 0});
+    EXPECT_TRUE(c.status.ok()) << c.status.message;
+    t.nested = c.id;
+    EXPECT_TRUE(m().attach_device(t.theirs, "vf0", 1, t.nested).ok());
+    return t;
   }
   bool dma(const std::string& fn, std::uint64_t iova, std::uint32_t pasid = 1) {
     return tb_->probe(fn).issue({.address = iova, .pasid = pasid}).ok;
@@ -210,6 +247,42 @@ TEST_F(ErrnoTable, CreateNestedIoasWithItsGuestMemoryUsedUpIsEnomem) {
     });
     ASSERT_TRUE(destroy_ioas(g.nested).ok());
     EXPECT_TRUE(destroy_ioas(g.memory).ok());  // the refused one is no child of it
+  });
+}
+
+TEST_F(ErrnoTable, CreateIoasOwnedByAContextNotOpenIsEbadf) {
+  run([&] {
+    const ContextId closed = m().open_context();
+    ASSERT_TRUE(m().close_context(closed).ok());
+    const IoasId before = ioas();
+    expect_names(expect_errno(EBADF, [&] { return create_ioas({.owner = closed}).status; }),
+                 "no context " + std::to_string(closed));
+    expect_errno(EBADF, [&] { return create_ioas({.owner = 999}).status; });
+    // Checked first, as a closed file descriptor is: before the format.
+    expect_errno(EBADF,
+                 [&] { return create_ioas({.max_page_shift = 13, .owner = closed}).status; });
+    EXPECT_EQ(ioas(), before + 1);  // the refusals took no ID
+  });
+}
+
+TEST_F(ErrnoTable, CreateNestedIoasOnAnotherContextsParentIsEinval) {
+  run([&] {
+    const ContextId other = m().open_context();
+    const IoasId theirs = ioas({.translation = IoasTranslation::SecondLevel, .owner = other});
+    ASSERT_TRUE(map(theirs, 0, kMiB).ok());
+    expect_names(expect_errno(EINVAL,
+                              [&] {
+                                return create_ioas({.translation = IoasTranslation::Nested,
+                                                    .parent = theirs,
+                                                    .owner = ctx_})
+                                    .status;
+                              }),
+                 std::to_string(theirs));
+    // The platform's objects do not reach into a context's either.
+    expect_errno(EINVAL, [&] {
+      return create_ioas({.translation = IoasTranslation::Nested, .parent = theirs}).status;
+    });
+    EXPECT_TRUE(destroy_ioas(theirs).ok());  // no nested child was left on it
   });
 }
 
@@ -338,6 +411,69 @@ TEST_F(ErrnoTable, MapAnywhereBeyondANestedIoasGuestMemoryIsEnomem) {
   run([&] {
     const Guest g = full_guest();
     expect_errno(ENOMEM, [&] { return map_anywhere(g.nested, 4096).status; });
+  });
+}
+
+TEST_F(ErrnoTable, MapAnywhereOfTwoToTheSixtyThreeOrMoreIsEoverflow) {
+  run([&] {
+    const IoasId a = ioas();
+    expect_names(expect_errno(EOVERFLOW, [&] { return map_anywhere(a, 1ull << 63).status; }),
+                 "2^63");
+    expect_errno(EOVERFLOW, [&] { return map_anywhere(a, kMax - 4095).status; });
+    EXPECT_FALSE(m().physical(a, 4096).has_value());
+  });
+}
+
+TEST_F(ErrnoTable, MapAnywhereWithNoRoomInTheAllowedRangesIsEnospc) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(allow_iovas(a, {{16 * kMiB, 17 * kMiB - 1}}).ok());
+    // Room enough outside the list, none inside it.
+    expect_errno(ENOSPC, [&] { return map_anywhere(a, 2 * kMiB).status; });
+    EXPECT_FALSE(m().physical(a, 4096).has_value());
+    EXPECT_EQ(map_anywhere(a, kMiB).iova, 16 * kMiB);
+  });
+}
+
+// map_user (IOMMU_IOAS_MAP with its flags)
+
+TEST_F(ErrnoTable, MapUserWithAnUnknownFlagIsEopnotsupp) {
+  run([&] {
+    const IoasId a = ioas();
+    const std::uint32_t fixed_rw =
+        uapi::kIoasMapFixedIova | uapi::kIoasMapReadable | uapi::kIoasMapWriteable;
+    expect_names(expect_errno(EOPNOTSUPP,
+                              [&] { return map_user(a, fixed_rw | 1u << 3, kMiB, 4096).status; }),
+                 "flags 0x8");
+    // Before 2^64 - 1 and before the IOAS is looked up.
+    expect_errno(EOPNOTSUPP,
+                 [&] { return map_user(kNothing, fixed_rw | 1u << 3, kMax, 4096).status; });
+    EXPECT_FALSE(m().physical(a, kMiB).has_value());
+  });
+}
+
+TEST_F(ErrnoTable, MapUserWithoutReadableOrWriteableIsEinval) {
+  run([&] {
+    const IoasId a = ioas();
+    expect_names(
+        expect_errno(EINVAL,
+                     [&] { return map_user(a, uapi::kIoasMapFixedIova, kMiB, 4096).status; }),
+        "READABLE");
+    // Before the IOAS is looked up.
+    expect_errno(EINVAL, [&] { return map_user(kNothing, 0, kMiB, 4096).status; });
+    EXPECT_FALSE(m().physical(a, kMiB).has_value());
+  });
+}
+
+TEST_F(ErrnoTable, MapUserAnywhereWithAnIovaOfUlongMaxIsEoverflow) {
+  run([&] {
+    const IoasId a = ioas();
+    // Without FIXED_IOVA the iova is ignored, but not its 2^64 - 1.
+    expect_names(
+        expect_errno(EOVERFLOW,
+                     [&] { return map_user(a, uapi::kIoasMapReadable, kMax, 4096).status; }),
+        "iova");
+    EXPECT_FALSE(m().physical(a, 4096).has_value());
   });
 }
 
@@ -524,6 +660,71 @@ TEST_F(ErrnoTable, ReserveOverAMappingIsEaddrinuse) {
   });
 }
 
+TEST_F(ErrnoTable, ReserveOverAnAllowedRangeIsEaddrinuse) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(allow_iovas(a, {{16 * kMiB, 17 * kMiB - 1}}).ok());
+    const auto ranges = m().iova_ranges(a);
+    expect_names(expect_errno(EADDRINUSE, [&] { return reserve(a, 16 * kMiB + kMiB / 2, kMiB); }),
+                 "allowed range 0x1000000");
+    EXPECT_EQ(m().iova_ranges(a), ranges);
+  });
+}
+
+// allow_iovas (IOMMU_IOAS_ALLOW_IOVAS)
+
+TEST_F(ErrnoTable, AllowIovasOnAnIdThatIsNoIoasIsEnoent) {
+  run([&] {
+    const HwptId hwpt = m().alloc_hwpt(ctx_, "disk", ioas()).id;
+    expect_names(expect_errno(ENOENT, [&] { return allow_iovas(kNothing, {}); }),
+                 std::to_string(kNothing));
+    expect_errno(ENOENT, [&] { return allow_iovas(hwpt, {{kMiB, 2 * kMiB - 1}}); });
+  });
+}
+
+TEST_F(ErrnoTable, AllowIovasOfAnEmptyOrOverlappingRangeIsEinval) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(allow_iovas(a, {{16 * kMiB, 17 * kMiB - 1}}).ok());
+    expect_errno(EINVAL, [&] { return allow_iovas(a, {{kMiB, kMiB}}); });  // start == last
+    expect_names(expect_errno(EINVAL,
+                              [&] {
+                                return allow_iovas(a, {{2 * kMiB, kMiB}});
+                              }),
+                 "start must be below last");
+    expect_names(
+        expect_errno(EINVAL,
+                     [&] {
+                       return allow_iovas(a, {{kMiB, 2 * kMiB - 1}, {kMiB + 4096, 3 * kMiB - 1}});
+                     }),
+        "overlaps");
+    // The old list stays: automatic IOVAs still come from it.
+    EXPECT_EQ(map_anywhere(a, 4096).iova, 16 * kMiB);
+  });
+}
+
+TEST_F(ErrnoTable, AllowIovasOverAReservedRangeIsEaddrinuse) {
+  run([&] {
+    const IoasId a = ioas();  // first-level, 4 levels: the lower half, 2^47
+    ASSERT_TRUE(reserve(a, 32 * kMiB, kMiB).ok());
+    ASSERT_TRUE(allow_iovas(a, {{16 * kMiB, 17 * kMiB - 1}}).ok());
+    expect_names(expect_errno(EADDRINUSE,
+                              [&] {
+                                return allow_iovas(a, {{0xFEE00000, 0xFEE00FFF}});
+                              }),
+                 "reserved range 0xfee00000");
+    expect_errno(EADDRINUSE, [&] {
+      return allow_iovas(a, {{32 * kMiB + 4096, 33 * kMiB + 4095}});
+    });
+    expect_names(expect_errno(EADDRINUSE,
+                              [&] {
+                                return allow_iovas(a, {{(1ull << 47) - 4096, 1ull << 47}});
+                              }),
+                 "beyond the IOVA space");
+    EXPECT_EQ(map_anywhere(a, 4096).iova, 16 * kMiB);
+  });
+}
+
 // destroy_ioas (IOMMU_DESTROY)
 
 TEST_F(ErrnoTable, DestroyIoasOnAnIdThatIsNoIoasIsEnoent) {
@@ -692,6 +893,37 @@ TEST_F(ErrnoTable, AttachOfAPasidBeyondTheDirectoryIsEinval) {
   });
 }
 
+TEST_F(ErrnoTable, AttachToAnotherContextsObjectIsEnoent) {
+  run_on(two_groups_config_without_attachments(), [&] {
+    const TwoContexts t = two_contexts();
+    expect_names(expect_errno(ENOENT, [&] { return m().attach_device(t.mine, "disk", 1, t.ioas); }),
+                 std::to_string(t.ioas));
+    expect_errno(ENOENT, [&] { return m().attach_device(t.mine, "disk", 1, t.parent); });
+    expect_errno(ENOENT, [&] { return m().attach_device(t.mine, "disk", 1, t.nested); });
+    EXPECT_FALSE(dma("ssd", 8 * kMiB));
+    EXPECT_TRUE(m().attach_device(t.theirs, "vf1", 1, t.ioas).ok());  // its owner finds it
+  });
+}
+
+TEST_F(ErrnoTable, AttachOfADirtyTrackingHwptAtAPasidOtherThanZeroIsEinval) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(map(a, kMiB, kMiB).ok());
+    const HwptId dirty =
+        m().alloc_hwpt(ctx_, "disk", a, HwptAlloc{.flags = uapi::kHwptAllocDirtyTracking}).id;
+    const HwptId parent = m().alloc_hwpt(ctx_, "disk", a,
+                                         HwptAlloc{.flags = uapi::kHwptAllocDirtyTracking |
+                                                            uapi::kHwptAllocNestParent})
+                              .id;
+    const HwptId nested = m().alloc_nested_hwpt(ctx_, "disk", parent, {.root_gpa = 0}).id;
+    expect_names(expect_errno(EINVAL, [&] { return m().attach_device(ctx_, "disk", 1, dirty); }),
+                 "RID_PASID");
+    expect_errno(EINVAL, [&] { return m().attach_device(ctx_, "disk", 1, nested); });
+    EXPECT_FALSE(dma("ssd", kMiB));
+    EXPECT_TRUE(m().destroy_hwpt(dirty).ok());  // no attachment was recorded
+  });
+}
+
 // replace_device (iommufd_device_replace)
 
 TEST_F(ErrnoTable, ReplaceInAContextNotOpenIsEbadf) {
@@ -724,6 +956,37 @@ TEST_F(ErrnoTable, ReplaceOfAPasidNotAttachedIsEinval) {
     expect_names(expect_errno(EINVAL, [&] { return m().replace_device(ctx_, "disk", 1, a); }),
                  "not attached");
     EXPECT_TRUE(destroy_ioas(a).ok());
+  });
+}
+
+TEST_F(ErrnoTable, ReplaceToAnotherContextsObjectIsEnoent) {
+  run_on(two_groups_config_without_attachments(), [&] {
+    const TwoContexts t = two_contexts();
+    const IoasId own = ioas({.owner = t.mine});
+    ASSERT_TRUE(map(own, kMiB, kMiB).ok());
+    ASSERT_TRUE(m().attach_device(t.mine, "disk", 1, own).ok());
+    expect_names(
+        expect_errno(ENOENT, [&] { return m().replace_device(t.mine, "disk", 1, t.ioas); }),
+        std::to_string(t.ioas));
+    expect_errno(ENOENT, [&] { return m().replace_device(t.mine, "disk", 1, t.parent); });
+    EXPECT_TRUE(dma("ssd", kMiB));  // still on its own IOAS
+    EXPECT_FALSE(dma("ssd", 8 * kMiB));
+  });
+}
+
+TEST_F(ErrnoTable, ReplaceToADirtyTrackingHwptAtAPasidOtherThanZeroIsEinval) {
+  run([&] {
+    const IoasId a = ioas(), b = ioas();
+    ASSERT_TRUE(map(a, kMiB, kMiB).ok());
+    ASSERT_TRUE(map(b, 8 * kMiB, kMiB).ok());
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, a).ok());
+    const HwptId dirty =
+        m().alloc_hwpt(ctx_, "disk", b, HwptAlloc{.flags = uapi::kHwptAllocDirtyTracking}).id;
+    expect_names(expect_errno(EINVAL, [&] { return m().replace_device(ctx_, "disk", 1, dirty); }),
+                 "RID_PASID");
+    EXPECT_TRUE(dma("ssd", kMiB));  // still on a
+    EXPECT_FALSE(dma("ssd", 8 * kMiB));
+    EXPECT_TRUE(m().destroy_hwpt(dirty).ok());  // no attachment was recorded
   });
 }
 
@@ -834,6 +1097,109 @@ TEST_F(ErrnoTable, AllocHwptWithoutADomainIdIsEnospc) {
   });
 }
 
+TEST_F(ErrnoTable, AllocHwptOnAnotherContextsObjectIsEinval) {
+  run_on(two_groups_config_without_attachments(), [&] {
+    const TwoContexts t = two_contexts();
+    expect_names(
+        expect_errno(EINVAL, [&] { return m().alloc_hwpt(t.mine, "disk", t.ioas).status; }),
+        std::to_string(t.ioas));
+    expect_names(
+        expect_errno(
+            EINVAL,
+            [&] {
+              return m().alloc_nested_hwpt(t.mine, "disk", t.parent, {.root_gpa = 0}).status;
+            }),
+        "not a nest-parent HWPT");
+    ASSERT_TRUE(m().detach_device(t.theirs, "vf0", 1).ok());
+    ASSERT_TRUE(m().destroy_hwpt(t.nested).ok());
+    EXPECT_TRUE(m().destroy_hwpt(t.parent).ok());  // no child was left on it
+    EXPECT_TRUE(destroy_ioas(t.ioas).ok());        // no HWPT was left on it
+  });
+}
+
+// alloc_hwpt (IOMMU_HWPT_ALLOC with its flags and data: HwptAlloc)
+
+TEST_F(ErrnoTable, AllocHwptWithDataTypeAndLengthApartIsEinval) {
+  run([&] {
+    const IoasId a = ioas();
+    expect_names(
+        expect_errno(
+            EINVAL,
+            [&] { return m().alloc_hwpt(ctx_, "disk", a, HwptAlloc{.data_len = 4}).status; }),
+        "data_len 4");
+    expect_errno(EINVAL, [&] {
+      return m().alloc_hwpt(ctx_, "disk", a, HwptAlloc{.data_type = uapi::kHwptDataVtdS1}).status;
+    });
+    // Before the device and pt_id are looked up.
+    expect_errno(EINVAL, [&] {
+      return m().alloc_hwpt(ctx_, "nobody", kNothing, HwptAlloc{.data_len = 4}).status;
+    });
+    EXPECT_TRUE(destroy_ioas(a).ok());  // holds no HWPT
+  });
+}
+
+TEST_F(ErrnoTable, AllocPagingHwptWithAFlagItDoesNotTakeIsEopnotsupp) {
+  run([&] {
+    const IoasId a = ioas();
+    expect_names(
+        expect_errno(
+            EOPNOTSUPP,
+            [&] { return m().alloc_hwpt(ctx_, "disk", a, HwptAlloc{.flags = 1u << 4}).status; }),
+        "0x10");
+    expect_names(expect_errno(EOPNOTSUPP,
+                              [&] {
+                                return m()
+                                    .alloc_hwpt(ctx_, "disk", a,
+                                                HwptAlloc{.flags = uapi::kHwptFaultIdValid |
+                                                                   uapi::kHwptAllocNestParent})
+                                    .status;
+                              }),
+                 "fault object");
+    EXPECT_TRUE(destroy_ioas(a).ok());  // holds no HWPT
+  });
+}
+
+TEST_F(ErrnoTable, AllocPagingHwptWithDataIsEopnotsupp) {
+  run([&] {
+    const IoasId a = ioas();
+    expect_names(expect_errno(EOPNOTSUPP,
+                              [&] {
+                                return m()
+                                    .alloc_hwpt(ctx_, "disk", a,
+                                                HwptAlloc{.data_type = uapi::kHwptDataArmSmmuv3,
+                                                          .data_len = 16})
+                                    .status;
+                              }),
+                 "takes no data");
+    EXPECT_TRUE(destroy_ioas(a).ok());  // holds no HWPT
+  });
+}
+
+TEST_F(ErrnoTable, AllocHwptWithAFaultIdIsEnoent) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    expect_names(expect_errno(ENOENT,
+                              [&] {
+                                return m()
+                                    .alloc_hwpt(ctx_, "disk", n.memory,
+                                                HwptAlloc{.flags = uapi::kHwptFaultIdValid})
+                                    .status;
+                              }),
+                 "FAULT");
+    expect_errno(ENOENT, [&] {
+      return m()
+          .alloc_hwpt(ctx_, "disk", n.parent,
+                      HwptAlloc{.flags = uapi::kHwptFaultIdValid,
+                                .data_type = uapi::kHwptDataVtdS1,
+                                .data_len = uapi::kHwptVtdS1Size})
+          .status;
+    });
+    ASSERT_TRUE(m().destroy_hwpt(n.nested).ok());
+    EXPECT_TRUE(m().destroy_hwpt(n.parent).ok());  // no other child on it
+    EXPECT_TRUE(destroy_ioas(n.memory).ok());      // no other HWPT on it
+  });
+}
+
 // alloc_nested_hwpt (IOMMU_HWPT_ALLOC with IOMMU_HWPT_DATA_VTD_S1)
 
 TEST_F(ErrnoTable, AllocNestedHwptInAContextNotOpenIsEbadf) {
@@ -916,6 +1282,82 @@ TEST_F(ErrnoTable, AllocNestedHwptWithoutADomainIdIsEnospc) {
     for (int i = 0; i < 12; ++i) ioas();
     expect_errno(ENOSPC, [&] { return m().alloc_nested_hwpt(ctx, "disk", parent, {}).status; });
     EXPECT_TRUE(m().destroy_hwpt(parent).ok());  // no child on it
+  });
+}
+
+TEST_F(ErrnoTable, AllocNestedHwptWithAFlagItDoesNotTakeIsEopnotsupp) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    for (const std::uint32_t flag :
+         {uapi::kHwptAllocNestParent, uapi::kHwptAllocDirtyTracking, 1u << 4}) {
+      expect_names(expect_errno(EOPNOTSUPP,
+                                [&] {
+                                  return m()
+                                      .alloc_hwpt(ctx_, "disk", n.parent,
+                                                  HwptAlloc{.flags = flag,
+                                                            .data_type = uapi::kHwptDataVtdS1,
+                                                            .data_len = uapi::kHwptVtdS1Size})
+                                      .status;
+                                }),
+                   "nested HWPT");
+    }
+    ASSERT_TRUE(m().destroy_hwpt(n.nested).ok());
+    EXPECT_TRUE(m().destroy_hwpt(n.parent).ok());  // no other child on it
+  });
+}
+
+TEST_F(ErrnoTable, AllocNestedHwptOnAnAutomaticHwptIsEinval) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(map(a, kMiB, kMiB).ok());
+    HwptId automatic = 0;
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, a, &automatic).ok());
+    expect_names(
+        expect_errno(
+            EINVAL,
+            [&] { return m().alloc_nested_hwpt(ctx_, "disk", automatic, {.root_gpa = 0}).status; }),
+        "not a nest-parent HWPT");
+    ASSERT_TRUE(m().detach_device(ctx_, "disk", 1).ok());
+    EXPECT_TRUE(destroy_ioas(a).ok());  // nothing was left on it
+  });
+}
+
+TEST_F(ErrnoTable, AllocNestedHwptOfAnotherDataTypeIsEopnotsupp) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    expect_errno(EOPNOTSUPP, [&] {
+      return m()
+          .alloc_hwpt(ctx_, "disk", n.parent,
+                      HwptAlloc{.data_type = uapi::kHwptDataArmSmmuv3, .data_len = 16})
+          .status;
+    });
+    expect_names(expect_errno(EOPNOTSUPP,
+                              [&] {
+                                return m()
+                                    .alloc_hwpt(ctx_, "disk", n.parent,
+                                                HwptAlloc{.data_type = 7, .data_len = 24})
+                                    .status;
+                              }),
+                 "not 7");
+    ASSERT_TRUE(m().destroy_hwpt(n.nested).ok());
+    EXPECT_TRUE(m().destroy_hwpt(n.parent).ok());  // no other child on it
+  });
+}
+
+TEST_F(ErrnoTable, AllocNestedHwptWithShortDataIsEinval) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    expect_names(
+        expect_errno(EINVAL,
+                     [&] {
+                       return m()
+                           .alloc_hwpt(ctx_, "disk", n.parent,
+                                       HwptAlloc{.data_type = uapi::kHwptDataVtdS1, .data_len = 16})
+                           .status;
+                     }),
+        "data_len 16");
+    ASSERT_TRUE(m().destroy_hwpt(n.nested).ok());
+    EXPECT_TRUE(m().destroy_hwpt(n.parent).ok());  // no other child on it
   });
 }
 
@@ -1015,6 +1457,113 @@ TEST_F(ErrnoTable, InvalidateOfAnUnattachedHwptSucceeds) {
   });
 }
 
+TEST_F(ErrnoTable, InvalidateOfAnotherContextsHwptIsEnoent) {
+  run_on(two_groups_config_without_attachments(), [&] {
+    const TwoContexts t = two_contexts();
+    expect_names(expect_errno(ENOENT, [&] { return m().invalidate_hwpt(t.mine, t.nested, {}); }),
+                 std::to_string(t.nested));
+    std::uint32_t processed = 99;
+    expect_errno(ENOENT, [&] {
+      return m().invalidate_hwpt(t.mine, t.nested, HwptInvalidation{.entries = {{}}}, processed);
+    });
+    EXPECT_EQ(processed, 0u);
+  });
+}
+
+TEST_F(ErrnoTable, InvalidateOfAnAutomaticHwptIsEinval) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(map(a, kMiB, kMiB).ok());
+    HwptId automatic = 0;
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, a, &automatic).ok());
+    expect_errno(EINVAL, [&] { return m().invalidate_hwpt(ctx_, automatic, {}); });
+    EXPECT_TRUE(dma("ssd", kMiB));
+  });
+}
+
+TEST_F(ErrnoTable, InvalidateOfAnotherDataTypeIsEinval) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, n.nested).ok());
+    std::uint32_t processed = 99;
+    expect_names(expect_errno(EINVAL,
+                              [&] {
+                                return m().invalidate_hwpt(
+                                    ctx_, n.nested,
+                                    HwptInvalidation{.data_type = 1,
+                                                     .entries = {{.addr = 0x1000, .npages = 1}}},
+                                    processed);
+                              }),
+                 "data type 1");
+    EXPECT_EQ(processed, 0u);
+  });
+}
+
+TEST_F(ErrnoTable, InvalidateEntryWithAFlagOtherThanLeafIsEopnotsupp) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, n.nested).ok());
+    std::uint32_t processed = 99;
+    for (const InvalidationEntry& e :
+         {InvalidationEntry{.addr = 0x1000, .npages = 1, .flags = 1u << 1},
+          InvalidationEntry{.addr = 0x1000, .npages = 1, .reserved = 1}}) {
+      expect_names(expect_errno(EOPNOTSUPP,
+                                [&] {
+                                  return m().invalidate_hwpt(
+                                      ctx_, n.nested, HwptInvalidation{.entries = {e}}, processed);
+                                }),
+                   "entry 0");
+      EXPECT_EQ(processed, 0u);
+    }
+  });
+}
+
+TEST_F(ErrnoTable, InvalidateStopsAtTheFirstBadEntryAndCountsTheOnesBefore) {
+  run([&] {
+    const Nested n = nested_hwpt();
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, n.nested).ok());
+    // PASID-based IOTLB invalidations the IOMMU executed: one per entry
+    // handled (one PASID attached, no device TLB). The IOMMU counts a
+    // wait once it is done with it, which may be after the call returned.
+    auto pasid_iotlb = [&] {
+      sc_core::wait(1, sc_core::SC_US);
+      return tb_->platform().stats().counter_value("iommu.qi.pasid_iotlb");
+    };
+    const InvalidationEntry good{.addr = 0x1000, .npages = 1};
+    std::uint32_t processed = 99;
+    std::uint64_t before = pasid_iotlb();
+    ASSERT_TRUE(
+        m().invalidate_hwpt(ctx_, n.nested, HwptInvalidation{.entries = {good}}, processed).ok());
+    ASSERT_EQ(processed, 1u);
+    ASSERT_EQ(pasid_iotlb() - before, 1u);
+    // Not a refusal of the whole call: each entry refusal of the table,
+    // after two good entries, stops the array there; those two took
+    // effect and are counted, the entry after it is not handled.
+    const std::vector<std::pair<InvalidationEntry, int>> bad{
+        {{.addr = 0x1001, .npages = 1}, EINVAL},
+        {{.addr = 0x1000, .npages = kMax}, EINVAL},
+        {{.addr = 0x1000, .npages = 0}, EINVAL},
+        {{.addr = 1ull << 63, .npages = 1ull << 51}, EINVAL},
+        {{.addr = 0x1000, .npages = 1, .flags = 1u << 1}, EOPNOTSUPP}};
+    for (const auto& [entry, code] : bad) {
+      before = pasid_iotlb();
+      processed = 99;
+      const Status s = m().invalidate_hwpt(
+          ctx_, n.nested, HwptInvalidation{.entries = {good, good, entry, good}}, processed);
+      EXPECT_EQ(s.code, code) << s.message;
+      expect_names(s, "entry 2");
+      EXPECT_EQ(processed, 2u);
+      EXPECT_EQ(pasid_iotlb() - before, 2u);
+    }
+    // A bad first entry: nothing handled, nothing invalidated.
+    expect_errno(EINVAL, [&] {
+      return m().invalidate_hwpt(ctx_, n.nested, HwptInvalidation{.entries = {bad[0].first, good}},
+                                 processed);
+    });
+    EXPECT_EQ(processed, 0u);
+  });
+}
+
 // destroy_hwpt (IOMMU_DESTROY)
 
 TEST_F(ErrnoTable, DestroyHwptOnAnIdThatIsNoHwptIsEnoent) {
@@ -1042,6 +1591,20 @@ TEST_F(ErrnoTable, DestroyHwptUnderANestedHwptIsEbusy) {
     expect_names(expect_errno(EBUSY, [&] { return m().destroy_hwpt(n.parent); }),
                  std::to_string(n.nested));
     EXPECT_TRUE(m().destroy_hwpt(n.nested).ok());
+  });
+}
+
+TEST_F(ErrnoTable, DestroyHwptOnAnAutomaticHwptIsEbusy) {
+  run([&] {
+    const IoasId a = ioas();
+    ASSERT_TRUE(map(a, kMiB, kMiB).ok());
+    HwptId automatic = 0;
+    ASSERT_TRUE(m().attach_device(ctx_, "disk", 1, a, &automatic).ok());
+    expect_names(expect_errno(EBUSY, [&] { return m().destroy_hwpt(automatic); }), "automatic");
+    EXPECT_TRUE(dma("ssd", kMiB));
+    ASSERT_TRUE(m().detach_device(ctx_, "disk", 1).ok());
+    // With its last attachment it is gone: an ID nothing has.
+    EXPECT_EQ(m().destroy_hwpt(automatic).code, ENOENT);
   });
 }
 
