@@ -44,6 +44,7 @@
 #include "model/platform/platform.h"
 #include "model/platform/resource_estimate.h"
 #include "model/stats_stamp.h"
+#include "pcie/expected_groups.h"
 #include "pcie/topology_report.h"
 #include "scenario/actions.h"
 
@@ -152,13 +153,20 @@ int run(const RunArgs& args) {
   return finish_run(control, platform, args.out_dir);
 }
 
+// Prints the tree and the groups; with expect_groups, whether the groups
+// are as the config expects (exit status 1 when not, as a scenario whose
+// expectations fail).
 int topo(const std::string& config_path) {
   const auto config = load(config_path, {});
   if (!config) return kExitConfigError;
   Topology t;
   build_topology(config->pcie, t);  // load_config validated it
   std::cout << topology_tree(t) << "\nIOMMU groups:\n" << iommu_groups_listing(t);
-  return 0;
+  if (config->expect_groups.empty()) return 0;
+  const GroupComparison c =
+      compare_expected_groups(t, split_expected_groups(config->expect_groups));
+  std::cout << expected_groups_report(c);
+  return c.differences.empty() ? 0 : 1;
 }
 
 int scenario(const std::string& file, const std::string& out_dir, bool quiet, bool without_bugs,

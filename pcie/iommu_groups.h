@@ -17,7 +17,8 @@
 
 namespace iommu_sim {
 
-// pcie.grouping: which kernel era's rules form the groups.
+// pcie.grouping: which kernel era's rules form the groups (the first, the
+// value a Topology starts with, is the parameter's default).
 enum class GroupingRules : std::uint8_t {
   Current,  // since the 2025 rework: pci_bus_isolated(), bus by bus
   Legacy,   // Linux 4.4 up to the rework: the upward ACS path walk

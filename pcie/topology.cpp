@@ -106,7 +106,8 @@ class Builder {
     for (const Item& it : items_) {
       if (it.sriov.vfs != 0) emit_vfs(it, t);
     }
-    compute_iommu_groups(t, parse_grouping(p_.grouping));
+    t.grouping = parse_grouping(p_.grouping);
+    compute_iommu_groups(t, t.grouping);
     out = std::move(t);
     return {};
   }

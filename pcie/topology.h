@@ -66,10 +66,14 @@ struct TopoNode {
   double dma_latency_ns = 0.0;
 };
 
+// pcie.grouping's rules (pcie/iommu_groups.h).
+enum class GroupingRules : std::uint8_t;
+
 struct Topology {
   // In probe order: the devices of a bus, then each bridge's bus in turn.
   std::vector<TopoNode> nodes;
   std::vector<std::vector<int>> groups;  // node indices, by group number
+  GroupingRules grouping{};              // the rules that formed the groups
 
   int find(const std::string& name) const;
   bool is_function(int i) const { return !is_bridge(nodes[i].kind); }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "pcie/acs.h"
+#include "pcie/iommu_groups.h"
 
 namespace iommu_sim {
 
@@ -70,7 +71,10 @@ void tree(const Topology& t, int bridge, const std::string& indent, std::ostring
 
 std::string topology_tree(const Topology& t) {
   std::ostringstream os;
-  os << "[0000:00] root complex\n";
+  // The rules the groups follow, so that the printout says which kernel
+  // era's groups it shows (and `topo --import` reads it back).
+  os << "[0000:00] root complex (pcie.grouping "
+     << (t.grouping == GroupingRules::Legacy ? "legacy" : "current") << ")\n";
   tree(t, -1, "", os);
   return os.str();
 }

@@ -1,6 +1,7 @@
 #include "model/platform/platform_config.h"
 
 #include "model/host/ioas_format.h"
+#include "pcie/expected_groups.h"
 #include "pcie/topology.h"
 
 #include <algorithm>
@@ -395,9 +396,15 @@ std::vector<ConfigError> validate(const PlatformConfig& c) {
   auto fail = [&](std::string path, std::string reason) {
     errors.push_back({std::move(path), std::move(reason)});
   };
-  // The PCI hierarchy: names, parents, ACS, bus numbers, BARs.
+  // The PCI hierarchy: names, parents, ACS, bus numbers, BARs; the groups
+  // expected of it name devices it has (checked once it enumerates).
   Topology topology;
   for (auto& e : build_topology(c.pcie, topology)) errors.push_back(std::move(e));
+  if (errors.empty()) {
+    for (auto& e : check_expected_group_names(topology, c.expect_groups)) {
+      errors.push_back(std::move(e));
+    }
+  }
   std::map<std::string, Bdf> devices;  // function -> requester ID on the wire
   for (std::size_t i = 0; i < topology.nodes.size(); ++i) {
     if (topology.is_function(static_cast<int>(i))) {

@@ -124,6 +124,7 @@ inline std::uint64_t guest_table_bytes(const AddressSpaceParams& as) {
 
 struct PlatformConfig {
   std::string description;
+  std::vector<std::string> expect_groups;
   std::uint64_t seed = 1;
   std::string mode = "timed";
   double quantum_ns = 100000.0;
@@ -146,6 +147,14 @@ struct PlatformConfig {
        "Free text: what the config models and where its layout and numbers come from (a "
        "machine's lspci listing, a datasheet). The model does not read it."},
       "nothing");
+    v(expect_groups,
+      {"expect_groups", "", "empty: nothing to compare",
+       "The IOMMU groups the machine a config models has, as its listing gives them: one "
+       "entry per group, the names of its ports and functions separated by spaces "
+       "(\"00:1c.0 02:00.0\"). iommu-sim topo prints whether the computed groups match, "
+       "comparing the named devices only (docs/topology.md, \"Importing your machine\"); "
+       "iommu-sim topo --import writes it from a group listing."},
+      "nothing (iommu-sim topo's expect_groups lines and exit status)");
     v(seed,
       {"seed", "", "1",
        "The one seed every random choice is derived from; the same "
