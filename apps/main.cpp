@@ -18,6 +18,8 @@
 //    --timeline F.json [--timeline-window S:E] [--timeline-limit N], on a
 //    run, a replay or a scenario, writes a Perfetto timeline)
 //   iommu-sim topo [--config F]       print the PCI hierarchy and IOMMU groups
+//   iommu-sim topo --import LSPCI [--groups G] [--out F.json]
+//                                     a config skeleton from a machine's lspci -tv
 //   iommu-sim params                  print docs/parameters.md
 //   iommu-sim params --scenario-steps print the scenario action table
 //   iommu-sim stats                   print docs/statistics.md
@@ -40,6 +42,7 @@
 #include "apps/scenario.h"
 #include "apps/sweep.h"
 #include "apps/sweep_command.h"
+#include "apps/topo_import.h"
 #include "apps/trace_commands.h"
 #include "model/platform/platform.h"
 #include "model/platform/resource_estimate.h"
@@ -237,9 +240,21 @@ int command(int argc, char** argv) {
                        "print docs/scenarios.md's table of scenario actions instead");
   auto* stats_cmd = app.add_subcommand("stats", "print the statistics reference (Markdown)");
   std::string topo_config;
+  TopoImportArgs import_args;
   auto* topo_cmd = app.add_subcommand(
       "topo", "print the enumerated PCI hierarchy (lspci -tv style) and the IOMMU groups");
-  topo_cmd->add_option("--config", topo_config, "platform JSON file")->check(CLI::ExistingFile);
+  auto* topo_config_opt =
+      topo_cmd->add_option("--config", topo_config, "platform JSON file")->check(CLI::ExistingFile);
+  auto* import_opt = topo_cmd->add_option(
+      "--import", import_args.tree_file,
+      "write a config skeleton from this lspci -tv / -tvnn output (or a topo printout) instead");
+  import_opt->excludes(topo_config_opt);
+  topo_cmd
+      ->add_option("--groups", import_args.groups_file,
+                   "with --import: the machine's IOMMU group listing (docs/topology.md)")
+      ->needs(import_opt);
+  topo_cmd->add_option("--out", import_args.out, "with --import: write the skeleton here")
+      ->needs(import_opt);
   SweepArgs sweep_args;
   const SweepCommands sweep_cmds = add_sweep_command(app, sweep_args, sets);
   PlotArgs plot_args;
@@ -299,7 +314,7 @@ int command(int argc, char** argv) {
     std::cout << statistics_markdown();
     return 0;
   }
-  if (*topo_cmd) return topo(topo_config);
+  if (*topo_cmd) return *import_opt ? topo_import_command(import_args) : topo(topo_config);
   if (*run_cmd) {
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     return scenario(scenario_file, scenario_out, scenario_quiet, scenario_without_bugs,

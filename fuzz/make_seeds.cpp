@@ -6,7 +6,10 @@
 // blocks of SOURCE_DIR/docs/**/*.md: configs (and scenarios' inline
 // platforms) for config, scenarios for scenario, sweeps (a "base" file
 // inlined as "config", as the target reads no file) for sweep, and every
-// distinct "pcie" object for topology. For the binary targets, inputs
+// distinct "pcie" object for topology. For lspci_import, the published
+// listings SOURCE_DIR/configs/topology/listings/NAME.lspci.txt, each with
+// its NAME.groups.txt after a NUL byte, and the `iommu-sim topo` printout of
+// every config in SOURCE_DIR/configs/topology/. For the binary targets, inputs
 // whose tables and descriptors are encoded with iommu/formats/ (through
 // table_image.h): translations of each kind that succeed, and the edge
 // cases the targets exist for. Seeds are named seed-*; the generator
@@ -19,9 +22,12 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/seeds.h"
+#include "model/platform/platform_config.h"
+#include "pcie/topology_report.h"
 
 namespace fs = std::filesystem;
 using namespace iommu_sim::fuzz;
@@ -147,6 +153,40 @@ void add_examples(Corpus& corpus, const fs::path& source) {
   }
 }
 
+// The tree and group listings of real machines, and topo's printouts, in
+// the form fuzz_lspci_import reads: the tree file's text, a NUL byte, the
+// group listing's.
+void add_import_seeds(Corpus& corpus, const fs::path& source) {
+  std::vector<fs::path> trees, configs;
+  for (const auto& f : fs::directory_iterator(source / "configs/topology/listings")) {
+    if (f.path().string().ends_with(".lspci.txt")) trees.push_back(f.path());
+  }
+  for (const auto& f : fs::directory_iterator(source / "configs/topology")) {
+    if (f.path().extension() == ".json") configs.push_back(f.path());
+  }
+  std::sort(trees.begin(), trees.end());
+  std::sort(configs.begin(), configs.end());
+  for (const auto& tree : trees) {
+    const std::string name = tree.filename().string();
+    const std::string stem = name.substr(0, name.size() - std::string_view(".lspci.txt").size());
+    const fs::path groups = tree.parent_path() / (stem + ".groups.txt");
+    corpus.add("lspci_import", stem + ".txt", read_file(tree));
+    if (fs::exists(groups)) {
+      corpus.add("lspci_import", stem + "-groups.txt",
+                 read_file(tree) + std::string(1, '\0') + read_file(groups));
+    }
+  }
+  for (const auto& file : configs) {
+    iommu_sim::PlatformConfig config;
+    if (!iommu_sim::load_config(nlohmann::json::parse(read_file(file)), config).empty()) continue;
+    iommu_sim::Topology t;
+    iommu_sim::build_topology(config.pcie, t);
+    corpus.add(
+        "lspci_import", "topo-" + file.stem().string() + ".txt",
+        iommu_sim::topology_tree(t) + "\nIOMMU groups:\n" + iommu_sim::iommu_groups_listing(t));
+  }
+}
+
 std::string as_string(const std::vector<std::uint8_t>& bytes) {
   return {bytes.begin(), bytes.end()};
 }
@@ -160,6 +200,7 @@ int main(int argc, char** argv) {
   }
   Corpus corpus(argv[2]);
   add_examples(corpus, argv[1]);
+  add_import_seeds(corpus, argv[1]);
   for (const auto& [name, input] : translator_seeds()) {
     corpus.add("translator", name + ".bin", as_string(input.encode()));
   }

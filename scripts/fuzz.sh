@@ -8,7 +8,7 @@
 # for more than 10 s or leaks into fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(config scenario sweep topology invalidation translator)
+targets=(config scenario sweep topology lspci_import invalidation translator)
 usage() {
   echo "usage: scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]" >&2
   echo "targets: ${targets[*]}" >&2
