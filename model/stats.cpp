@@ -1,21 +1,53 @@
 #include "model/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace iommu_sim {
 
 void Histogram::record_new_value(std::uint64_t value) {
-  last_count_ = &bins_[value];
-  last_value_ = value;
-  ++*last_count_;
+  const auto it = bins_.find(value);
+  if (it != bins_.end()) {
+    last_count_ = &it->second;
+    last_value_ = value;
+    ++*last_count_;
+    return;
+  }
+  pending_.push_back(value);
+  // A batch of an eighth of the bins keeps a merge's cost, linear in the
+  // bins, at a constant per sample.
+  if (pending_.size() >= 64 + bins_.size() / 8) merge_pending();
+}
+
+void Histogram::merge_pending() const {
+  if (pending_.empty()) return;
+  std::sort(pending_.begin(), pending_.end());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> fresh;
+  for (const std::uint64_t v : pending_) {
+    if (!fresh.empty() && fresh.back().first == v) {
+      ++fresh.back().second;
+    } else {
+      fresh.emplace_back(v, 1);
+    }
+  }
+  pending_.clear();
+  // None of them is in the bins (record_new_value looked), so the sorted
+  // unique range merges in one pass.
+  bins_.insert(boost::container::ordered_unique_range, fresh.begin(), fresh.end());
+  last_count_ = nullptr;
+}
+
+const boost::container::flat_map<std::uint64_t, std::uint64_t>& Histogram::values() const {
+  merge_pending();
+  return bins_;
 }
 
 std::uint64_t Histogram::percentile(double q) const {
   if (count_ == 0) return 0;
   const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
   std::uint64_t seen = 0;
-  for (const auto& [value, n] : bins_) {
+  for (const auto& [value, n] : values()) {
     seen += n;
     if (seen >= rank) return value;
   }
@@ -24,6 +56,7 @@ std::uint64_t Histogram::percentile(double q) const {
 
 void Histogram::reset() {
   bins_.clear();
+  pending_.clear();
   count_ = 0;
   sum_ = 0;
   last_value_ = 0;

@@ -1,6 +1,7 @@
 #include "pcie/fabric.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -41,11 +42,12 @@ PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, F
                     "requests entering here rejected by ACS source validation or translation "
                     "blocking (Completer Abort)");
     } else if (!is_bridge(n.kind)) {
-      if (n.bar_size != 0) bar_owners_.push_back(static_cast<int>(i));
+      if (n.bar_size != 0) bar_owners_.emplace_back(n.bar_base, static_cast<int>(i));
       stats.counter("pcie." + n.name + ".bar_accesses", &bar_accesses_[i],
                     "requests that reached this function's BAR (peer-to-peer)");
     }
   }
+  std::sort(bar_owners_.begin(), bar_owners_.end());
   for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
     bool reachable = false;
     for (int n = t_.nodes[i].bridge; n >= 0; n = t_.nodes[n].bridge) {
@@ -118,10 +120,11 @@ void PcieFabric::build_paths(const std::vector<std::uint32_t>& link_mps) {
 }
 
 std::optional<int> PcieFabric::bar_owner(std::uint64_t addr) const {
-  for (int f : bar_owners_) {
-    const TopoNode& n = t_.nodes[f];
-    if (addr >= n.bar_base && addr - n.bar_base < n.bar_size) return f;
-  }
+  auto it = std::upper_bound(bar_owners_.begin(), bar_owners_.end(),
+                             std::pair(addr, std::numeric_limits<int>::max()));
+  if (it == bar_owners_.begin()) return std::nullopt;
+  const TopoNode& n = t_.nodes[(--it)->second];
+  if (addr - n.bar_base < n.bar_size) return it->second;
   return std::nullopt;
 }
 

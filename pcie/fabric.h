@@ -122,7 +122,9 @@ class PcieFabric : public sc_core::sc_module {
   std::vector<std::vector<Segment>> segments_;  // by function node, upwards
   std::vector<TlpSizes> sizes_;                 // by function node
   std::vector<bool> peer_reachable_;            // by node: a switch or PCI bus above it
-  std::vector<int> bar_owners_;                 // functions with a BAR
+  // Functions with a BAR, by BAR base (enumeration gives disjoint BARs),
+  // so a peer lookup per request is a binary search, not a scan of them all.
+  std::vector<std::pair<std::uint64_t, int>> bar_owners_;
   SparseMemory bars_;
   std::vector<PortCounters> ports_;          // by node index
   std::vector<std::uint64_t> bar_accesses_;  // by node index
