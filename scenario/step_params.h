@@ -43,6 +43,24 @@ struct IovaRangeParams {
   }
 };
 
+// One entry of an invalidate step's array (struct
+// iommu_hwpt_vtd_s1_invalidate).
+struct InvalidationEntryParams {
+  std::uint64_t addr = 0, npages = ~0ull;
+  std::vector<std::string> flags;
+  std::uint32_t reserved = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v(addr, {"addr", "bytes", "0", "First address; 4 KiB aligned.", 0, kAnyU64});
+    v(npages,
+      {"npages", "pages", "all", "4 KiB pages from addr; absent: the whole space.", 0, kAnyU64});
+    v(flags, {"flags", "", "none", "\"leaf\" (IOMMU_VTD_INV_FLAGS_LEAF) or a number (\"0x2\")."});
+    v(reserved, {"reserved", "", "0", "The entry's __reserved field; Linux refuses non-zero.", 0,
+                 4294967295.0});
+  }
+};
+
 // A name an address field was written as ("buf" or "buf+0x1000"): the IOVA
 // an earlier automatic map step chose, plus an offset, resolved when the
 // step runs.
@@ -67,6 +85,11 @@ struct StepParams {
   std::string expect = "ok";
   std::vector<FaultExpectParams> faults;
   std::vector<IovaRangeParams> ranges;
+  std::vector<std::string> flags;
+  std::string data_type;
+  std::uint32_t data_len = 0;
+  std::vector<InvalidationEntryParams> entries;
+  std::uint32_t processed = 0;
   // Set by parse_steps from the file, not declared as fields: the keys the
   // step gave (a missing "pasid" on invalidate covers every PASID, a map
   // without "iova" picks one) and the address fields written as names.
@@ -133,8 +156,25 @@ struct StepParams {
        "Host calls: ok or the errno name the call must fail with (EPERM, ENOENT, ...); dma: "
        "ok, unsupported_request (blocked by the IOMMU) or completer_abort; any step: any (the "
        "outcome is reported, not checked)."});
+    v(flags, {"flags", "", "none",
+              "map: fixed_iova, writeable, readable (IOMMU_IOAS_MAP_*); hwpt_alloc, "
+              "hwpt_alloc_nested: nest_parent, dirty_tracking, fault_id_valid, pasid "
+              "(IOMMU_HWPT_ALLOC_*, IOMMU_HWPT_FAULT_ID_VALID); any of them also as a number "
+              "(\"0x100\"), for bits iommufd does not know."});
+    v(data_type, {"data_type", "", "none (hwpt_alloc_nested: vtd_s1)",
+                  "hwpt_alloc*: none, vtd_s1, arm_smmuv3 (IOMMU_HWPT_DATA_*) or a number; "
+                  "invalidate: vtd_s1 (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 0) or a number."});
+    v(data_len,
+      {"data_len", "bytes", "the type's size (vtd_s1: 24)",
+       "hwpt_alloc*: the length of the driver data (struct iommu_hwpt_vtd_s1).", 0, 4294967295.0});
+    v(processed, {"processed", "entries", "not compared",
+                  "invalidate: how many entries the call must report handled (entry_num out).", 0,
+                  4294967295.0});
     v.list(faults, {"faults", "faults step: the faults the context must read, in order"});
-    v.list(ranges, {"ranges", "iova_ranges step: the ranges the IOAS must report, in order"});
+    v.list(ranges, {"ranges",
+                    "iova_ranges: the ranges the IOAS must report, in order; allow_iovas: the "
+                    "allowed ranges"});
+    v.list(entries, {"entries", "invalidate: the array of entries, in order"});
   }
 };
 

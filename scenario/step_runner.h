@@ -77,6 +77,7 @@ std::string run_map(StepRunner& r, const StepParams& s, std::string& what);
 std::string run_copy(StepRunner& r, const StepParams& s, std::string& what);
 std::string run_unmap(StepRunner& r, const StepParams& s, std::string& what);
 std::string run_reserve(StepRunner& r, const StepParams& s, std::string& what);
+std::string run_allow_iovas(StepRunner& r, const StepParams& s, std::string& what);
 std::string run_iova_ranges(StepRunner& r, const StepParams& s, std::string& what);
 std::string run_hwpt_alloc(StepRunner& r, const StepParams& s, std::string& what);
 std::string run_hwpt_alloc_nested(StepRunner& r, const StepParams& s, std::string& what);
@@ -94,5 +95,8 @@ std::string run_faults(StepRunner& r, const StepParams& s, std::string& what);
 // The action table's own checks.
 void check_dma(const StepParams& s, const StepFail& fail);
 void check_faults(const StepParams& s, const StepFail& fail);
+void check_map(const StepParams& s, const StepFail& fail);
+void check_hwpt_alloc(const StepParams& s, const StepFail& fail);
+void check_invalidate(const StepParams& s, const StepFail& fail);
 
 }  // namespace iommu_sim

@@ -8,7 +8,8 @@
 #   scripts/slurm_local.sh stop DIR    # stops what start started, removes DIR
 #
 # The node is this machine (slurmd -C: its CPUs and memory); one partition,
-# "local". Jobs run as root, processes tracked without cgroups
+# "local"; its ports are the first two free ones from a PID-derived base.
+# Jobs run as root, processes tracked without cgroups
 # (proctrack/linuxproc), so it runs in containers too.
 set -euo pipefail
 cmd=${1:-}
@@ -42,6 +43,15 @@ fi
 mkdir -p "$dir"/state "$dir"/spool "$dir"/munge
 chmod 700 "$dir"/munge
 host=$(hostname -s)
+# Two free ports: a second cluster (another test run) may hold the last ones.
+free_port() {
+  local port
+  for port in $(seq "$1" 60999); do
+    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+  done
+}
+ctld_port=$(free_port $((20000 + $$ % 20000)))
+slurmd_port=$(free_port $((ctld_port + 1)))
 node=$(slurmd -C | head -1)  # NodeName=<host> CPUs=... RealMemory=...
 # munged: its own key and socket, so a system munged (if any) is untouched.
 mungekey --create --keyfile="$dir/munge/munge.key" --force >/dev/null 2>&1 ||
@@ -63,8 +73,8 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -79,13 +89,22 @@ CONF
 export SLURM_CONF=$dir/slurm.conf
 slurmctld -i
 slurmd
-# Ready when the node takes jobs (idle); a start that fails says why.
-for _ in $(seq 300); do
-  state=$(sinfo -h -n "$host" -o %T 2>/dev/null || true)
+# Ready when the node takes jobs (idle), within 30 s; a daemon that died
+# (a port taken after all, a bad config) ends the wait at once.
+state=none
+while ((SECONDS < 30)); do
+  for pidfile in "$dir"/slurmctld.pid "$dir"/slurmd.pid; do
+    # No pid file yet: still starting.
+    if [[ -f $pidfile ]] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      state="a daemon died"
+      break 2
+    fi
+  done
+  state=$(timeout 2 sinfo -h -n "$host" -o %T 2>/dev/null || true)
   [[ $state == idle ]] && { echo "export SLURM_CONF=$dir/slurm.conf"; exit 0; }
   sleep 0.1
 done
 echo "error: the Slurm node did not come up (state: ${state:-none}); logs in $dir" >&2
-tail -5 "$dir"/slurmctld.log "$dir"/slurmd.log >&2 || true
+tail -n 5 "$dir"/slurmctld.log "$dir"/slurmd.log >&2 || true
 stop
 exit 1

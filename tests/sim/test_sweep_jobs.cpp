@@ -23,9 +23,15 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
+// This test's own name for a temporary file or directory: ctest runs the
+// tests of this file at the same time, each in a process of its own.
+std::string own(const std::string& name) {
+  return name + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
+
 // Four points of 3 000 DMAs: the IOTLB's sets and ways.
 std::string sweep_file() {
-  return write_temp("iommu_sim_jobs_sweep.json", R"({
+  return write_temp(own("iommu_sim_jobs_sweep") + ".json", R"({
     "base": ")" + std::string(IOMMU_SIM_SOURCE_DIR) + R"(/configs/pages_4kib_random_64mib.json",
     "sweep": {"iommu.iotlb.sets": [1, 4], "iommu.iotlb.ways": [2, 8]},
     "stats": ["iommu.iotlb.hit_rate", "iommu.translation_latency.p50", "simulated_time_ns"]})");
@@ -41,7 +47,7 @@ std::string csv_of(const std::string& output) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / name;
+  const fs::path dir = fs::path(::testing::TempDir()) / own(name);
   fs::remove_all(dir);
   return dir;
 }
