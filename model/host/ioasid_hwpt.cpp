@@ -119,7 +119,7 @@ IoasCreated IoasidManager::alloc_paging_hwpt(ContextId ctx, IoasId ioas, const H
   options.levels = second_level ? as->options.levels : std::max(4u, as->options.levels);
   options.max_page_shift = as->options.max_page_shift;
   if (Status s = check_options(options); !s.ok()) return {s};
-  if (!dids_.allocate_would_succeed()) return {no_domain_id("a paging HWPT")};
+  if (!dids().allocate_would_succeed()) return {no_domain_id("a paging HWPT")};
   if ((args.flags & iommufd::kHwptFaultIdValid) != 0) return {no_fault_object()};
   auto h = std::make_unique<Hwpt>();
   h->nest_parent = nest_parent;
@@ -134,7 +134,7 @@ IoasCreated IoasidManager::alloc_paging_hwpt(ContextId ctx, IoasId ioas, const H
     h->table->map_range(iova, area.physical, area.length, as->options.max_page_shift, area.writable,
                         area.readable);
   }
-  h->did = *dids_.allocate();
+  h->did = *dids().allocate();
   const HwptId id = next_id_++;
   as->hwpts.push_back(id);
   hwpts_.emplace(id, std::move(h));
@@ -195,13 +195,13 @@ IoasCreated IoasidManager::alloc_nested_on(ContextId ctx, HwptId parent, const H
     return {Status::error(
         EINVAL, "first-level table root " + hex(stage1.root_gpa) + " must be 4 KiB aligned")};
   }
-  if (!dids_.allocate_would_succeed()) return {no_domain_id("a nested HWPT")};
+  if (!dids().allocate_would_succeed()) return {no_domain_id("a nested HWPT")};
   if ((args.flags & iommufd::kHwptFaultIdValid) != 0) return {no_fault_object()};
   auto h = std::make_unique<Hwpt>();
   h->owner = ctx;
   h->parent = parent;
   h->stage1 = stage1;
-  h->did = *dids_.allocate();
+  h->did = *dids().allocate();
   const HwptId id = next_id_++;
   p->children.push_back(id);
   hwpts_.emplace(id, std::move(h));
@@ -383,7 +383,7 @@ Status IoasidManager::destroy_hwpt(HwptId hwpt) {
     std::erase(hwpts_.at(h->parent)->children, hwpt);
   }
   hwpts_.erase(hwpt);
-  dids_.release(did);
+  dids().release(did);
   return Status::success();
 }
 

@@ -44,8 +44,7 @@ IoasidManager::IoasidManager(HostBus& bus, IommuDriver& driver, FrameAllocator& 
       lazy_(params.unmap == "lazy"),
       invalidate_before_clear_(params.bug == "invalidation_before_clear"),
       free_tables_early_(params.bug == "table_freed_before_flush"),
-      reuse_before_flush_(params.bug == "lazy_reuse_before_flush"),
-      dids_(vtd::CapRegister::decode(driver.cap()).nd) {
+      reuse_before_flush_(params.bug == "lazy_reuse_before_flush") {
   fq_stats_.register_stats("host.ioas.fq", stats);
 }
 
@@ -96,9 +95,14 @@ Status IoasidManager::no_ioas(IoasId id) {
 
 // Linux's domain_attach_iommu() answers an exhausted domain ID allocator
 // with ENOSPC (when the domain is first attached; here when it is made).
+DomainIds& IoasidManager::dids() const {
+  if (!dids_) dids_.emplace(vtd::CapRegister::decode(driver_.cap()).nd);
+  return *dids_;
+}
+
 Status IoasidManager::no_domain_id(const std::string& what) const {
   return Status::error(ENOSPC, "no domain ID left for " + what + ": the IOMMU's " +
-                                   std::to_string(dids_.capacity()) +
+                                   std::to_string(dids().capacity()) +
                                    " (CAP.ND, iommu.domain_id_bits) are all in use");
 }
 
@@ -114,7 +118,7 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   }
   if (Status s = check_options(options); !s.ok()) return {s};
   // Checked before anything is built: a failed call changes nothing.
-  if (!dids_.allocate_would_succeed()) return {no_domain_id("a new IOAS")};
+  if (!dids().allocate_would_succeed()) return {no_domain_id("a new IOAS")};
   auto as = std::make_unique<AddressSpace>();
   as->options = options;
   if (options.translation == IoasTranslation::Nested) {
@@ -164,7 +168,7 @@ IoasCreated IoasidManager::create_ioas(const IoasOptions& options) {
   as->iovas = std::make_unique<IovaMap>(
       iova_limit(options), "the IOAS's " + std::to_string(options.levels) + "-level table");
   if (lazy_) as->fq = make_flush_queue(*as);
-  as->did = *dids_.allocate();
+  as->did = *dids().allocate();
   const IoasId id = next_id_++;
   spaces_.emplace(id, std::move(as));
   return {Status::success(), id};
@@ -348,7 +352,7 @@ Status IoasidManager::destroy_ioas(IoasId ioas) {
     closed_queues_.push_back(std::move(as->fq));
   }
   spaces_.erase(ioas);
-  dids_.release(did);
+  dids().release(did);
   return Status::success();
 }
 

@@ -428,7 +428,7 @@ class IoasidManager {
   // A domain ID for a domain outside the manager (the DMA API's default
   // domains): one ID space per IOMMU, as Linux's domain ID allocator, the
   // lowest free one. None when every ID the IOMMU offers is taken.
-  std::optional<std::uint16_t> allocate_domain_id() { return dids_.allocate(); }
+  std::optional<std::uint16_t> allocate_domain_id() { return dids().allocate(); }
   std::uint64_t page_table_root(IoasId id) const;
 
  private:
@@ -590,7 +590,11 @@ class IoasidManager {
   // Queues of destroyed IOASes, kept for a timer that may still be armed.
   std::vector<std::unique_ptr<FlushQueue>> closed_queues_;
   IoasId next_id_ = 1;
-  DomainIds dids_;
+  // Sized by CAP.ND, which the driver reads at init, after the manager is
+  // built: so on first use (a size read at construction saw CAP = 0, and
+  // every platform had 15 domain IDs whatever iommu.domain_id_bits said).
+  DomainIds& dids() const;
+  mutable std::optional<DomainIds> dids_;
 };
 
 }  // namespace iommu_sim

@@ -75,5 +75,23 @@ TEST(DomainIds, TheManagerAnswersEnospcAndChangesNothing) {
   EXPECT_EQ(m.allocate_domain_id(), std::nullopt);
 }
 
+TEST(DomainIds, TheManagerOffersWhatCapNdSaysNotWhatItReadBeforeInit) {
+  // The manager is built before the driver reads CAP at init: sized then,
+  // it offered 15 IDs on every platform (a 20-IOAS config failed).
+  PlatformConfig c = default_config_without_workloads();
+  c.iommu.domain_id_bits = 6;  // 63 domain IDs; as0 has one
+  TestBench tb(c);
+  auto& m = tb.platform().manager();
+  std::vector<IoasCreated> made;
+  tb.run([&] {
+    for (int i = 0; i < 63; ++i) made.push_back(m.create_ioas());
+  });
+  for (int i = 0; i < 62; ++i) ASSERT_TRUE(made[i].status.ok()) << i << made[i].status.message;
+  EXPECT_EQ(m.domain_id(made[61].id), 63u);
+  EXPECT_EQ(made[62].status.code, ENOSPC);
+  EXPECT_NE(made[62].status.message.find("the IOMMU's 63"), std::string::npos)
+      << made[62].status.message;
+}
+
 }  // namespace
 }  // namespace iommu_sim::test
