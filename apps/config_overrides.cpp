@@ -18,6 +18,23 @@ std::optional<std::string> parse_override(std::string_view text, ConfigOverride&
   return std::nullopt;
 }
 
+CLI::Option* add_set_option(CLI::App& app, std::vector<std::string>& sets) {
+  return app
+      .add_option("--set", sets,
+                  "override a parameter: PATH=VALUE with PATH as in docs/parameters.md "
+                  "(iommu.iotlb.ways=8, workloads[0].span=16MiB); repeatable")
+      ->check([](const std::string& text) {
+        ConfigOverride o;
+        return parse_override(text, o).value_or(std::string());
+      });
+}
+
+std::vector<ConfigOverride> overrides_of(const std::vector<std::string>& sets) {
+  std::vector<ConfigOverride> out(sets.size());
+  for (std::size_t i = 0; i < sets.size(); ++i) parse_override(sets[i], out[i]);
+  return out;
+}
+
 std::optional<std::string> set_path(nlohmann::json& j, const std::string& path,
                                     const nlohmann::json& value) {
   nlohmann::json* node = &j;

@@ -5,6 +5,7 @@
 // result is loaded and checked exactly as a config file is.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -28,6 +29,12 @@ struct ConfigOverride {
 // [1, 2]), otherwise the text itself, so "--set mode=functional" and
 // "--set iommu.iotlb.ways=8" need no quotes. The reason when malformed.
 std::optional<std::string> parse_override(std::string_view text, ConfigOverride& out);
+
+// Adds the repeatable option `--set PATH=VALUE` to a command; its check
+// refuses a malformed one (exit 2, as CLI11 refuses any bad option).
+CLI::Option* add_set_option(CLI::App& app, std::vector<std::string>& sets);
+// The options' texts, which the check has parsed already.
+std::vector<ConfigOverride> overrides_of(const std::vector<std::string>& sets);
 
 // Sets `value` at a dotted path with [i] list indices inside `j`. Keys that
 // do not exist are created, so that loading the result reports an unknown

@@ -72,24 +72,6 @@ std::optional<PlatformConfig> load(const std::string& config_path,
   return config;
 }
 
-// --set PATH=VALUE, repeatable; the option's check has parsed each already.
-CLI::Option* add_set_option(CLI::App& app, std::vector<std::string>& sets) {
-  return app
-      .add_option("--set", sets,
-                  "override a parameter: PATH=VALUE with PATH as in docs/parameters.md "
-                  "(iommu.iotlb.ways=8, workloads[0].span=16MiB); repeatable")
-      ->check([](const std::string& text) {
-        ConfigOverride o;
-        return parse_override(text, o).value_or(std::string());
-      });
-}
-
-std::vector<ConfigOverride> overrides_of(const std::vector<std::string>& sets) {
-  std::vector<ConfigOverride> out(sets.size());
-  for (std::size_t i = 0; i < sets.size(); ++i) parse_override(sets[i], out[i]);
-  return out;
-}
-
 bool make_out_dir(const std::string& out_dir) {
   if (out_dir.empty()) return true;
   std::error_code ec;

@@ -4,11 +4,9 @@
 
 #include <fstream>
 #include <iostream>
-#include <map>
 
 #include "apps/resource_check.h"
 #include "apps/sweep_jobs.h"
-#include "model/json_input.h"
 
 namespace iommu_sim {
 
@@ -87,14 +85,18 @@ int run_in_processes(const SweepArgs& args, const SweepSpec& spec,
   }
   const auto errors = write_sweep_plan(spec, points, dir, self(), {});
   if (!errors.empty()) return refuse(errors);
-  std::cout << sweep_header(spec) << std::flush;
-  std::map<std::size_t, std::string> rows;  // finished, not yet printed
+  // The CSV as `sweep collect` would build it from the same files, each
+  // read once, as its row is printed.
+  std::string csv = sweep_header(spec);
+  std::cout << csv << std::flush;
   std::size_t printed = 0;
   auto print_ready = [&] {
-    while (printed < points.size() && point_done(dir, printed)) {
-      std::string error;
-      const auto stats = read_json(point_dir(dir, printed) / "stats.json", error);
-      std::cout << sweep_row(printed, points[printed].values, spec.stats, *stats) << std::flush;
+    while (printed < points.size()) {
+      const auto stats = complete_stats(dir, printed);
+      if (!stats) break;
+      const std::string row = sweep_row(printed, points[printed].values, spec.stats, *stats);
+      std::cout << row << std::flush;
+      csv += row;
       ++printed;
     }
   };
@@ -115,8 +117,7 @@ int run_in_processes(const SweepArgs& args, const SweepSpec& spec,
               << (point_dir(dir, n) / "run.log").string() << "\n";
     rc = 1;
   }
-  std::string csv;
-  if (rc == 0 && collect_sweep(dir, csv).empty() && !args.out.empty()) {
+  if (rc == 0 && printed == points.size() && !args.out.empty()) {
     if (!write_csv(dir / "sweep.csv", csv)) rc = 1;
   }
   if (args.out.empty()) std::filesystem::remove_all(dir);
@@ -155,13 +156,7 @@ SweepCommands add_sweep_command(CLI::App& app, SweepArgs& args, std::vector<std:
   c.collect->add_option("dir", args.collect_dir, "the plan's directory")
       ->required()
       ->check(CLI::ExistingDirectory);
-  for (CLI::App* cmd : {c.sweep, c.plan}) {
-    cmd->add_option("--set", sets, "override a parameter of the base: PATH=VALUE; repeatable")
-        ->check([](const std::string& text) {
-          ConfigOverride o;
-          return parse_override(text, o).value_or(std::string());
-        });
-  }
+  for (CLI::App* cmd : {c.sweep, c.plan}) add_set_option(*cmd, sets);
   return c;
 }
 

@@ -65,10 +65,15 @@ std::filesystem::path point_dir(const std::filesystem::path& dir, std::size_t n)
   return dir / ("point-" + std::to_string(n));
 }
 
-bool point_done(const std::filesystem::path& dir, std::size_t n) {
+std::optional<nlohmann::json> complete_stats(const std::filesystem::path& dir, std::size_t n) {
   std::string error;
-  const auto stats = read_json(point_dir(dir, n) / "stats.json", error);
-  return stats && stats->is_object() && stats->value("complete", false);
+  auto stats = read_json(point_dir(dir, n) / "stats.json", error);
+  if (!stats || !stats->is_object() || !stats->value("complete", false)) return std::nullopt;
+  return stats;
+}
+
+bool point_done(const std::filesystem::path& dir, std::size_t n) {
+  return complete_stats(dir, n).has_value();
 }
 
 std::vector<ConfigError> write_sweep_plan(const SweepSpec& spec,

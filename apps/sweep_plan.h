@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,8 @@ std::vector<ConfigError> write_sweep_plan(const SweepSpec& spec,
 // false).
 std::filesystem::path point_dir(const std::filesystem::path& dir, std::size_t n);
 bool point_done(const std::filesystem::path& dir, std::size_t n);
+// Point n's stats.json when it is complete, else nothing.
+std::optional<nlohmann::json> complete_stats(const std::filesystem::path& dir, std::size_t n);
 
 // Reads D/sweep.json and every point's stats.json and returns the CSV a
 // local run of the same sweep writes, byte for byte. Errors name each

@@ -99,17 +99,25 @@ std::string run_ioas_destroy(StepRunner& r, const StepParams& s, std::string& wh
   return describe(r.manager().destroy_ioas(r.object(s.ioas)));
 }
 
+// The outcome of a map whose IOVA the manager chose: the report shows it,
+// and the step's name stands for it from now on.
+static std::string chosen(StepRunner& r, const StepParams& s, const IoasidManager::Mapped& m,
+                          std::string& what) {
+  if (m.status.ok()) {
+    what += " -> " + hex(m.iova) + (s.name.empty() ? "" : " (" + s.name + ")");
+    if (!s.name.empty()) r.name_iova(s.name, m.iova);
+  }
+  return describe(m.status);
+}
+
 std::string run_map(StepRunner& r, const StepParams& s, std::string& what) {
   if (s.given.contains("flags")) {
-    const auto m =
-        r.manager().map_user(r.object(s.ioas), bits(s.flags, map_flag_names()), s.iova, s.length);
     what = "map " + s.ioas + " " + hex(s.length) + " bytes flags " + flag_text(s.flags) +
            (s.given.contains("iova") ? " iova " + hex(s.iova) : std::string());
-    if (m.status.ok()) {
-      what += " -> " + hex(m.iova) + (s.name.empty() ? "" : " (" + s.name + ")");
-      if (!s.name.empty()) r.name_iova(s.name, m.iova);
-    }
-    return describe(m.status);
+    return chosen(
+        r, s,
+        r.manager().map_user(r.object(s.ioas), bits(s.flags, map_flag_names()), s.iova, s.length),
+        what);
   }
   const char* access = s.writable ? " rw" : " ro";
   if (s.given.contains("iova")) {
@@ -118,13 +126,8 @@ std::string run_map(StepRunner& r, const StepParams& s, std::string& what) {
     if (st.ok() && !s.name.empty()) r.name_iova(s.name, s.iova);
     return describe(st);
   }
-  const auto m = r.manager().map_anywhere(r.object(s.ioas), s.length, s.writable);
   what = "map " + s.ioas + " " + hex(s.length) + " bytes" + access + " anywhere";
-  if (m.status.ok()) {
-    what += " -> " + hex(m.iova) + (s.name.empty() ? "" : " (" + s.name + ")");
-    if (!s.name.empty()) r.name_iova(s.name, m.iova);
-  }
-  return describe(m.status);
+  return chosen(r, s, r.manager().map_anywhere(r.object(s.ioas), s.length, s.writable), what);
 }
 
 std::string run_copy(StepRunner& r, const StepParams& s, std::string& what) {
