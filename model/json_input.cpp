@@ -16,39 +16,57 @@ struct Refused {
   std::string message;
 };
 
-// Follows the parse as nlohmann-json's callback reports it, keeping the path
-// of the value being parsed ("workloads[1].count") and each open object's
-// keys.
+// Builds the document with nlohmann-json's own DOM builder, fed by its SAX
+// parser, and follows the parse to keep the path of the value being parsed
+// ("workloads[1].count") and each open object's keys. Not the callback
+// parser: in nlohmann-json 3.11 its end_object() scans the enclosing array
+// for a discarded element, so an array of n objects (65,536 address
+// spaces) costs n^2 (issue 17).
 template <class Json>
-class Checker {
+class CheckedDomParser {
  public:
-  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, Json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    switch (event) {
-      case E::object_start:
-      case E::array_start:
-        if (frames_.size() >= kMaxJsonDepth) {
-          throw Refused{where() + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
-                        " levels"};
-        }
-        frames_.push_back({event == E::object_start});
-        break;
-      case E::key: {
-        Frame& f = frames_.back();
-        f.key = parsed.template get<std::string>();
-        if (!f.keys.insert(f.key).second) throw Refused{where() + ": key given twice"};
-        break;
-      }
-      case E::object_end:
-      case E::array_end:
-        frames_.pop_back();
-        element_done();
-        break;
-      case E::value:
-        element_done();
-        break;
-    }
-    return true;
+  using number_integer_t = typename Json::number_integer_t;
+  using number_unsigned_t = typename Json::number_unsigned_t;
+  using number_float_t = typename Json::number_float_t;
+  using string_t = typename Json::string_t;
+  using binary_t = typename Json::binary_t;
+
+  explicit CheckedDomParser(Json& result) : dom_(result) {}
+
+  bool null() { return value(dom_.null()); }
+  bool boolean(bool v) { return value(dom_.boolean(v)); }
+  bool number_integer(number_integer_t v) { return value(dom_.number_integer(v)); }
+  bool number_unsigned(number_unsigned_t v) { return value(dom_.number_unsigned(v)); }
+  bool number_float(number_float_t v, const string_t& s) { return value(dom_.number_float(v, s)); }
+  bool string(string_t& v) { return value(dom_.string(v)); }
+  bool binary(binary_t& v) { return value(dom_.binary(v)); }
+  bool start_object(std::size_t n) {
+    open(true);
+    return dom_.start_object(n);
+  }
+  bool key(string_t& k) {
+    Frame& f = frames_.back();
+    f.key = k;
+    if (!f.keys.insert(f.key).second) throw Refused{where() + ": key given twice"};
+    return dom_.key(k);
+  }
+  bool end_object() {
+    frames_.pop_back();
+    return value(dom_.end_object());
+  }
+  bool start_array(std::size_t n) {
+    open(false);
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return value(dom_.end_array());
+  }
+  // Syntax errors and numbers beyond a double (out_of_range 406): the DOM
+  // builder throws them as the plain parser does.
+  template <class Exception>
+  bool parse_error(std::size_t at, const std::string& token, const Exception& e) {
+    return dom_.parse_error(at, token, e);
   }
 
  private:
@@ -58,8 +76,17 @@ class Checker {
     std::string key;
     std::set<std::string> keys;
   };
-  void element_done() {
+  void open(bool object) {
+    if (frames_.size() >= kMaxJsonDepth) {
+      throw Refused{where() + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+    }
+    frames_.push_back({object});
+  }
+  // A value (or a whole object or array) is complete: the next element of
+  // an enclosing array has the next index.
+  bool value(bool ok) {
     if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    return ok;
   }
   std::string where() const {
     std::string path;
@@ -74,14 +101,17 @@ class Checker {
     }
     return path.empty() ? "<top level>" : path;
   }
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
   std::vector<Frame> frames_;
 };
 
 template <class Json>
 std::optional<Json> parse(std::string_view text, std::string& error) {
   try {
-    Checker<Json> checker;
-    return Json::parse(text.begin(), text.end(), std::ref(checker));
+    Json result;
+    CheckedDomParser<Json> parser(result);
+    Json::sax_parse(text.begin(), text.end(), &parser);
+    return result;
   } catch (const Refused& r) {
     error = r.message;
   } catch (const nlohmann::json::exception& e) {

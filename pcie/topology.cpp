@@ -34,10 +34,8 @@ std::string_view kind_name(NodeKind k) {
 }
 
 int Topology::find(const std::string& name) const {
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
+  const auto it = by_name.find(name);
+  return it == by_name.end() ? -1 : it->second;
 }
 
 namespace {
@@ -108,6 +106,9 @@ class Builder {
     }
     t.grouping = parse_grouping(p_.grouping);
     compute_iommu_groups(t, t.grouping);
+    for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+      t.by_name.emplace(t.nodes[i].name, static_cast<int>(i));
+    }
     out = std::move(t);
     return {};
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,7 +76,10 @@ struct Topology {
   std::vector<std::vector<int>> groups;  // node indices, by group number
   GroupingRules grouping{};              // the rules that formed the groups
 
+  // The node named `name`, -1 for none: one lookup, as platforms of a
+  // thousand functions look up each workload's and attachment's device.
   int find(const std::string& name) const;
+  std::map<std::string, int> by_name;  // node name -> index, set with nodes
   bool is_function(int i) const { return !is_bridge(nodes[i].kind); }
 };
 

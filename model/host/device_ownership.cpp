@@ -2,6 +2,20 @@
 
 namespace iommu_sim {
 
+void DeviceOwnership::set_devices(std::vector<HostDevice> devices) {
+  devices_ = std::move(devices);
+  index_of_.clear();
+  group_members_.clear();
+  ats_requesters_.clear();
+  bound_as_.assign(devices_.size(), {0, ""});
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    const HostDevice& d = devices_[i];
+    index_of_.emplace(d.name, static_cast<int>(i));
+    group_members_[d.group].push_back(static_cast<int>(i));
+    if (d.ats) ats_requesters_.insert(d.requester_id.rid());
+  }
+}
+
 ContextId DeviceOwnership::open() {
   const ContextId id = next_context_++;
   contexts_.emplace(id, Context{});
@@ -34,12 +48,10 @@ Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std
   // iommufd_ctx_from_fd() refuses a closed one with EBADF.
   Context* c = find(ctx);
   if (c == nullptr) return no_context(ctx);
-  int index = -1;
-  for (std::size_t i = 0; i < devices_.size(); ++i) {
-    if (devices_[i].name == device) index = static_cast<int>(i);
-  }
+  const auto named = index_of_.find(device);
   // A device that does not exist has no cdev to open: ENOENT.
-  if (index < 0) return Status::error(ENOENT, "no device named \"" + device + "\"");
+  if (named == index_of_.end()) return Status::error(ENOENT, "no device named \"" + device + "\"");
+  const int index = named->second;
   // Labels stand for the dev_id iommufd hands out, so it never refuses
   // one; the simulator's names must be non-empty and unique.
   if (label.empty()) return Status::error(EINVAL, "a binding needs a label");
@@ -49,18 +61,9 @@ Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std
   // A device is open once through its cdev: Linux's vfio_df_open refuses a
   // second open, from this context or another, with EINVAL before any
   // ownership is claimed.
-  for (const auto& [id, other] : contexts_) {
-    for (const auto& [l, d] : other.bound) {
-      if (d == index) {
-        std::string why = device;
-        why += " is bound already (context ";
-        why += std::to_string(id);
-        why += ", label \"";
-        why += l;
-        why += "\")";
-        return Status::error(EINVAL, why);
-      }
-    }
+  if (const auto& [id, l] = bound_as_[index]; id != 0) {
+    return Status::error(EINVAL, device + " is bound already (context " + std::to_string(id) +
+                                     ", label \"" + l + "\")");
   }
   const int group = devices_[index].group;
   // Another owner holds the group's DMA ownership: Linux
@@ -71,16 +74,16 @@ Status DeviceOwnership::bind(ContextId ctx, const std::string& device, const std
   }
   group_owner_[group] = ctx;
   c->bound.emplace(label, index);
+  bound_as_[index] = {ctx, label};
   return Status::success();
 }
 
 Status DeviceOwnership::check_group_bound(const Context& c, int index) const {
   const HostDevice& dev = devices_.at(index);
   std::string unbound;
-  for (std::size_t i = 0; i < devices_.size(); ++i) {
-    if (devices_[i].group != dev.group) continue;
-    bool here = false;
-    for (const auto& [l, d] : c.bound) here = here || d == static_cast<int>(i);
+  for (const int i : group_members_.at(dev.group)) {
+    const auto b = c.bound.find(bound_as_[i].second);
+    const bool here = b != c.bound.end() && b->second == i;
     if (!here) unbound += (unbound.empty() ? "" : ", ") + devices_[i].name;
   }
   if (unbound.empty()) return Status::success();
@@ -91,6 +94,9 @@ Status DeviceOwnership::check_group_bound(const Context& c, int index) const {
 void DeviceOwnership::close(ContextId ctx) {
   for (auto it = group_owner_.begin(); it != group_owner_.end();) {
     it = it->second == ctx ? group_owner_.erase(it) : std::next(it);
+  }
+  if (const Context* c = find(ctx)) {
+    for (const auto& [label, index] : c->bound) bound_as_[index] = {0, ""};
   }
   contexts_.erase(ctx);
 }
@@ -108,9 +114,7 @@ void DeviceOwnership::deliver(const std::vector<iommu::vtd::FaultRecord>& record
 }
 
 std::optional<Bdf> DeviceOwnership::device_tlb(Bdf bdf) const {
-  for (const HostDevice& d : devices_) {
-    if (d.ats && d.requester_id == bdf) return bdf;
-  }
+  if (ats_requesters_.contains(bdf.rid())) return bdf;
   return std::nullopt;
 }
 

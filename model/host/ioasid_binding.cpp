@@ -137,8 +137,10 @@ Status IoasidManager::replace_device(ContextId ctx, const std::string& label, st
   // the old domain's cached translations.
   auto& old_list = *target(old).attached;
   std::erase(old_list, std::pair(dev.requester_id, pasid));
+  attached_pasids_.erase({dev.requester_id.rid(), pasid});
   if (Status s = attach(dev.requester_id, pasid, to); !s.ok()) {
     old_list.emplace_back(dev.requester_id, pasid);
+    attached_pasids_.emplace(dev.requester_id.rid(), pasid);
     return s;
   }
   a->second.first = to;
@@ -228,13 +230,7 @@ IoasidManager::Target IoasidManager::target(IoasId id) {
 Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   Target t = target(id);
   if (!t.status.ok()) return t.status;
-  auto attached_here = [&](const std::vector<std::pair<Bdf, std::uint32_t>>& list) {
-    return std::find(list.begin(), list.end(), std::pair(bdf, pasid)) != list.end();
-  };
-  bool busy = false;
-  for (const auto& [space_id, space] : spaces_) busy = busy || attached_here(space->attached);
-  for (const auto& [hwpt_id, h] : hwpts_) busy = busy || attached_here(h->attached);
-  if (busy) {
+  if (attached_pasids_.contains({bdf.rid(), pasid})) {
     return Status::error(EBUSY, "device " + bdf.to_string() + " PASID " + std::to_string(pasid) +
                                     " is already attached");
   }
@@ -245,6 +241,7 @@ Status IoasidManager::attach(Bdf bdf, std::uint32_t pasid, IoasId id) {
   Status s = driver_.set_pasid_entry(bdf, pasid, t.setup);
   if (!s.ok()) return s;
   t.attached->emplace_back(bdf, pasid);
+  attached_pasids_.emplace(bdf.rid(), pasid);
   // Nothing of this HWPT is cached for the new attachment yet.
   if (Hwpt* h = find_hwpt(id)) {
     h->non_leaf_pending.erase({bdf.rid(), pasid});
@@ -265,6 +262,7 @@ Status IoasidManager::detach(Bdf bdf, std::uint32_t pasid, IoasId id) {
     return s;
   }
   std::erase(*target(id).attached, std::pair(bdf, pasid));
+  attached_pasids_.erase({bdf.rid(), pasid});
   update_auto_hwpt(id);
   notify_settled(entry);
   return Status::success();

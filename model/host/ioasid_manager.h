@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -579,6 +580,10 @@ class IoasidManager {
   std::map<IoasId, std::unique_ptr<AddressSpace>> spaces_;
   std::map<HwptId, std::unique_ptr<Hwpt>> hwpts_;
   std::map<HwptId, IoasId> auto_hwpts_;  // automatic HWPT -> its IOAS
+  // Every (RID, PASID) some IOAS or HWPT holds: attach()'s EBUSY check in
+  // one lookup, not a scan of every object (quadratic over thousands of
+  // PASIDs, issue 17). Kept in step with the objects' `attached` lists.
+  std::set<std::pair<std::uint16_t, std::uint32_t>> attached_pasids_;
   bool lazy_;
   bool invalidate_before_clear_;  // host.bug
   bool free_tables_early_;        // host.bug

@@ -267,12 +267,13 @@ void Platform::program_remapping() {
   if (config_.attach.empty()) return;
   attach_context_ = manager_->open_context();
   const ContextId ctx = attach_context_;
-  std::set<std::string> bound;
+  std::set<int> bound_groups;
   for (const auto& a : config_.attach) {
     const int group = topology_.nodes[topology_.find(a.device)].group;
-    for (const HostDevice& d : devices) {
-      if (d.group == group && bound.insert(d.name).second) {
-        check(manager_->bind(ctx, d.name, d.name), "bind " + d.name);
+    if (bound_groups.insert(group).second) {
+      for (const int i : topology_.groups[group]) {
+        const std::string& name = topology_.nodes[i].name;
+        if (topology_.is_function(i)) check(manager_->bind(ctx, name, name), "bind " + name);
       }
     }
     if (!ioas_.contains(a.ioas)) build_guest_owned(ctx, a.device, a.ioas);

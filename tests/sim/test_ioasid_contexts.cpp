@@ -54,7 +54,7 @@ TEST(IoasidContexts, AttachBeforeTheWholeGroupIsBoundFailsAndNamesTheOthers) {
 TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
   TestBench tb(two_groups_config_without_attachments());
   auto& m = tb.platform().manager();
-  Status other, again, dup_label, unknown_dev, unknown_ctx, after_close;
+  Status other, again, dup_label, unknown_dev, unknown_ctx, after_close, rebound;
   tb.run([&] {
     const ContextId a = m.open_context();
     const ContextId b = m.open_context();
@@ -68,6 +68,8 @@ TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
     ASSERT_TRUE(m.bind(b, "ssd", "s").ok());
     ASSERT_TRUE(m.close_context(a).ok());
     after_close = m.bind(b, "nic.1", "n1");
+    // Closing a gave up its binding of nic.0 too.
+    rebound = m.bind(b, "nic.0", "n0");
   });
   EXPECT_EQ(other.code, EPERM);
   EXPECT_NE(other.message.find("owned by context 1"), std::string::npos) << other.message;
@@ -76,6 +78,7 @@ TEST(IoasidContexts, AGroupOwnedByOneContextCannotBeBoundByAnother) {
   EXPECT_EQ(unknown_dev.code, ENOENT);
   EXPECT_EQ(unknown_ctx.code, EBADF);  // a context is a file descriptor
   EXPECT_TRUE(after_close.ok()) << after_close.message;
+  EXPECT_TRUE(rebound.ok()) << rebound.message;
 }
 
 TEST(IoasidContexts, DetachAndCloseReturnDevicesToTheBlockingDomain) {
