@@ -14,9 +14,12 @@
 #include "model/param_doc.h"
 #include "model/platform/platform.h"
 #include "tests/support/cli.h"
+#include "tests/support/files.h"
 
 namespace iommu_sim {
 namespace {
+
+using test::read_file;
 
 std::string run_and_dump(std::uint64_t seed, const char* mode) {
   PlatformConfig c;
@@ -35,13 +38,6 @@ TEST(Determinism, SameSeedSameBytes) {
   EXPECT_EQ(run_and_dump(42, "timed"), run_and_dump(42, "timed"));
   EXPECT_EQ(run_and_dump(42, "functional"), run_and_dump(42, "functional"));
   EXPECT_NE(run_and_dump(42, "timed"), run_and_dump(43, "timed"));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 TEST(Docs, ParametersReferenceIsCurrent) {

@@ -22,7 +22,6 @@ namespace {
 
 namespace uapi = iommufd;
 
-constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kMax = ~0ull;  // 2^64 - 1, ULONG_MAX on a 64-bit host
 constexpr IoasId kNothing = 4242;      // an ID no object has
 

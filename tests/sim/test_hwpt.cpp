@@ -12,18 +12,10 @@
 namespace iommu_sim::test {
 namespace {
 
-constexpr std::uint64_t kMarker = 0x5ca1ab1e0ddba11ull;
-
 PlatformConfig hwpt_config() {
   PlatformConfig c = default_config_without_workloads();
   c.attach.clear();
   return c;
-}
-
-std::uint64_t first_word(const DmaResult& r) {
-  std::uint64_t v = 0;
-  if (r.data.size() >= 8) std::memcpy(&v, r.data.data(), 8);
-  return v;
 }
 
 TEST(Hwpt, APagingHwptIsADomainOfItsOwnThatFollowsItsIoas) {

@@ -16,14 +16,6 @@ namespace {
 
 namespace vtd = iommu::vtd;
 
-constexpr std::uint64_t kMarker = 0x5ca1ab1e0ddba11ull;
-
-std::uint64_t first_word(const DmaResult& r) {
-  std::uint64_t v = 0;
-  if (r.data.size() >= 8) std::memcpy(&v, r.data.data(), 8);
-  return v;
-}
-
 // PDTS 0: a 128-entry PASID directory, PASIDs 0 to 8191 (VT-d spec 9.4).
 // nic0 is attached at every one of them; the next is EINVAL (Linux's
 // iommu_attach_device_pasid against max_pasids) with nothing written. Then

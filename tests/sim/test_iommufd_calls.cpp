@@ -22,7 +22,6 @@ namespace {
 
 namespace uapi = iommufd;
 
-constexpr std::uint64_t kMiB = 1 << 20;
 using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
 class IommufdCalls : public ::testing::Test {

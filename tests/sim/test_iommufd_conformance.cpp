@@ -69,7 +69,6 @@ class Conformance : public ::testing::Test {
   ContextId ctx_ = 0;
 };
 
-constexpr std::uint64_t kMiB = 1 << 20;
 using Range = std::pair<std::uint64_t, std::uint64_t>;
 
 TEST_F(Conformance, IoasDestroyRemovesItAndItsIdIsGone) {

@@ -10,16 +10,10 @@
 
 #include "apps/config_overrides.h"
 #include "tests/support/cli.h"
+#include "tests/support/files.h"
 
 namespace iommu_sim::test {
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(SetOverrides, ValuesReadAsJsonOrElseAsText) {
   ConfigOverride o;

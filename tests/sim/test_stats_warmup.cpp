@@ -345,7 +345,7 @@ TEST(Slices, SamplingATimeSeriesChangesNoStatistic) {
 
 // ------------------------------------------------------------- time series
 
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+std::vector<std::vector<std::string>> parse_crlf_csv(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
   std::size_t at = 0;
   while (at < text.size()) {
@@ -373,7 +373,7 @@ TEST(TimeSeries, RowsAreIntervalsAndColumnsSumToTheRunsCounters) {
     start_fresh_kernel();
     Platform p(c);
     p.run();
-    const auto rows = parse_csv(p.timeseries().csv());
+    const auto rows = parse_crlf_csv(p.timeseries().csv());
     ASSERT_GE(rows.size(), 3u);
     // Patterns expand to every matching counter, in name order.
     EXPECT_EQ(rows[0],
@@ -441,7 +441,7 @@ TEST(TimeSeries, TheCommandLineWritesItIntoOut) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream in(dir / "stats-timeseries.csv", std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto rows = parse_csv(text);
+  const auto rows = parse_crlf_csv(text);
   ASSERT_GE(rows.size(), 3u);
   EXPECT_EQ(rows[0][0], "time_ns");
   EXPECT_EQ(rows[0][1], "workload.wl0.completed");

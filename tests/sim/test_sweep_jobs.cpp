@@ -10,18 +10,12 @@
 #include <sstream>
 
 #include "tests/support/cli.h"
+#include "tests/support/files.h"
 
 namespace iommu_sim::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // This test's own name for a temporary file or directory: ctest runs the
 // tests of this file at the same time, each in a process of its own.
@@ -130,7 +124,14 @@ class LocalSlurm {
   explicit LocalSlurm(fs::path dir) : dir_(std::move(dir)) {
     started_ = std::system((script() + " start " + dir_.string() + " > /dev/null").c_str()) == 0;
   }
-  ~LocalSlurm() { std::system((script() + " stop " + dir_.string()).c_str()); }
+  ~LocalSlurm() {
+    // Appended, not `script() + " stop " + ...`: GCC 12 warns of that
+    // wrongly here (a -Warray-bounds false positive).
+    std::string stop = script();
+    stop += " stop ";
+    stop += dir_.string();
+    std::system(stop.c_str());
+  }
   LocalSlurm(const LocalSlurm&) = delete;
   LocalSlurm& operator=(const LocalSlurm&) = delete;
   bool started() const { return started_; }

@@ -15,21 +15,16 @@
 #include "pcie/expected_groups.h"
 #include "pcie/lspci_import.h"
 #include "tests/support/cli.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace iommu_sim {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_file;
 using test::run_command;
 using test::write_temp;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // topo's printout without SystemC's banner (stderr, merged by run_command)
 // and without the expect_groups lines, which only the config's

@@ -13,7 +13,7 @@ using sc_core::SC_NS;
 using sc_core::SC_PS;
 using sc_core::sc_time;
 
-PlatformConfig timing_config() {
+PlatformConfig modes_config() {
   PlatformConfig c = timing_config_without_workloads();
   c.iommu.address_width = 57;  // every paging mode available
   // Every level is read: no paging-structure caches (their own tests are
@@ -29,7 +29,7 @@ sc_time context_reads() {
 
 // The guest of make_nested with `fl` x `sl` levels, on the timing platform.
 PlatformConfig nested_config(unsigned fl, unsigned sl) {
-  PlatformConfig c = timing_config();
+  PlatformConfig c = modes_config();
   make_nested(c, fl, sl);
   return c;
 }
@@ -113,7 +113,7 @@ TEST(TranslationModes, NestedDmaLandsWhereBothLevelsSay) {
 class SecondLevelDepth : public ::testing::TestWithParam<unsigned> {};
 
 TEST_P(SecondLevelDepth, ColdWalkReadsOneEntryPerLevel) {
-  PlatformConfig c = timing_config();
+  PlatformConfig c = modes_config();
   c.address_spaces[0].translation = "second_level";
   c.address_spaces[0].levels = GetParam();
   const Cold r = cold_dma(c, {.address = 0x100040});
@@ -126,7 +126,7 @@ TEST_P(SecondLevelDepth, ColdWalkReadsOneEntryPerLevel) {
 INSTANTIATE_TEST_SUITE_P(Levels, SecondLevelDepth, ::testing::Values(3u, 4u, 5u));
 
 TEST(TranslationModes, FiveLevelFirstLevelWalkReadsFiveEntries) {
-  PlatformConfig c = timing_config();
+  PlatformConfig c = modes_config();
   c.address_spaces[0].levels = 5;
   c.address_spaces[0].mappings[0].iova = 0x00ab'cdef'0000'0000ull;  // needs more than 48 bits
   c.address_spaces[0].mappings[0].size = 1ull << 20;
@@ -145,7 +145,7 @@ class LargePages : public ::testing::TestWithParam<LargePage> {};
 
 TEST_P(LargePages, OneLeafEndsTheWalkAndOneIotlbEntryCoversThePage) {
   const auto& lp = GetParam();
-  PlatformConfig c = timing_config();
+  PlatformConfig c = modes_config();
   c.address_spaces[0].translation = lp.translation;
   c.address_spaces[0].page_size = lp.page_size;
   c.address_spaces[0].mappings[0] = {.iova = 1ull << 30, .size = lp.page_size};
@@ -196,7 +196,7 @@ TEST(TranslationModes, NestedIotlbEntryHasTheSmallerOfTheTwoPageSizes) {
 TEST(AccessedDirty, ColdWalkSetsAccessedInEveryEntryItUses) {
   // Clear A in the four first-level entries of 0x100000; the walk sets them
   // again, each with one locked read-modify-write (a timed 8-byte write).
-  PlatformConfig c = timing_config();
+  PlatformConfig c = modes_config();
   TestBench tb(c);
   auto& p = tb.platform();
   std::vector<std::uint64_t> entries;
@@ -223,7 +223,7 @@ TEST(AccessedDirty, ColdWalkSetsAccessedInEveryEntryItUses) {
 }
 
 TEST(AccessedDirty, AWriteThroughAnEntryWithoutDirtyWalksAgainAndSetsIt) {
-  PlatformConfig c = timing_config();
+  PlatformConfig c = modes_config();
   TestBench tb(c);
   auto& p = tb.platform();
   std::uint64_t leaf = 0;

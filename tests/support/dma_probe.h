@@ -3,6 +3,7 @@
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <systemc>
@@ -20,6 +21,18 @@ struct DmaResult {
   sc_core::sc_time latency;  // issue to completion
   std::vector<std::uint8_t> data;
 };
+
+inline constexpr std::uint64_t kMiB = 1 << 20;
+
+// A recognisable 64-bit pattern tests write into memory and read back by DMA.
+inline constexpr std::uint64_t kMarker = 0x5ca1ab1e0ddba11ull;
+
+// The first 8 bytes a DMA read returned, little-endian; 0 if it read fewer.
+inline std::uint64_t first_word(const DmaResult& r) {
+  std::uint64_t v = 0;
+  if (r.data.size() >= 8) std::memcpy(&v, r.data.data(), 8);
+  return v;
+}
 
 struct DmaRequest {
   std::uint64_t address = 0;
