@@ -59,7 +59,7 @@ Measured measure(const PlatformConfig& c) {
 }
 
 // prefix followed by n ("sw3"); appended rather than `"sw" + to_string(n)`,
-// which GCC 12 warns of wrongly (-Wrestrict, its bug 105329).
+// which GCC 12 warns of wrongly (a -Wrestrict false positive).
 std::string named(std::string prefix, std::uint32_t n) {
   prefix += std::to_string(n);
   return prefix;
