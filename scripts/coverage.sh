@@ -62,6 +62,12 @@ filters=(--root . --object-directory "$dir" --gcov-executable "$gcov"
 # CMake's compiler check compiled its probe with --coverage too; it is not
 # ours and has no source to annotate.
 find "$dir"/CMakeFiles -name '*.gcno' -delete
+# The tests compile in unity batches generated in $dir/tests, whose count
+# files name them relative to it (CMakeFiles/iommu_sim_tests.dir/Unity/...);
+# gcov runs in $dir, so the same path must lead there too, or gcovr drops
+# the batches' counts and with them the product header lines the tests
+# instantiate (96.5 % instead of 97.3 % of product lines).
+ln -sfn ../tests/CMakeFiles/iommu_sim_tests.dir "$dir"/CMakeFiles/iommu_sim_tests.dir
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 gcovr "${filters[@]}" --json-summary "$summary" >/dev/null
