@@ -6,9 +6,7 @@
 // build/bench/iommu_sim_bench --benchmark_filter=BM_Bandwidth
 #include <benchmark/benchmark.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-
+#include "bench/repo_config.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 
@@ -16,13 +14,12 @@ namespace iommu_sim {
 namespace {
 
 void BM_Bandwidth(benchmark::State& state, std::uint64_t span) {
-  std::ifstream in(std::string(IOMMU_SIM_SOURCE_DIR) +
-                   "/configs/platforms/broadwell_xeon_gen3x8.json");
-  PlatformConfig c;
-  if (!load_config(nlohmann::json::parse(in), c).empty()) {
+  const auto loaded = repo_config("configs/platforms/broadwell_xeon_gen3x8.json");
+  if (!loaded) {
     state.SkipWithError("cannot load the Broadwell preset");
     return;
   }
+  PlatformConfig c = *loaded;
   c.workloads[0].span = span;
   for (auto _ : state) {
     start_fresh_kernel();

@@ -5,9 +5,7 @@
 // Run: build/bench/iommu_sim_bench --benchmark_filter=BM_Nvme
 #include <benchmark/benchmark.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-
+#include "bench/repo_config.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 
@@ -15,13 +13,12 @@ namespace iommu_sim {
 namespace {
 
 void BM_Nvme(benchmark::State& state, const char* mode) {
-  std::ifstream in(std::string(IOMMU_SIM_SOURCE_DIR) +
-                   "/configs/devices/nvme_4k_random_reads.json");
-  PlatformConfig c;
-  if (!load_config(nlohmann::json::parse(in), c).empty()) {
+  const auto loaded = repo_config("configs/devices/nvme_4k_random_reads.json");
+  if (!loaded) {
     state.SkipWithError("cannot load the NVMe example");
     return;
   }
+  PlatformConfig c = *loaded;
   constexpr std::uint32_t kCpus = 8;
   constexpr std::uint64_t kIos = 1'000'000;
   c.host.cpus = kCpus;

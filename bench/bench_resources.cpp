@@ -8,38 +8,12 @@
 // host_per_simulated (leaves: host bytes per simulated 8-byte entry) and,
 // for the mapping, set_up_ns_per_leaf.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
-#include <chrono>
-#include <memory>
-
-#include "bench/resident_memory.h"
-#include "model/kernel.h"
-#include "model/platform/platform.h"
+#include "bench/measured_build.h"
 #include "model/platform/resource_estimate.h"
 
 namespace iommu_sim {
 namespace {
-
-struct Built {
-  double bytes = 0;    // resident growth while the platform was built
-  double seconds = 0;  // wall time of the build
-};
-
-// Builds a platform from c and runs it for one DMA, so that the host's
-// set-up (which maps at the start of simulation) is done; measured, it is
-// torn down before return.
-Built build(PlatformConfig c) {
-  c.workloads[0].count = 1;
-  start_fresh_kernel();
-  malloc_trim(0);  // freed heap of the last build would hide this one's pages
-  const double before = resident_bytes();
-  const auto start = std::chrono::steady_clock::now();
-  auto platform = std::make_unique<Platform>(c);
-  platform->run();
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  return {resident_bytes() - before, took.count()};
-}
 
 // IOTLB of 16,384 sets x 64 ways (1 Mi entries, the largest a config takes)
 // against the default 16 x 4.
@@ -51,8 +25,8 @@ void BM_Resources_CacheEntry(benchmark::State& state) {
   const double added = 16384.0 * 64 - 16.0 * 4;
   double per_entry = 0;
   for (auto _ : state) {
-    const Built s = build(small);
-    const Built l = build(large);
+    const Measured s = measure(set_up_only(small));
+    const Measured l = measure(set_up_only(large));
     per_entry = (l.bytes - s.bytes) / added;
   }
   state.counters["bytes_per_entry"] = per_entry;
@@ -71,8 +45,8 @@ void BM_Resources_MappingLeaf(benchmark::State& state) {
   const double added = leaf_entries(m.iova, m.size, large.address_spaces[0].page_size);
   double per_leaf = 0, ns_per_leaf = 0;
   for (auto _ : state) {
-    const Built s = build(small);
-    const Built l = build(large);
+    const Measured s = measure(set_up_only(small));
+    const Measured l = measure(set_up_only(large));
     per_leaf = (l.bytes - s.bytes) / added;
     ns_per_leaf = (l.seconds - s.seconds) * 1e9 / added;
   }

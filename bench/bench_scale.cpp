@@ -23,51 +23,22 @@
 // growth over the marginal simulated frames, tables and touched data, 4 KiB
 // each); KiB_per_unit (marginal resident growth per page, function or PASID).
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <string>
 
-#include "bench/resident_memory.h"
+#include "bench/measured_build.h"
 #include "model/json_input.h"
-#include "model/kernel.h"
-#include "model/platform/platform.h"
 
 namespace iommu_sim {
 namespace {
-
-struct Measured {
-  double seconds = 0;  // wall time of building and running
-  double bytes = 0;    // resident growth meanwhile
-  double frames = 0;   // simulated memory frames allocated (tables and data)
-  double dmas = 0;     // DMAs the run did
-};
-
-Measured measure(const PlatformConfig& c) {
-  start_fresh_kernel();
-  malloc_trim(0);  // the freed heap of the last build would hide this one's pages
-  const double before = resident_bytes();
-  const auto start = std::chrono::steady_clock::now();
-  auto platform = std::make_unique<Platform>(c);
-  platform->run();
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  return {took.count(), resident_bytes() - before,
-          static_cast<double>(platform->memory().store().frames_allocated()),
-          static_cast<double>(platform->stats().work_done_total())};
-}
 
 // prefix followed by n ("sw3"); appended rather than `"sw" + to_string(n)`,
 // which GCC 12 warns of wrongly (a -Wrestrict false positive).
 std::string named(std::string prefix, std::uint32_t n) {
   prefix += std::to_string(n);
   return prefix;
-}
-
-PlatformConfig set_up_only(PlatformConfig c) {
-  for (auto& w : c.workloads) w.count = 1;
-  return c;
 }
 
 // 4 KiB pages from 4 GiB up (above the interrupt window).

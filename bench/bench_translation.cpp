@@ -3,12 +3,12 @@
 // Timed and Functional mode. Run: build/bench/iommu_sim_bench
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <random>
 #include <systemc>
 
+#include "bench/repo_config.h"
+#include "bench/resident_memory.h"
 #include "iommu/iotlb.h"
-#include "model/json_input.h"
 #include "model/kernel.h"
 #include "model/platform/platform.h"
 
@@ -68,14 +68,12 @@ void run_stream(benchmark::State& state, Stream s, const char* mode, bool oracle
 // Issue 18's functional cases, on the configs in bench/configs/ that
 // scripts/instructions.sh counts the instructions of.
 void run_file(benchmark::State& state, const char* name) {
-  std::string error;
-  const auto json = read_json(std::string(IOMMU_SIM_SOURCE_DIR) + "/bench/configs/" + name, error);
-  PlatformConfig config;
-  if (!json || !load_config(*json, config).empty() || !validate(config).empty()) {
+  const auto config = repo_config(std::string("bench/configs/") + name);
+  if (!config || !validate(*config).empty()) {
     state.SkipWithError((std::string("cannot load bench/configs/") + name).c_str());
     return;
   }
-  run_config(state, config);
+  run_config(state, *config);
 }
 
 void BM_Timed_AllHit(benchmark::State& st) {
@@ -108,20 +106,13 @@ BENCHMARK(BM_Functional_AllHit)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Functional_ColdWalk)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Functional_NestedColdWalk)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-long resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * 4096;
-}
-
 // Host memory against what the simulation holds: 256 MiB mapped with 4 KiB
 // pages and written once, page by page, by 4 KiB DMAs.
 void BM_MemoryFootprint(benchmark::State& state) {
   double ratio = 0, simulated_mib = 0;
   for (auto _ : state) {
     start_fresh_kernel();
-    const long before = resident_bytes();
+    const double before = resident_bytes();
     PlatformConfig c;
     c.address_spaces[0].mappings[0].size = 256ull << 20;
     auto& w = c.workloads[0];
@@ -132,7 +123,7 @@ void BM_MemoryFootprint(benchmark::State& state) {
     w.write_fraction = 1.0;
     auto platform = std::make_unique<Platform>(c);
     platform->run();
-    const long after = resident_bytes();
+    const double after = resident_bytes();
     const double simulated = platform->memory().store().bytes_allocated();
     simulated_mib = simulated / (1 << 20);
     ratio = (after - before) / simulated;
