@@ -62,10 +62,10 @@ constexpr std::uint64_t kFrcdOffset = 0x400;
 Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode mode,
              std::uint64_t seed, StatsRegistry& stats, const std::string& prefix)
     : sc_module(name),
-      upstream("upstream"),
+      upstream("upstream", this),
       dma_out("dma_out"),
       table_mem("table_mem"),
-      regs("regs"),
+      regs("regs", this),
       ats_invalidation("ats_invalidation"),
       params_(params),
       mode_(mode),
@@ -80,9 +80,6 @@ Iommu::Iommu(sc_core::sc_module_name name, const IommuParams& params, TimingMode
                     params.bug != "wait_completes_before_drain", mode,
                     ns(params.descriptor_latency_ns), stats, prefix),
       frcd_offset_(kFrcdOffset) {
-  upstream.register_b_transport(this, &Iommu::dma_b_transport);
-  regs.register_b_transport(this, &Iommu::regs_b_transport);
-  regs.register_transport_dbg(this, &Iommu::regs_transport_dbg);
   dma_out.bind(dma_backward_);
   table_mem.bind(table_backward_);
   invalidation_.set_device_tlb_invalidator(

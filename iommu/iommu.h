@@ -9,7 +9,6 @@
 
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <map>
 #include <memory>
 #include <systemc>
@@ -22,6 +21,7 @@
 #include "iommu/table_port.h"
 #include "iommu/translation_observer.h"
 #include "iommu/translator.h"
+#include "model/direct_target_socket.h"
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
@@ -29,11 +29,16 @@
 namespace iommu_sim {
 
 class Iommu : public sc_core::sc_module {
+  // The sockets' targets, declared before they name them.
+  void dma_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void regs_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  unsigned regs_transport_dbg(tlm::tlm_generic_payload& p);
+
  public:
-  tlm_utils::simple_target_socket<Iommu> upstream;
+  DirectTargetSocket<Iommu, &Iommu::dma_b_transport> upstream;
   tlm::tlm_initiator_socket<> dma_out;
   tlm::tlm_initiator_socket<> table_mem;
-  tlm_utils::simple_target_socket<Iommu> regs;
+  DirectTargetSocket<Iommu, &Iommu::regs_b_transport, &Iommu::regs_transport_dbg> regs;
   // ATS Invalidate Requests to the devices with a device TLB, one binding
   // each (add_device_tlb says which requester ID is behind which).
   tlm_utils::multi_passthrough_initiator_socket<Iommu, 32, tlm::tlm_base_protocol_types, 0,
@@ -58,7 +63,6 @@ class Iommu : public sc_core::sc_module {
   void write_register(std::uint64_t offset, unsigned size, std::uint64_t value);
 
  private:
-  void dma_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   // PCIe ATS: a Translation Request answered with a Translation Completion,
   // and a translated request let through if the device may send those.
   void translation_request(tlm::tlm_generic_payload& p, PcieAttrs& attrs, sc_core::sc_time& delay);
@@ -79,8 +83,6 @@ class Iommu : public sc_core::sc_module {
   void trace_device_tlb_invalidation(std::uint16_t sid, const AtsInvalidation& inv, bool answered,
                                      const sc_core::sc_time& sent,
                                      const sc_core::sc_time& done) const;
-  void regs_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  unsigned regs_transport_dbg(tlm::tlm_generic_payload& p);
   bool regs_access(tlm::tlm_generic_payload& p);
   void write_gcmd(std::uint32_t value);
   std::uint64_t read_register64(std::uint64_t offset);

@@ -13,7 +13,7 @@ using sc_core::sc_time;
 MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryParams& params,
                                    TimingMode mode, StatsRegistry& stats, const std::string& prefix)
     : sc_module(name),
-      socket("socket"),
+      socket("socket", this),
       params_(params),
       mode_(mode),
       latency_(ns(params.latency_ns)),
@@ -21,8 +21,9 @@ MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryPar
       limit_(params.address_bits >= 64 ? ~0ull : (1ull << params.address_bits)),
       busy_until_(params.channels, sc_core::SC_ZERO_TIME),
       llc_latency_(ns(params.llc_latency_ns)) {
-  socket.register_b_transport(this, &MemoryController::b_transport);
-  socket.register_transport_dbg(this, &MemoryController::transport_dbg);
+  for (std::size_t i = 0; i < small_occupancy_.size(); ++i) {
+    small_occupancy_[i] = compute_occupancy(i * 8);
+  }
   stats.counter(prefix + ".reads", &reads_, "read requests served");
   stats.counter(prefix + ".writes", &writes_, "write requests served");
   stats.counter(prefix + ".bytes_read", &bytes_read_, "bytes read");
@@ -39,11 +40,15 @@ MemoryController::MemoryController(sc_core::sc_module_name name, const MemoryPar
       "4 KiB frames of simulated memory ever written");
 }
 
+sc_time MemoryController::compute_occupancy(std::uint64_t bytes) const {
+  const double ps = std::ceil(static_cast<double>(bytes) * ps_per_byte_ - 1e-9);
+  return sc_time::from_value(static_cast<sc_dt::uint64>(ps));
+}
+
 sc_time MemoryController::occupancy(std::uint64_t bytes) const {
-  // Streams repeat one size: remember the last conversion.
+  if (bytes <= kTabledBytes && bytes % 8 == 0) return small_occupancy_[bytes / 8];
   if (bytes != last_bytes_) {
-    const double ps = std::ceil(static_cast<double>(bytes) * ps_per_byte_ - 1e-9);
-    last_occupancy_ = sc_time::from_value(static_cast<sc_dt::uint64>(ps));
+    last_occupancy_ = compute_occupancy(bytes);
     last_bytes_ = bytes;
   }
   return last_occupancy_;
@@ -94,7 +99,7 @@ bool MemoryController::access(tlm::tlm_generic_payload& p) {
   return true;
 }
 
-void MemoryController::b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
+void MemoryController::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   if (!access(p)) return;
   const std::uint64_t len = p.get_data_length();
   if (p.is_read()) {
@@ -159,7 +164,7 @@ sc_time MemoryController::occupy(std::uint64_t addr, std::uint64_t len, sc_time 
   return done;
 }
 
-unsigned int MemoryController::transport_dbg(int, tlm::tlm_generic_payload& p) {
+unsigned int MemoryController::transport_dbg(tlm::tlm_generic_payload& p) {
   return access(p) ? p.get_data_length() : 0;
 }
 

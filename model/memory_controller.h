@@ -9,12 +9,13 @@
 // not who put them there.
 #pragma once
 
-#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <array>
 #include <boost/container/flat_map.hpp>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
+#include "model/direct_target_socket.h"
 #include "model/memory_params.h"
 #include "model/sparse_memory.h"
 #include "model/stats.h"
@@ -23,8 +24,14 @@
 namespace iommu_sim {
 
 class MemoryController : public sc_core::sc_module {
+  // The socket's targets, declared before it names them.
+  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& p);
+
  public:
-  tlm_utils::multi_passthrough_target_socket<MemoryController> socket;
+  DirectTargetSocket<MemoryController, &MemoryController::b_transport,
+                     &MemoryController::transport_dbg>
+      socket;
 
   MemoryController(sc_core::sc_module_name name, const MemoryParams& params, TimingMode mode,
                    StatsRegistry& stats, const std::string& stats_prefix = "memory");
@@ -39,10 +46,8 @@ class MemoryController : public sc_core::sc_module {
   bool llc_resident(std::uint64_t addr, std::uint64_t len) const;
 
  private:
-  void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void trace_access(const tlm::tlm_generic_payload& p, const sc_core::sc_time& arrived,
                     const sc_core::sc_time& done) const;
-  unsigned int transport_dbg(int id, tlm::tlm_generic_payload& p);
   bool access(tlm::tlm_generic_payload& p);
   // Timed mode: occupies the channels [addr, addr + len) falls in from
   // `arrival` on; returns when the last of them has transferred its share.
@@ -56,6 +61,12 @@ class MemoryController : public sc_core::sc_module {
   std::uint64_t limit_;
   // When each channel is free again (Timed mode).
   std::vector<sc_core::sc_time> busy_until_;
+  // Occupancies of the sizes table reads come in (8 to 64 bytes: root,
+  // context, PASID and paging entries), by size / 8; a cold walk alternates
+  // between them. Other sizes remember the last one: streams repeat it.
+  static constexpr std::uint64_t kTabledBytes = 64;
+  std::array<sc_core::sc_time, kTabledBytes / 8 + 1> small_occupancy_;
+  sc_core::sc_time compute_occupancy(std::uint64_t bytes) const;
   mutable std::uint64_t last_bytes_ = ~0ull;
   mutable sc_core::sc_time last_occupancy_;
   sc_core::sc_time llc_latency_;

@@ -6,26 +6,25 @@
 
 namespace iommu_sim {
 
-const SparseMemory::Frame* SparseMemory::find(std::uint64_t frame_number) const {
-  if (frame_number == cached_number_) return cached_frame_;
+const SparseMemory::Frame* SparseMemory::find_uncached(std::uint64_t frame_number) const {
   auto it = frames_.find(frame_number);
   // Absent frames are cached too (as null): reads of never-written memory
   // are common (DMA reads of fresh buffers).
-  cached_number_ = frame_number;
-  cached_frame_ = it == frames_.end() ? nullptr : it->second.get();
-  return cached_frame_;
+  Slot& s = cache_[frame_number % kCacheSlots];
+  s.number = frame_number;
+  s.frame = it == frames_.end() ? nullptr : it->second.get();
+  return s.frame;
 }
 
-SparseMemory::Frame& SparseMemory::obtain(std::uint64_t frame_number) {
-  if (frame_number == cached_number_ && cached_frame_ != nullptr) return *cached_frame_;
-  auto& slot = frames_[frame_number];
-  if (!slot) slot = std::make_unique<Frame>();  // value-initialised: zeros
-  cached_number_ = frame_number;
-  cached_frame_ = slot.get();
-  return *slot;
+SparseMemory::Frame& SparseMemory::obtain_uncached(std::uint64_t frame_number) {
+  auto& frame = frames_[frame_number];
+  if (!frame) frame = std::make_unique<Frame>();  // value-initialised: zeros
+  // The slot may have cached the frame as absent: it is present now.
+  cache_[frame_number % kCacheSlots] = Slot{frame_number, frame.get()};
+  return *frame;
 }
 
-void SparseMemory::read(std::uint64_t addr, std::span<std::uint8_t> out) const {
+void SparseMemory::read_spanning(std::uint64_t addr, std::span<std::uint8_t> out) const {
   std::size_t done = 0;
   while (done < out.size()) {
     const std::uint64_t a = addr + done;
@@ -40,7 +39,7 @@ void SparseMemory::read(std::uint64_t addr, std::span<std::uint8_t> out) const {
   }
 }
 
-void SparseMemory::write(std::uint64_t addr, std::span<const std::uint8_t> in) {
+void SparseMemory::write_spanning(std::uint64_t addr, std::span<const std::uint8_t> in) {
   std::size_t done = 0;
   while (done < in.size()) {
     const std::uint64_t a = addr + done;

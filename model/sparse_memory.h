@@ -17,8 +17,26 @@ class SparseMemory {
   static constexpr unsigned kFrameShift = 12;
   static constexpr std::uint64_t kFrameSize = 1ull << kFrameShift;
 
-  void read(std::uint64_t addr, std::span<std::uint8_t> out) const;
-  void write(std::uint64_t addr, std::span<const std::uint8_t> in);
+  // An access inside one frame (every DMA TLP and table read the model
+  // makes: none crosses 4 KiB) takes the inline path; others are cut.
+  void read(std::uint64_t addr, std::span<std::uint8_t> out) const {
+    const std::uint64_t offset = addr & (kFrameSize - 1);
+    if (offset + out.size() > kFrameSize) [[unlikely]] {
+      read_spanning(addr, out);
+    } else if (const Frame* f = find(addr >> kFrameShift)) {
+      std::memcpy(out.data(), f->data() + offset, out.size());
+    } else {
+      std::memset(out.data(), 0, out.size());
+    }
+  }
+  void write(std::uint64_t addr, std::span<const std::uint8_t> in) {
+    const std::uint64_t offset = addr & (kFrameSize - 1);
+    if (offset + in.size() > kFrameSize) [[unlikely]] {
+      write_spanning(addr, in);
+    } else {
+      std::memcpy(obtain(addr >> kFrameShift).data() + offset, in.data(), in.size());
+    }
+  }
 
   std::uint64_t read64(std::uint64_t addr) const {
     std::uint64_t v = 0;
@@ -37,14 +55,37 @@ class SparseMemory {
 
  private:
   using Frame = std::array<std::uint8_t, kFrameSize>;
-  const Frame* find(std::uint64_t frame_number) const;
-  Frame& obtain(std::uint64_t frame_number);
+  // The frame `frame_number`, or null if never written: from the lookup
+  // cache, else from the map (and then cached).
+  const Frame* find(std::uint64_t frame_number) const {
+    const Slot& s = cache_[frame_number % kCacheSlots];
+    if (s.number == frame_number) [[likely]]
+      return s.frame;
+    return find_uncached(frame_number);
+  }
+  Frame& obtain(std::uint64_t frame_number) {
+    const Slot& s = cache_[frame_number % kCacheSlots];
+    if (s.number == frame_number && s.frame != nullptr) [[likely]]
+      return *s.frame;
+    return obtain_uncached(frame_number);
+  }
+  const Frame* find_uncached(std::uint64_t frame_number) const;
+  Frame& obtain_uncached(std::uint64_t frame_number);
+  void read_spanning(std::uint64_t addr, std::span<std::uint8_t> out) const;
+  void write_spanning(std::uint64_t addr, std::span<const std::uint8_t> in);
 
   std::unordered_map<std::uint64_t, std::unique_ptr<Frame>> frames_;
-  // One-entry lookup cache (null: known absent): DMA streams and walks hit
-  // the same frame often.
-  mutable std::uint64_t cached_number_ = ~0ull;
-  mutable Frame* cached_frame_ = nullptr;
+  // A direct-mapped lookup cache by frame number (null: known absent, until
+  // obtain() writes the frame's slot). A page walk reads four to eight
+  // tables in as many frames, then the data: a one-entry cache missed on
+  // nearly every read of a cold walk (a hash lookup each); 64 slots hold a
+  // walk's frames, and cost 1 KiB.
+  static constexpr std::size_t kCacheSlots = 64;
+  struct Slot {
+    std::uint64_t number = ~0ull;
+    Frame* frame = nullptr;
+  };
+  mutable std::array<Slot, kCacheSlots> cache_{};
 };
 
 }  // namespace iommu_sim

@@ -12,7 +12,7 @@ Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bd
                    sc_core::sc_time dma_latency, TimingMode mode, std::uint64_t seed,
                    StatsRegistry& stats)
     : sc_module(name),
-      dma_in("dma_in"),
+      dma_in("dma_in", this),
       link("link"),
       ats_invalidation("ats_invalidation"),
       function_(function),
@@ -28,7 +28,6 @@ Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bd
       waits_for_dmas_(ats.bug != "invalidation_completes_before_dmas"),
       dma_done_("dma_done") {
   free_tags_.assign(tags, 0);  // all free from time 0
-  dma_in.register_b_transport(this, &Endpoint::b_transport);
   ats_invalidation.register_b_transport(this, &Endpoint::invalidate);
   const std::string prefix = "pcie." + function;
   stats.counter(prefix + ".requests", &requests_, "DMA requests this function sent upstream");
@@ -46,7 +45,7 @@ Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bd
                 "ATS Invalidate Requests received from the IOMMU");
 }
 
-void Endpoint::b_transport(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+void Endpoint::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   auto* attrs = p.get_extension<PcieAttrs>();
   if (attrs == nullptr) {
     // A workload bug, not a model state: refuse the request visibly.

@@ -24,6 +24,7 @@
 
 #include "iommu/set_associative_cache.h"
 #include "iommu/translation_observer.h"
+#include "model/direct_target_socket.h"
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
@@ -34,11 +35,12 @@
 namespace iommu_sim {
 
 class Endpoint : public sc_core::sc_module {
+  // dma_in's target, declared before it names it.
+  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+
  public:
   // Any number of DMA engines (workloads, test probes), including none.
-  tlm_utils::multi_passthrough_target_socket<Endpoint, 32, tlm::tlm_base_protocol_types, 0,
-                                             sc_core::SC_ZERO_OR_MORE_BOUND>
-      dma_in;
+  DirectTargetSocket<Endpoint, &Endpoint::b_transport> dma_in;
   tlm_utils::simple_initiator_socket<Endpoint> link;
   // Bound only for functions with ATS.
   tlm_utils::multi_passthrough_target_socket<Endpoint, 32, tlm::tlm_base_protocol_types, 1,
@@ -99,7 +101,6 @@ class Endpoint : public sc_core::sc_module {
   // The entry for `iova` of any size, probing each size ever cached.
   const AtcEntry* atc_lookup(bool pasid_present, std::uint32_t pasid, std::uint64_t iova);
 
-  void b_transport(int engine, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void note_issue(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
                   const sc_core::sc_time& delay);
   // Translates through the ATC (asking the IOMMU on a miss) and sends `p`

@@ -15,16 +15,20 @@ using sc_core::sc_time;
 PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, FabricTiming timing,
                        TimingMode mode, StatsRegistry& stats)
     : sc_module(name),
-      from_functions("from_functions"),
       to_root_complex("to_root_complex"),
-      from_root_complex("from_root_complex"),
+      from_root_complex("from_root_complex", this),
       t_(topology),
       timing_(std::move(timing)),
       mode_(mode),
       ports_(topology.nodes.size()),
       bar_accesses_(topology.nodes.size()) {
-  from_functions.register_b_transport(this, &PcieFabric::from_function);
-  from_root_complex.register_b_transport(this, &PcieFabric::from_host);
+  function_ports_.resize(t_.nodes.size());
+  for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
+    if (!t_.is_function(static_cast<int>(i))) continue;
+    std::string port = "from_function_";
+    port += std::to_string(i);
+    function_ports_[i] = std::make_unique<FunctionPort>(port.c_str(), this, static_cast<int>(i));
+  }
   for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
     const TopoNode& n = t_.nodes[i];
     if (n.kind == NodeKind::RootPort || n.kind == NodeKind::SwitchDownstream) {
@@ -187,8 +191,7 @@ void PcieFabric::reject(tlm::tlm_generic_payload& p, CompletionStatus status) {
   p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 }
 
-void PcieFabric::from_function(int binding, tlm::tlm_generic_payload& p, sc_time& delay) {
-  const int f = binding_to_node_[static_cast<std::size_t>(binding)];
+void PcieFabric::from_function(int f, tlm::tlm_generic_payload& p, sc_time& delay) {
   const auto* attrs = p.get_extension<PcieAttrs>();
   const Bdf rid = Bdf::from_rid(attrs->requester_id);
   const bool translated = attrs->at == AddressType::Translated;

@@ -11,15 +11,14 @@
 // complex). BARs are device memory, held here in one sparse store.
 #pragma once
 
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <memory>
 #include <optional>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
+#include "model/direct_target_socket.h"
 #include "model/sparse_memory.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
@@ -38,20 +37,25 @@ struct FabricTiming {
 };
 
 class PcieFabric : public sc_core::sc_module {
+  // The sockets' targets, declared before they name them: a request from
+  // function node `f`, and one the root complex routes down.
+  void from_function(int f, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void from_host(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  using FunctionPort = DirectTargetSocket<PcieFabric, &PcieFabric::from_function>;
+
  public:
-  // One binding per function, in the order of bind_function calls.
-  tlm_utils::multi_passthrough_target_socket<PcieFabric, 32, tlm::tlm_base_protocol_types, 0,
-                                             sc_core::SC_ZERO_OR_MORE_BOUND>
-      from_functions;
   tlm_utils::simple_initiator_socket<PcieFabric> to_root_complex;
   // Requests the root complex routes down to a BAR (after translation).
-  tlm_utils::simple_target_socket<PcieFabric> from_root_complex;
+  DirectTargetSocket<PcieFabric, &PcieFabric::from_host> from_root_complex;
 
   PcieFabric(sc_core::sc_module_name name, const Topology& topology, FabricTiming timing,
              TimingMode mode, StatsRegistry& stats);
 
-  // The next binding of from_functions carries node `function`'s requests.
-  void expect_function(int function) { binding_to_node_.push_back(function); }
+  // Where function node `function`'s link enters the fabric: the
+  // function's requests, the one binding.
+  TargetSocket& function_port(int function) {
+    return *function_ports_[static_cast<std::size_t>(function)];
+  }
 
   // The function whose BAR holds `addr`, if any.
   std::optional<int> bar_owner(std::uint64_t addr) const;
@@ -75,8 +79,6 @@ class PcieFabric : public sc_core::sc_module {
     std::uint64_t direct = 0, redirected = 0, blocked = 0, violations = 0;
     std::uint64_t completions_redirected = 0;
   };
-  void from_function(int binding, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  void from_host(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   // Time to go from the root complex down to `function`'s link (one way).
   sc_core::sc_time down_from_root(int function) const;
   // Time from the egress port `port` (a DSP or bridge) down to `function`.
@@ -116,7 +118,7 @@ class PcieFabric : public sc_core::sc_module {
   const Topology& t_;
   FabricTiming timing_;
   TimingMode mode_;
-  std::vector<int> binding_to_node_;
+  std::vector<std::unique_ptr<FunctionPort>> function_ports_;  // by node; null: no function
   std::vector<std::unique_ptr<PcieLink>> links_;
   std::vector<int> link_of_node_;               // by node: index in links_, or -1
   std::vector<std::vector<Segment>> segments_;  // by function node, upwards

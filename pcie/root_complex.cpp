@@ -7,16 +7,14 @@ namespace iommu_sim {
 RootComplex::RootComplex(sc_core::sc_module_name name, sc_core::sc_time latency,
                          std::uint64_t mmio_base, std::uint64_t mmio_size, StatsRegistry& stats)
     : sc_module(name),
-      root_ports("root_ports"),
+      root_ports("root_ports", this),
       to_iommu("to_iommu"),
-      from_iommu("from_iommu"),
+      from_iommu("from_iommu", this),
       to_memory("to_memory"),
       to_fabric("to_fabric"),
       latency_(latency),
       mmio_base_(mmio_base),
       mmio_size_(mmio_size) {
-  root_ports.register_b_transport(this, &RootComplex::b_transport);
-  from_iommu.register_b_transport(this, &RootComplex::route);
   stats.counter("pcie.root_complex.requests", &requests_,
                 "upstream requests forwarded to the IOMMU");
 }

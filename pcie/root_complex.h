@@ -5,21 +5,24 @@
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
+#include "model/direct_target_socket.h"
 #include "model/stats.h"
 
 namespace iommu_sim {
 
 class RootComplex : public sc_core::sc_module {
+  // The sockets' targets, declared before they name them.
+  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void route(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+
  public:
-  // The fabric's one link up: a simple socket, one indirect call less per
-  // request than a multi-socket (functional mode's hot path).
-  tlm_utils::simple_target_socket<RootComplex> root_ports;
+  // The fabric's one link up.
+  DirectTargetSocket<RootComplex, &RootComplex::b_transport> root_ports;
   tlm_utils::simple_initiator_socket<RootComplex> to_iommu;
-  tlm_utils::simple_target_socket<RootComplex> from_iommu;
+  DirectTargetSocket<RootComplex, &RootComplex::route> from_iommu;
   tlm_utils::simple_initiator_socket<RootComplex> to_memory;
   tlm_utils::simple_initiator_socket<RootComplex> to_fabric;
 
@@ -27,9 +30,6 @@ class RootComplex : public sc_core::sc_module {
               std::uint64_t mmio_size, StatsRegistry& stats);
 
  private:
-  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  void route(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-
   sc_core::sc_time latency_;
   std::uint64_t mmio_base_, mmio_size_;
   std::uint64_t requests_ = 0;

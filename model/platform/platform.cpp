@@ -69,8 +69,7 @@ Platform::Platform(const PlatformConfig& config)
       iommu_->add_device_tlb(n.requester_id.rid(), ats_ports_++);
       iommu_->ats_invalidation.bind(ep->ats_invalidation);
     }
-    fabric_->expect_function(static_cast<int>(i));
-    ep->link.bind(fabric_->from_functions);
+    ep->link.bind(fabric_->function_port(static_cast<int>(i)));
     endpoints_.emplace(n.name, std::move(ep));
   }
   // Each generator's stream is seeded from the one seed and its index.
