@@ -49,9 +49,19 @@ class TablePort {
   bool access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, std::size_t len,
               sc_core::sc_time& delay);
 
+  // Sends `p` (set up for the access) and returns whether it succeeded.
+  bool send(tlm::tlm_generic_payload& p, tlm::tlm_command cmd, std::uint64_t addr,
+            std::uint8_t* data, std::size_t len, sc_core::sc_time& delay);
+
   tlm::tlm_initiator_socket<>& socket_;
   TimingMode mode_;
   // Payloads are reused: constructing one allocates its extension array.
+  // `idle_` serves every access that finds it free, which is every access
+  // when the memory answers without waiting (the platform's does); one
+  // made while another waits inside the target (Timed mode, a target that
+  // calls wait()) takes one from `free_`.
+  tlm::tlm_generic_payload idle_;
+  bool idle_in_use_ = false;
   std::vector<std::unique_ptr<tlm::tlm_generic_payload>> free_;
 };
 

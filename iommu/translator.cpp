@@ -476,8 +476,8 @@ bool Translator::device_tlb_enabled(std::uint16_t sid, std::uint64_t root_table,
 // nothing and the translation starts again.
 inline Translator::Step Translator::lookup_context(const TranslationRequest& r,
                                                    std::uint64_t root_table, std::uint64_t epoch,
-                                                   ContextInfo& fetched, const ContextInfo*& ctx,
-                                                   sc_core::sc_time& delay,
+                                                   std::optional<ContextInfo>& fetched,
+                                                   const ContextInfo*& ctx, sc_core::sc_time& delay,
                                                    TranslationResult& res) {
   ctx = context_cache_.lookup(r.source_id, r.source_id);
   if (trace::on(trace::Category::Context)) [[unlikely]] {
@@ -490,7 +490,7 @@ inline Translator::Step Translator::lookup_context(const TranslationRequest& r,
 }
 
 Translator::Step Translator::context_miss(const TranslationRequest& r, std::uint64_t root_table,
-                                          std::uint64_t epoch, ContextInfo& fetched,
+                                          std::uint64_t epoch, std::optional<ContextInfo>& fetched,
                                           const ContextInfo*& ctx, sc_core::sc_time& delay,
                                           TranslationResult& res) {
   auto c = fetch_context(r, root_table, delay, res);
@@ -499,15 +499,16 @@ Translator::Step Translator::context_miss(const TranslationRequest& r, std::uint
   if (stale(epoch, std::nullopt)) return Step::Restart;
   if (!c) return Step::Stop;
   fetched = *c;
-  context_cache_.insert(r.source_id, fetched, r.source_id);
-  ctx = &fetched;
+  context_cache_.insert(r.source_id, *fetched, r.source_id);
+  ctx = &*fetched;
   return Step::Go;
 }
 
 inline Translator::Step Translator::lookup_pasid(const TranslationRequest& r,
                                                  const ContextInfo& ctx, std::uint64_t epoch,
-                                                 PasidInfo& fetched, const PasidInfo*& pe,
-                                                 sc_core::sc_time& delay, TranslationResult& res) {
+                                                 std::optional<PasidInfo>& fetched,
+                                                 const PasidInfo*& pe, sc_core::sc_time& delay,
+                                                 TranslationResult& res) {
   const std::uint32_t pasid = r.pasid_present ? r.pasid : ctx.rid_pasid;
   res.pasid = pasid;
   res.device_tlb = ctx.dte;
@@ -529,7 +530,7 @@ inline Translator::Step Translator::lookup_pasid(const TranslationRequest& r,
 
 Translator::Step Translator::pasid_miss(const TranslationRequest& r, const ContextInfo& ctx,
                                         const PasidKey& key, std::uint64_t epoch,
-                                        PasidInfo& fetched, const PasidInfo*& pe,
+                                        std::optional<PasidInfo>& fetched, const PasidInfo*& pe,
                                         sc_core::sc_time& delay, TranslationResult& res) {
   auto p = fetch_pasid(r, ctx, key.pasid, delay, res);
   // A PASID entry read is stale after an invalidation of the domain it
@@ -537,8 +538,8 @@ Translator::Step Translator::pasid_miss(const TranslationRequest& r, const Conte
   if (stale(epoch, p ? std::optional(p->did) : std::nullopt)) return Step::Restart;
   if (!p) return Step::Stop;
   fetched = *p;
-  pasid_cache_.insert(key, fetched, pasid_index(key));
-  pe = &fetched;
+  pasid_cache_.insert(key, *fetched, pasid_index(key));
+  pe = &*fetched;
   return Step::Go;
 }
 
@@ -576,7 +577,8 @@ inline Translator::Step Translator::check_request(const TranslationRequest& r, c
 // The IOTLB, else a walk in flight for the same page (Timed mode), else a
 // walk of our own on a free walk engine.
 inline Translator::Step Translator::iotlb_or_walk(const TranslationRequest& r, const PasidInfo& pe,
-                                                  std::uint64_t epoch, IotlbEntry& walked,
+                                                  std::uint64_t epoch,
+                                                  std::optional<IotlbEntry>& walked,
                                                   const IotlbEntry*& entry, sc_core::sc_time& delay,
                                                   TranslationResult& res) {
   const std::uint32_t pasid = res.pasid;
@@ -595,7 +597,7 @@ inline Translator::Step Translator::iotlb_or_walk(const TranslationRequest& r, c
 }
 
 Translator::Step Translator::iotlb_miss(const TranslationRequest& r, const PasidInfo& pe,
-                                        std::uint64_t epoch, IotlbEntry& walked,
+                                        std::uint64_t epoch, std::optional<IotlbEntry>& walked,
                                         const IotlbEntry*& entry, sc_core::sc_time& delay,
                                         TranslationResult& res) {
   const std::uint32_t pasid = res.pasid;
@@ -633,7 +635,7 @@ Translator::Step Translator::iotlb_miss(const TranslationRequest& r, const Pasid
   if (restart) return Step::Restart;
   if (!w) return Step::Stop;
   walked = *w;
-  entry = &walked;
+  entry = &*walked;
   return Step::Go;
 }
 
@@ -667,11 +669,13 @@ TranslationResult Translator::translate(const TranslationRequest& r, std::uint64
   TranslationResult res;
   for (;;) {
     const std::uint64_t epoch = invalidations_;
-    ContextInfo ctx_fetched;
+    // What a miss fetched, for this translation to use whatever the cache
+    // does with it; optional, so that a hit pays no initialisation.
+    std::optional<ContextInfo> ctx_fetched;
     const ContextInfo* ctx = nullptr;
-    PasidInfo pe_fetched;
+    std::optional<PasidInfo> pe_fetched;
     const PasidInfo* pe = nullptr;
-    IotlbEntry walked;
+    std::optional<IotlbEntry> walked;
     const IotlbEntry* entry = nullptr;
     Step step = lookup_context(r, root_table, epoch, ctx_fetched, ctx, delay, res);
     if (step == Step::Go) step = lookup_pasid(r, *ctx, epoch, pe_fetched, pe, delay, res);

@@ -110,29 +110,30 @@ class Translator {
   // each miss is a function of its own, out of line.
   enum class Step : std::uint8_t { Go, Stop, Restart };
   [[gnu::always_inline]] Step lookup_context(const TranslationRequest& r, std::uint64_t root_table,
-                                             std::uint64_t epoch, ContextInfo& fetched,
+                                             std::uint64_t epoch,
+                                             std::optional<ContextInfo>& fetched,
                                              const ContextInfo*& ctx, sc_core::sc_time& delay,
                                              TranslationResult& res);
   [[gnu::noinline]] Step context_miss(const TranslationRequest& r, std::uint64_t root_table,
-                                      std::uint64_t epoch, ContextInfo& fetched,
+                                      std::uint64_t epoch, std::optional<ContextInfo>& fetched,
                                       const ContextInfo*& ctx, sc_core::sc_time& delay,
                                       TranslationResult& res);
   [[gnu::always_inline]] Step lookup_pasid(const TranslationRequest& r, const ContextInfo& ctx,
-                                           std::uint64_t epoch, PasidInfo& fetched,
+                                           std::uint64_t epoch, std::optional<PasidInfo>& fetched,
                                            const PasidInfo*& pe, sc_core::sc_time& delay,
                                            TranslationResult& res);
   [[gnu::noinline]] Step pasid_miss(const TranslationRequest& r, const ContextInfo& ctx,
-                                    const PasidKey& key, std::uint64_t epoch, PasidInfo& fetched,
-                                    const PasidInfo*& pe, sc_core::sc_time& delay,
-                                    TranslationResult& res);
+                                    const PasidKey& key, std::uint64_t epoch,
+                                    std::optional<PasidInfo>& fetched, const PasidInfo*& pe,
+                                    sc_core::sc_time& delay, TranslationResult& res);
   [[gnu::always_inline]] Step check_request(const TranslationRequest& r, const PasidInfo& pe,
                                             TranslationResult& res) const;
   [[gnu::always_inline]] Step iotlb_or_walk(const TranslationRequest& r, const PasidInfo& pe,
-                                            std::uint64_t epoch, IotlbEntry& walked,
+                                            std::uint64_t epoch, std::optional<IotlbEntry>& walked,
                                             const IotlbEntry*& entry, sc_core::sc_time& delay,
                                             TranslationResult& res);
   [[gnu::noinline]] Step iotlb_miss(const TranslationRequest& r, const PasidInfo& pe,
-                                    std::uint64_t epoch, IotlbEntry& walked,
+                                    std::uint64_t epoch, std::optional<IotlbEntry>& walked,
                                     const IotlbEntry*& entry, sc_core::sc_time& delay,
                                     TranslationResult& res);
   [[gnu::always_inline]] void check_access(const TranslationRequest& r, const PasidInfo& pe,

@@ -74,7 +74,8 @@ bool MemoryController::llc_resident(std::uint64_t addr, std::uint64_t len) const
   return addr + len <= std::prev(it)->second;
 }
 
-bool MemoryController::access(tlm::tlm_generic_payload& p) {
+// Inlined into b_transport: every DMA and table read passes here.
+[[gnu::always_inline]] inline bool MemoryController::access(tlm::tlm_generic_payload& p) {
   const std::uint64_t addr = p.get_address();
   const std::uint64_t len = p.get_data_length();
   if (addr >= limit_ || len > limit_ - addr) {

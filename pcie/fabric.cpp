@@ -97,6 +97,7 @@ void PcieFabric::build_links(StatsRegistry& stats) {
 void PcieFabric::build_paths(const std::vector<std::uint32_t>& link_mps) {
   segments_.resize(t_.nodes.size());
   sizes_.resize(t_.nodes.size());
+  straight_.resize(t_.nodes.size());
   for (std::size_t f = 0; f < t_.nodes.size(); ++f) {
     if (!t_.is_function(static_cast<int>(f))) continue;
     const TopoNode& n = t_.nodes[f];
@@ -113,6 +114,7 @@ void PcieFabric::build_paths(const std::vector<std::uint32_t>& link_mps) {
       segs.push_back({timing_.switch_hop, link_of_node_[usp]});
       at = t_.nodes[usp].bridge;
     }
+    straight_[f] = straight_requests(static_cast<int>(f));
     TlpSizes& sz = sizes_[f];
     sz.mrrs = n.link.mrrs;
     sz.rcb = n.link.rcb;
@@ -191,10 +193,42 @@ void PcieFabric::reject(tlm::tlm_generic_payload& p, CompletionStatus status) {
   p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 }
 
+bool PcieFabric::acs_refuses(const TopoNode& port, Bdf rid, bool translated) {
+  const bool pcie_port = port.kind == NodeKind::RootPort || port.kind == NodeKind::SwitchDownstream;
+  return pcie_port && (((port.acs_control & acs::kSv) != 0 &&
+                        (rid.bus < port.secondary || rid.bus > port.subordinate)) ||
+                       ((port.acs_control & acs::kTb) != 0 && translated));
+}
+
+std::uint8_t PcieFabric::straight_requests(int f) const {
+  // A switch or a PCI bus above the function may hold a peer; below root
+  // ports alone, only their ACS checks can stop a request on its way up.
+  if (peer_reachable_[static_cast<std::size_t>(f)]) return 0;
+  std::uint8_t straight = kStraightUntranslated | kStraightTranslated;
+  const Bdf rid = t_.nodes[f].wire_id;
+  for (int at = t_.nodes[f].bridge; at >= 0; at = t_.nodes[at].bridge) {
+    if (acs_refuses(t_.nodes[at], rid, false)) straight = 0;
+    if (acs_refuses(t_.nodes[at], rid, true)) straight &= ~kStraightTranslated;
+  }
+  return straight;
+}
+
 void PcieFabric::from_function(int f, tlm::tlm_generic_payload& p, sc_time& delay) {
   const auto* attrs = p.get_extension<PcieAttrs>();
-  const Bdf rid = Bdf::from_rid(attrs->requester_id);
-  const bool translated = attrs->at == AddressType::Translated;
+  const std::uint8_t kind =
+      attrs->at == AddressType::Translated ? kStraightTranslated : kStraightUntranslated;
+  if ((straight_[static_cast<std::size_t>(f)] & kind) != 0 &&
+      attrs->requester_id == t_.nodes[f].wire_id.rid()) [[likely]] {
+    to_host(f, p, attrs->at, delay);
+    return;
+  }
+  route_up(f, *attrs, p, delay);
+}
+
+void PcieFabric::route_up(int f, const PcieAttrs& attrs, tlm::tlm_generic_payload& p,
+                          sc_time& delay) {
+  const Bdf rid = Bdf::from_rid(attrs.requester_id);
+  const bool translated = attrs.at == AddressType::Translated;
   // Only a switch or a conventional bus above the function can deliver a
   // request to a peer; below a root port alone there is no BAR to look up.
   std::optional<int> target;
@@ -220,14 +254,7 @@ void PcieFabric::from_function(int f, tlm::tlm_generic_payload& p, sc_time& dela
   }
   while (at >= 0) {
     const TopoNode& port = t_.nodes[at];
-    const bool pcie_port =
-        port.kind == NodeKind::RootPort || port.kind == NodeKind::SwitchDownstream;
-    // PCIe Base spec 6.12.1.1: source validation checks the requester's bus
-    // against the port's bus range; translation blocking refuses
-    // translated requests. Either is an ACS violation (Completer Abort).
-    if (pcie_port && (((port.acs_control & acs::kSv) != 0 &&
-                       (rid.bus < port.secondary || rid.bus > port.subordinate)) ||
-                      ((port.acs_control & acs::kTb) != 0 && translated))) {
+    if (acs_refuses(port, rid, translated)) {
       ++ports_[at].violations;
       finish(sc_time());
       reject(p, CompletionStatus::CompleterAbort);
@@ -273,7 +300,7 @@ void PcieFabric::from_function(int f, tlm::tlm_generic_payload& p, sc_time& dela
     path += timing_.switch_hop + timing_.link;
     at = t_.nodes[usp].bridge;
   }
-  to_host(f, p, attrs->at, delay);
+  to_host(f, p, attrs.at, delay);
 }
 
 pcie_wire::Transfer PcieFabric::transfer_of(int f, const tlm::tlm_generic_payload& p,

@@ -89,6 +89,15 @@ class PcieFabric : public sc_core::sc_module {
   // A request from function `source` that reaches peer `target` directly.
   void deliver_to_peer(int source, int target, tlm::tlm_generic_payload& p);
   void reject(tlm::tlm_generic_payload& p, CompletionStatus status);
+  // Whether root or downstream port `port` refuses a request from `rid`
+  // (PCIe Base spec 6.12.1.1: source validation checks the requester's bus
+  // against the port's bus range; translation blocking refuses translated
+  // requests). Either is an ACS violation (Completer Abort).
+  static bool acs_refuses(const TopoNode& port, Bdf rid, bool translated);
+  // The way up of a request from `f` that may meet a peer or an ACS check.
+  void route_up(int f, const PcieAttrs& attrs, tlm::tlm_generic_payload& p,
+                sc_core::sc_time& delay);
+  std::uint8_t straight_requests(int f) const;
   // One link per device with a PCIe link, per switch uplink and per bridge.
   void build_links(StatsRegistry& stats);
   // Each function's way up (segments_) and TLP sizes (sizes_), given each
@@ -124,6 +133,14 @@ class PcieFabric : public sc_core::sc_module {
   std::vector<std::vector<Segment>> segments_;  // by function node, upwards
   std::vector<TlpSizes> sizes_;                 // by function node
   std::vector<bool> peer_reachable_;            // by node: a switch or PCI bus above it
+  // By function node: which of its requests, sent with its own requester
+  // ID, go straight up to the root complex whatever their address (no
+  // peer to claim them, no ACS check on the way to refuse them), so that
+  // from_function need not route them: bit kStraightUntranslated for
+  // untranslated requests and Translation Requests, kStraightTranslated
+  // for translated ones.
+  static constexpr std::uint8_t kStraightUntranslated = 1, kStraightTranslated = 2;
+  std::vector<std::uint8_t> straight_;
   // Functions with a BAR, by BAR base (enumeration gives disjoint BARs),
   // so a peer lookup per request is a binary search, not a scan of them all.
   std::vector<std::pair<std::uint64_t, int>> bar_owners_;
