@@ -99,13 +99,8 @@ std::uint64_t Endpoint::take_tag(std::uint64_t arrival) {
   return free_at;
 }
 
-void Endpoint::send_tagged(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
-  // Functional mode has no contention; posted writes need no tag.
-  std::uint32_t n = mode_ == TimingMode::Timed ? tags_for(p) : 0;
-  if (n == 0) {
-    link->b_transport(p, delay);
-    return;
-  }
+void Endpoint::send_with_tags(tlm::tlm_generic_payload& p, std::uint32_t n,
+                              sc_core::sc_time& delay) {
   // A read longer than all the tags allow goes out with all of them.
   n = std::min(n, tags_);
   bool waited = free_tags_.size() < n;

@@ -109,8 +109,18 @@ class Endpoint : public sc_core::sc_module {
   void invalidate(int, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   // Sends `p` over the link. A read (Timed mode) first takes its tags,
   // from when they are free, and gives them back when its completion has
-  // arrived.
-  void send_tagged(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // arrived. Inline: every DMA passes here.
+  void send_tagged(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    // Functional mode has no contention; posted writes need no tag.
+    const std::uint32_t n = mode_ == TimingMode::Timed ? tags_for(p) : 0;
+    if (n == 0) {
+      link->b_transport(p, delay);
+    } else {
+      send_with_tags(p, n, delay);
+    }
+  }
+  // Sends `p`, which needs `n` tags.
+  void send_with_tags(tlm::tlm_generic_payload& p, std::uint32_t n, sc_core::sc_time& delay);
   // Tags a request needs: one per read request; none for a posted write.
   std::uint32_t tags_for(const tlm::tlm_generic_payload& p) const;
   // Takes a tag for a request arriving at `arrival` (ps); returns when it

@@ -314,22 +314,8 @@ pcie_wire::Transfer PcieFabric::transfer_of(int f, const tlm::tlm_generic_payloa
                      : pcie_wire::write(addr, p.get_data_length(), sz.mps);
 }
 
-// One test for tracing per crossing, not per link: the traced loop is an
-// instance of its own.
-sc_time PcieFabric::up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
-  if (trace::on(trace::Category::Fabric)) [[unlikely]]
-    return cross_up<true>(f, tlps, t);
-  return cross_up<false>(f, tlps, t);
-}
-
-sc_time PcieFabric::down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
-  if (trace::on(trace::Category::Fabric)) [[unlikely]]
-    return cross_down<true>(f, tlps, t);
-  return cross_down<false>(f, tlps, t);
-}
-
 template <bool Traced>
-sc_time PcieFabric::cross_up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+inline sc_time PcieFabric::cross_up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
   for (const Segment& s : segments_[static_cast<std::size_t>(f)]) {
     t += s.before;
     if (s.link >= 0) {
@@ -345,7 +331,7 @@ sc_time PcieFabric::cross_up(int f, const pcie_wire::Tlps& tlps, sc_time t) {
 }
 
 template <bool Traced>
-sc_time PcieFabric::cross_down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
+inline sc_time PcieFabric::cross_down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
   const std::vector<Segment>& segs = segments_[static_cast<std::size_t>(f)];
   for (auto s = segs.rbegin(); s != segs.rend(); ++s) {
     if (s->link >= 0) {
@@ -360,10 +346,21 @@ sc_time PcieFabric::cross_down(int f, const pcie_wire::Tlps& tlps, sc_time t) {
   return t;
 }
 
+// One test for tracing per request, not per link: the traced crossing is
+// an instance of its own, and the untraced one inlines both directions.
 void PcieFabric::to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_time& delay) {
+  if (trace::on(trace::Category::Fabric)) [[unlikely]] {
+    carry_to_host<true>(f, p, at, delay);
+  } else {
+    carry_to_host<false>(f, p, at, delay);
+  }
+}
+
+template <bool Traced>
+void PcieFabric::carry_to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_time& delay) {
   const pcie_wire::Transfer x = transfer_of(f, p, at);
   sc_time base = now();
-  delay = up(f, x.up, base + delay) - base;
+  delay = cross_up<Traced>(f, x.up, base + delay) - base;
   to_root_complex->b_transport(p, delay);
   if (!p.is_read()) return;  // posted: no completion
   // Timed mode: the IOMMU may have waited, so the completion leaves the
@@ -373,7 +370,7 @@ void PcieFabric::to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_
   const pcie_wire::Tlps back =
       p.is_response_ok() ? x.down
                          : pcie_wire::Tlps{1, pcie_wire::kTlpWrapping + pcie_wire::kHeader3Dw};
-  delay = down(f, back, base + delay) - base;
+  delay = cross_down<Traced>(f, back, base + delay) - base;
 }
 
 void PcieFabric::from_host(tlm::tlm_generic_payload& p, sc_time& delay) {

@@ -105,16 +105,16 @@ class PcieFabric : public sc_core::sc_module {
   void build_paths(const std::vector<std::uint32_t>& link_mps);
   // Carries `tlps` from function `f` up to the root complex, leaving at `t`
   // (absolute in Timed mode); returns when they arrive there.
-  sc_core::sc_time up(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
-  // Carries a completion from the root complex down to `f`.
-  sc_core::sc_time down(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
   template <bool Traced>
   sc_core::sc_time cross_up(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
+  // Carries a completion from the root complex down to `f`.
   template <bool Traced>
   sc_core::sc_time cross_down(int f, const pcie_wire::Tlps& tlps, sc_core::sc_time t);
   // Sends `p` to the root complex across the links above `f`, and its
   // completion back.
   void to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_core::sc_time& delay);
+  template <bool Traced>
+  void carry_to_host(int f, tlm::tlm_generic_payload& p, AddressType at, sc_core::sc_time& delay);
   pcie_wire::Transfer transfer_of(int f, const tlm::tlm_generic_payload& p, AddressType at) const;
   // fabric_trace.cpp: TLPs of function `f` crossing a link, from arriving
   // at it to reaching its far end (model/trace.h, category fabric).

@@ -147,6 +147,36 @@ TEST(Fabric, TranslatedRequestsPassRedirectWithDirectTranslatedP2pAndTranslation
   EXPECT_EQ(tb.platform().stats().counter_value("pcie.port.d0.acs_violations"), 1u);
 }
 
+TEST(Fabric, ARootPortsAcsChecksStillStopTheRequestsOfAFunctionBelowItAlone) {
+  // nic0 below rp0 alone has no peer to reach, so its requests take the
+  // straight way up; rp0's translation blocking and source validation must
+  // still refuse what they refuse.
+  PlatformConfig c = default_config_without_workloads();
+  c.pcie.ports = {{.name = "rp0", .acs_capability = "sv,tb", .acs_control = "sv,tb"}};
+  c.pcie.endpoints[0].parent = "rp0";
+  {
+    TestBench tb(c);
+    DmaResult untranslated, translated;
+    tb.run([&] {
+      untranslated = tb.probe("nic0").issue({.address = 0x100000});
+      translated = tb.probe("nic0").issue({.address = 0x100000, .at = AddressType::Translated});
+    });
+    EXPECT_TRUE(untranslated.ok);
+    EXPECT_EQ(translated.completion, CompletionStatus::CompleterAbort);
+    auto& s = tb.platform().stats();
+    EXPECT_EQ(s.counter_value("pcie.port.rp0.acs_violations"), 1u);
+    EXPECT_EQ(s.counter_value("iommu.requests"), 1u);
+  }
+  // A requester ID off rp0's bus range (bus 1) fails source validation.
+  c.pcie.endpoints[0].spoof_requester_id = "07:00.0";
+  TestBench tb(c);
+  DmaResult r;
+  tb.run([&] { r = tb.probe("nic0").issue({.address = 0x100000}); });
+  EXPECT_EQ(r.completion, CompletionStatus::CompleterAbort);
+  EXPECT_EQ(tb.platform().stats().counter_value("pcie.port.rp0.acs_violations"), 1u);
+  EXPECT_EQ(tb.platform().stats().counter_value("iommu.requests"), 0u);
+}
+
 TEST(Fabric, ConventionalDevicesReachEachOtherOnTheirBus) {
   PlatformConfig c = default_config_without_workloads();
   c.pcie.ports = {{.name = "rp0"}, {.name = "br", .kind = "pci_bridge", .parent = "rp0"}};

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "model/sparse_memory.h"
 #include "model/stats.h"
 
@@ -51,6 +53,33 @@ TEST(SparseMemory, AccessesSpanFrames) {
   std::vector<std::uint8_t> out(in.size());
   m.read(0x0ffe, out);
   EXPECT_EQ(in, out);
+}
+
+TEST(SparseMemory, FramesSharingALookupSlotKeepTheirOwnContents) {
+  // Frames 64 apart share a slot of the 64-slot lookup cache; reads that
+  // alternate between them, and a first write to a frame the slot had
+  // cached as absent, must each see their own frame.
+  SparseMemory m;
+  constexpr std::uint64_t kStride = 64 * SparseMemory::kFrameSize;
+  EXPECT_EQ(m.read64(kStride + 8), 0u);  // cached as absent
+  m.write64(8, 0x1111);
+  m.write64(kStride + 8, 0x2222);
+  m.write64(2 * kStride + 8, 0x3333);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(m.read64(8), 0x1111u);
+    EXPECT_EQ(m.read64(kStride + 8), 0x2222u);
+    EXPECT_EQ(m.read64(2 * kStride + 8), 0x3333u);
+    EXPECT_EQ(m.read64(3 * kStride + 8), 0u);
+  }
+  EXPECT_EQ(m.frames_allocated(), 3u);
+  // Each fixed size the copy specialises, and one it does not.
+  for (const std::size_t n : {8u, 16u, 32u, 64u, 24u}) {
+    std::vector<std::uint8_t> in(n), out(n);
+    for (std::size_t i = 0; i < n; ++i) in[i] = static_cast<std::uint8_t>(n + i);
+    m.write(3 * kStride + 0x100, in);
+    m.read(3 * kStride + 0x100, out);
+    EXPECT_EQ(in, out) << n << " bytes";
+  }
 }
 
 }  // namespace
