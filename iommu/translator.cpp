@@ -448,6 +448,10 @@ std::optional<IotlbEntry> Translator::walk(const PasidInfo& pe, const Translatio
 }
 
 bool Translator::stale(std::uint64_t epoch, std::optional<std::uint16_t> did) {
+  // No descriptor executed since: nothing can be stale (the common case,
+  // and no lookup of the domain's count).
+  if (invalidations_ == epoch) [[likely]]
+    return false;
   bool changed = global_invalidated_ > epoch;
   if (did && !changed) {
     const auto it = domain_invalidated_.find(*did);

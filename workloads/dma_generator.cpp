@@ -1,8 +1,8 @@
 #include "workloads/dma_generator.h"
 
-#include <tlm_utils/tlm_quantumkeeper.h>
-
 #include <vector>
+
+#include "workloads/clocked_quantum_keeper.h"
 
 namespace iommu_sim {
 
@@ -131,13 +131,14 @@ void DmaGenerator::slot_thread(unsigned slot) {
   PcieAttrs& attrs = slots_state_[slot]->attrs;
   std::vector<unsigned char>& buffer = slots_state_[slot]->buffer;
 
-  tlm_utils::tlm_quantumkeeper qk;
+  // Functional mode's temporal decoupling; Timed mode only resets it.
+  ClockedQuantumKeeper qk;
   qk.reset();
-  if (params_.start_ns > 0) wait(ns(params_.start_ns));
+  if (params_.start_ns > 0) {
+    wait(ns(params_.start_ns));
+    qk.waited();
+  }
   const sc_time gap = ns(params_.gap_ns);
-  // Functional mode: the kernel's time at the last sync, so that the
-  // slot's local time needs no library call per DMA.
-  sc_time synced = mode_ == TimingMode::Functional ? sc_core::sc_time_stamp() : sc_time();
 
   Request r{};
   while (next_request(r)) {
@@ -160,16 +161,13 @@ void DmaGenerator::slot_thread(unsigned slot) {
       latency_.record((end - issue).value());
       note_end(end);
     } else {
-      const sc_time issue = synced + qk.get_local_time();
+      const sc_time issue = qk.get_current_time();
       note_issue(issue);
       socket->b_transport(payload, delay);
       latency_.record(delay.value());
       note_end(issue + delay);
       qk.inc(delay + gap);
-      if (qk.need_sync()) {
-        synced += qk.get_local_time();  // sync() waits exactly that long
-        qk.sync();
-      }
+      if (qk.need_sync()) qk.sync();
     }
     if (payload.is_response_ok()) {
       ++completed_;
