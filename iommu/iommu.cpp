@@ -145,7 +145,7 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   // Functional mode never waits, so the latency is what the delay grew by;
   // Timed mode reads the clock (no library call on the functional path).
   const bool timed = mode_ == TimingMode::Timed;
-  const sc_time arrival = timed ? sc_core::sc_time_stamp() + delay : delay;
+  const sc_time arrival = timed ? clock_.now() + delay : delay;
   if (trace::on(trace::Category::Fabric)) [[unlikely]]
     trace_arrival(p, *attrs, delay);
   delay += lookup_latency_;
@@ -155,7 +155,7 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
       attrs->requester_id, attrs->pasid_present, attrs->pasid,   iova,
       p.is_write(),        attrs->privileged,    attrs->execute, attrs->trace_id};
   const TranslationResult res = translator_.translate(req, root_table_, delay);
-  const sc_time done = timed ? sc_core::sc_time_stamp() + delay : delay;
+  const sc_time done = timed ? clock_.now() + delay : delay;
   translation_latency_.record((done - arrival).value());
   if (!res.ok) {
     ++faulted_;
@@ -171,7 +171,7 @@ void Iommu::dma_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   ++translated_;
   std::uint64_t translated_ps = 0;
   if (observer_ != nullptr) {
-    translated_ps = sc_core::sc_time_stamp().value();
+    translated_ps = clock_.now().value();
     observer_->translated(req, res);
   }
   if (trace::on(trace::Category::Fabric)) [[unlikely]]

@@ -22,6 +22,7 @@
 #include "iommu/translation_observer.h"
 #include "iommu/translator.h"
 #include "model/direct_target_socket.h"
+#include "model/kernel_clock.h"
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
@@ -113,6 +114,7 @@ class Iommu : public sc_core::sc_module {
   InvalidationEngine invalidation_;
   std::uint64_t frcd_offset_;
   TranslationObserver* observer_ = nullptr;
+  KernelClock clock_;
   std::map<std::uint16_t, int> device_tlbs_;
   std::uint64_t ats_translation_requests_ = 0, ats_translated_ = 0, ats_blocked_ = 0;
   Histogram ats_invalidation_time_;

@@ -116,7 +116,7 @@ void MemoryController::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) 
     ++llc_hits_;
     delay += llc_latency_;
   } else if (mode_ == TimingMode::Timed) {
-    const sc_time arrival = sc_core::sc_time_stamp() + delay;
+    const sc_time arrival = clock_.now() + delay;
     delay += (occupy(p.get_address(), len, arrival) - arrival) + latency_;
   } else {
     delay += occupancy(len) + latency_;

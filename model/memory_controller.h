@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/direct_target_socket.h"
+#include "model/kernel_clock.h"
 #include "model/memory_params.h"
 #include "model/sparse_memory.h"
 #include "model/stats.h"
@@ -55,6 +56,7 @@ class MemoryController : public sc_core::sc_module {
 
   MemoryParams params_;
   TimingMode mode_;
+  KernelClock clock_;
   SparseMemory store_;
   sc_core::sc_time latency_;
   double ps_per_byte_;

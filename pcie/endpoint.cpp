@@ -75,8 +75,8 @@ void Endpoint::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay)
 void Endpoint::note_issue(const tlm::tlm_generic_payload& p, const PcieAttrs& attrs,
                           const sc_core::sc_time& delay) {
   issue_observer_->issued(issue_index_,
-                          {(sc_core::sc_time_stamp() + delay).value(), p.get_address(),
-                           p.get_data_length(), attrs.pasid_present, attrs.pasid, p.is_write()});
+                          {(clock_.now() + delay).value(), p.get_address(), p.get_data_length(),
+                           attrs.pasid_present, attrs.pasid, p.is_write()});
 }
 
 std::uint32_t Endpoint::tags_for(const tlm::tlm_generic_payload& p) const {
@@ -112,7 +112,7 @@ void Endpoint::send_with_tags(tlm::tlm_generic_payload& p, std::uint32_t n,
     --tag_waiters_;
   }
   // Times as picosecond counts: this runs once per read.
-  const std::uint64_t now = sc_core::sc_time_stamp().value();
+  const std::uint64_t now = clock_.now().value();
   const std::uint64_t arrival = now + delay.value();
   std::uint64_t start = arrival;
   for (std::uint32_t i = 0; i < n; ++i) start = std::max(start, take_tag(arrival));
@@ -122,7 +122,7 @@ void Endpoint::send_with_tags(tlm::tlm_generic_payload& p, std::uint32_t n,
   }
   if (waited) ++tag_waits_;
   link->b_transport(p, delay);
-  const std::uint64_t back = sc_core::sc_time_stamp().value() + delay.value();
+  const std::uint64_t back = clock_.now().value() + delay.value();
   for (std::uint32_t i = 0; i < n; ++i) free_tags_.push_back(back);
   // A notification costs the kernel a delta cycle: only when someone waits.
   if (tag_waiters_ > 0) tag_returned_.notify(sc_core::SC_ZERO_TIME);
@@ -209,7 +209,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
     res.pasid = attrs.pasid_present ? attrs.pasid : 0;
     res.source = TranslationSource::DeviceTlb;
     res.filled_ps = entry->filled_ps;
-    sent_ps = sc_core::sc_time_stamp().value();
+    sent_ps = clock_.now().value();
     observer_->translated(req, res);
   }
   attrs.at = AddressType::Translated;
@@ -218,7 +218,7 @@ void Endpoint::send_translated(tlm::tlm_generic_payload& p, PcieAttrs& attrs,
   in_flight_.insert(dma);
   send_tagged(p, delay);
   if (mode_ == TimingMode::Timed) {
-    dmas_done_ = std::max(dmas_done_, sc_core::sc_time_stamp() + delay);
+    dmas_done_ = std::max(dmas_done_, clock_.now() + delay);
   }
   in_flight_.erase(dma);
   dma_done_.notify(sc_core::SC_ZERO_TIME);

@@ -25,6 +25,7 @@
 #include "iommu/set_associative_cache.h"
 #include "iommu/translation_observer.h"
 #include "model/direct_target_socket.h"
+#include "model/kernel_clock.h"
 #include "model/pcie_attrs.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
@@ -141,6 +142,7 @@ class Endpoint : public sc_core::sc_module {
   bool ats_;
   sc_core::sc_time invalidation_latency_;
   TimingMode mode_;
+  KernelClock clock_;
   SetAssociativeCache<AtcKey, AtcEntry> atc_;
   unsigned atc_shifts_ = 0;  // bit n: entries of 2^n bytes were cached
   TranslationObserver* observer_ = nullptr;

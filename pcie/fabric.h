@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/direct_target_socket.h"
+#include "model/kernel_clock.h"
 #include "model/sparse_memory.h"
 #include "model/stats.h"
 #include "model/timing_mode.h"
@@ -121,12 +122,13 @@ class PcieFabric : public sc_core::sc_module {
   void trace_link(int f, int link, LinkDirection d, const pcie_wire::Tlps& tlps,
                   sc_core::sc_time arrival, sc_core::sc_time done) const;
   sc_core::sc_time now() const {
-    return mode_ == TimingMode::Timed ? sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME;
+    return mode_ == TimingMode::Timed ? clock_.now() : sc_core::SC_ZERO_TIME;
   }
 
   const Topology& t_;
   FabricTiming timing_;
   TimingMode mode_;
+  KernelClock clock_;
   std::vector<std::unique_ptr<FunctionPort>> function_ports_;  // by node; null: no function
   std::vector<std::unique_ptr<PcieLink>> links_;
   std::vector<int> link_of_node_;               // by node: index in links_, or -1

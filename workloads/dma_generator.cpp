@@ -150,14 +150,14 @@ void DmaGenerator::slot_thread(unsigned slot) {
     if (mode_ == TimingMode::Timed) {
       // A copy: the kernel's current time moves on during the wait below.
       // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
-      const sc_time issue = sc_core::sc_time_stamp();
+      const sc_time issue = clock_.now();
       note_issue(issue);
       socket->b_transport(payload, delay);
       // Zero when the path already waited (an oracle checks each DMA as it
       // finishes): no delta cycle then.
       if (delay != sc_core::SC_ZERO_TIME) wait(delay);
       // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
-      const sc_time end = sc_core::sc_time_stamp();
+      const sc_time end = clock_.now();
       latency_.record((end - issue).value());
       note_end(end);
     } else {

@@ -11,6 +11,7 @@
 #include <tlm>
 #include <vector>
 
+#include "model/kernel_clock.h"
 #include "model/pcie_attrs.h"
 #include "model/random.h"
 #include "model/stats.h"
@@ -74,6 +75,7 @@ class DmaGenerator : public sc_core::sc_module {
 
   WorkloadParams params_;
   TimingMode mode_;
+  KernelClock clock_;
   unsigned slots_;
   Rng rng_;
   std::uint64_t slots_per_page_;
