@@ -27,6 +27,7 @@ Endpoint::Endpoint(sc_core::sc_module_name name, const std::string& function, Bd
       atc_(ats.atc, stats, "pcie." + function + ".atc", seed),
       waits_for_dmas_(ats.bug != "invalidation_completes_before_dmas"),
       dma_done_("dma_done") {
+  free_tags_.set_capacity(tags);
   free_tags_.assign(tags, 0);  // all free from time 0
   ats_invalidation.register_b_transport(this, &Endpoint::invalidate);
   const std::string prefix = "pcie." + function;

@@ -17,8 +17,8 @@
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <boost/circular_buffer.hpp>
 #include <boost/container/flat_set.hpp>
-#include <deque>
 #include <systemc>
 #include <tlm>
 
@@ -135,7 +135,9 @@ class Endpoint : public sc_core::sc_module {
   sc_core::sc_time dma_latency_;
   // When each tag not out on a request is free again (Timed mode), in ps,
   // in the order the tags came back.
-  std::deque<std::uint64_t> free_tags_;
+  // A ring of the function's tag count (never more are free): a read takes
+  // from the front and gives back at the back with no allocation.
+  boost::circular_buffer<std::uint64_t> free_tags_;
   sc_core::sc_event tag_returned_;
   unsigned tag_waiters_ = 0;
   std::uint64_t tag_waits_ = 0;
