@@ -303,8 +303,8 @@ void PcieFabric::route_up(int f, const PcieAttrs& attrs, tlm::tlm_generic_payloa
   to_host(f, p, attrs.at, delay);
 }
 
-pcie_wire::Transfer PcieFabric::transfer_of(int f, const tlm::tlm_generic_payload& p,
-                                            AddressType at) const {
+inline pcie_wire::Transfer PcieFabric::transfer_of(int f, const tlm::tlm_generic_payload& p,
+                                                   AddressType at) const {
   const TlpSizes& sz = sizes_[static_cast<std::size_t>(f)];
   const std::uint64_t addr = p.get_address();
   if (at == AddressType::TranslationRequest) {
