@@ -73,8 +73,8 @@ void Translator::release_walk_engine() {
 }
 
 template <std::size_t N>
-bool Translator::read_structure(std::uint64_t addr, std::array<std::uint64_t, N>& out,
-                                sc_core::sc_time& delay) {
+inline bool Translator::read_structure(std::uint64_t addr, std::array<std::uint64_t, N>& out,
+                                       sc_core::sc_time& delay) {
   ++walk_reads_;
   // A coherent page walk may find the line in a cache near the IOMMU
   // (ECAP.C=1: walks snoop the CPU caches): it costs the cache's latency and
@@ -274,12 +274,14 @@ std::optional<SecondLevelLeaf> Translator::walk_second_level(const TranslationRe
       return out;
     }
     table = e.address;
-    PscEntry cached;
-    cached.table = table;
-    cached.r = out.r;
-    cached.w = out.w;
-    cached.x = out.x;
-    sl_psc_.insert(level, pe.did, 0, gpa, cached);
+    if (sl_psc_.enabled()) {  // a disabled cache needs no entry built
+      PscEntry cached;
+      cached.table = table;
+      cached.r = out.r;
+      cached.w = out.w;
+      cached.x = out.x;
+      sl_psc_.insert(level, pe.did, 0, gpa, cached);
+    }
   }
   return std::nullopt;  // unreachable: level 1 is always a leaf
 }
@@ -349,7 +351,7 @@ std::optional<IotlbEntry> Translator::walk_first_level(const PasidInfo& pe,
       at = t->address;
       entry_writable = t->writable;
     }
-    if (pending != 0) {
+    if (pending != 0 && fl_psc_.enabled()) {
       PscEntry cached;
       cached.table = at & ~0xfffull;
       cached.writable = out.writable;

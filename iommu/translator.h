@@ -174,8 +174,8 @@ class Translator {
   // Reads a translation structure: from memory, or with probability
   // iommu.walk_llc_hit_fraction from the cache near the IOMMU.
   template <std::size_t N>
-  bool read_structure(std::uint64_t addr, std::array<std::uint64_t, N>& out,
-                      sc_core::sc_time& delay);
+  [[gnu::always_inline]] bool read_structure(std::uint64_t addr, std::array<std::uint64_t, N>& out,
+                                             sc_core::sc_time& delay);
   void acquire_walk_engine();
   void release_walk_engine();
   static void fail(TranslationResult& res, FaultReason reason, bool fpd) {

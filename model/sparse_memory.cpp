@@ -10,7 +10,7 @@ const SparseMemory::Frame* SparseMemory::find_uncached(std::uint64_t frame_numbe
   auto it = frames_.find(frame_number);
   // Absent frames are cached too (as null): reads of never-written memory
   // are common (DMA reads of fresh buffers).
-  Slot& s = cache_[frame_number % kCacheSlots];
+  Slot& s = cache_[frame_number % kLookupSlots];
   s.number = frame_number;
   s.frame = it == frames_.end() ? nullptr : it->second.get();
   return s.frame;
@@ -20,7 +20,7 @@ SparseMemory::Frame& SparseMemory::obtain_uncached(std::uint64_t frame_number) {
   auto& frame = frames_[frame_number];
   if (!frame) frame = std::make_unique<Frame>();  // value-initialised: zeros
   // The slot may have cached the frame as absent: it is present now.
-  cache_[frame_number % kCacheSlots] = Slot{frame_number, frame.get()};
+  cache_[frame_number % kLookupSlots] = Slot{frame_number, frame.get()};
   return *frame;
 }
 

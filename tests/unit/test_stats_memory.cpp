@@ -56,11 +56,11 @@ TEST(SparseMemory, AccessesSpanFrames) {
 }
 
 TEST(SparseMemory, FramesSharingALookupSlotKeepTheirOwnContents) {
-  // Frames 64 apart share a slot of the 64-slot lookup cache; reads that
+  // Frames kLookupSlots apart share a slot of the lookup cache; reads that
   // alternate between them, and a first write to a frame the slot had
   // cached as absent, must each see their own frame.
   SparseMemory m;
-  constexpr std::uint64_t kStride = 64 * SparseMemory::kFrameSize;
+  constexpr std::uint64_t kStride = SparseMemory::kLookupSlots * SparseMemory::kFrameSize;
   EXPECT_EQ(m.read64(kStride + 8), 0u);  // cached as absent
   m.write64(8, 0x1111);
   m.write64(kStride + 8, 0x2222);
