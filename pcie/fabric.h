@@ -98,6 +98,7 @@ class PcieFabric : public sc_core::sc_module {
   // The way up of a request from `f` that may meet a peer or an ACS check.
   void route_up(int f, const PcieAttrs& attrs, tlm::tlm_generic_payload& p,
                 sc_core::sc_time& delay);
+  // Which of `f`'s requests go straight up (its straight_ bits).
   std::uint8_t straight_requests(int f) const;
   // One link per device with a PCIe link, per switch uplink and per bridge.
   void build_links(StatsRegistry& stats);
