@@ -27,10 +27,14 @@ class SparseMemory {
   static constexpr std::size_t kLookupSlots = 512;
 
   // An access inside one frame (every DMA TLP and table read the model
-  // makes: none crosses 4 KiB) takes the inline path; others are cut.
+  // makes: none crosses 4 KiB) takes the inline path; others are cut. An
+  // empty one touches nothing: it allocates no frame, and its data pointer
+  // may be null (a zero-length debug write, found by fuzz_translator).
   void read(std::uint64_t addr, std::span<std::uint8_t> out) const {
     const std::uint64_t offset = addr & (kFrameSize - 1);
-    if (offset + out.size() > kFrameSize) [[unlikely]] {
+    if (out.empty()) [[unlikely]] {
+      return;
+    } else if (offset + out.size() > kFrameSize) [[unlikely]] {
       read_spanning(addr, out);
     } else {
       const Frame* f = find(addr >> kFrameShift);
@@ -39,7 +43,9 @@ class SparseMemory {
   }
   void write(std::uint64_t addr, std::span<const std::uint8_t> in) {
     const std::uint64_t offset = addr & (kFrameSize - 1);
-    if (offset + in.size() > kFrameSize) [[unlikely]] {
+    if (in.empty()) [[unlikely]] {
+      return;
+    } else if (offset + in.size() > kFrameSize) [[unlikely]] {
       write_spanning(addr, in);
     } else {
       copy(obtain(addr >> kFrameShift).data() + offset, in.data(), in.size());

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <span>
 #include <vector>
 
 #include "model/sparse_memory.h"
@@ -53,6 +54,18 @@ TEST(SparseMemory, AccessesSpanFrames) {
   std::vector<std::uint8_t> out(in.size());
   m.read(0x0ffe, out);
   EXPECT_EQ(in, out);
+}
+
+TEST(SparseMemory, AnEmptyAccessTouchesNothing) {
+  // fuzz_translator found a zero-length debug write with a null data
+  // pointer reaching memcpy (UndefinedBehaviorSanitizer) and allocating a
+  // frame; the one-frame path must leave both alone, as the spanning one
+  // does.
+  SparseMemory m;
+  m.write(0x5000, std::span<const std::uint8_t>());
+  m.read(0x6000, std::span<std::uint8_t>());
+  EXPECT_EQ(m.frames_allocated(), 0u);
+  EXPECT_EQ(m.digest(), SparseMemory().digest());
 }
 
 TEST(SparseMemory, FramesSharingALookupSlotKeepTheirOwnContents) {
