@@ -28,13 +28,12 @@ class SparseMemory {
 
   // An access inside one frame (every DMA TLP and table read the model
   // makes: none crosses 4 KiB) takes the inline path; others are cut. An
-  // empty one touches nothing: it allocates no frame, and its data pointer
-  // may be null (a zero-length debug write, found by fuzz_translator).
+  // empty one touches nothing: a write allocates no frame, and neither
+  // passes its data pointer, which may be null, to memcpy (a zero-length
+  // debug write, found by fuzz_translator).
   void read(std::uint64_t addr, std::span<std::uint8_t> out) const {
     const std::uint64_t offset = addr & (kFrameSize - 1);
-    if (out.empty()) [[unlikely]] {
-      return;
-    } else if (offset + out.size() > kFrameSize) [[unlikely]] {
+    if (offset + out.size() > kFrameSize) [[unlikely]] {
       read_spanning(addr, out);
     } else {
       const Frame* f = find(addr >> kFrameShift);
@@ -88,6 +87,8 @@ class SparseMemory {
         return;
       case 64:
         std::memcpy(to, from, 64);
+        return;
+      case 0:
         return;
       default:
         std::memcpy(to, from, n);
