@@ -24,12 +24,6 @@ PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, F
       bar_accesses_(topology.nodes.size()) {
   function_ports_.resize(t_.nodes.size());
   for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
-    if (!t_.is_function(static_cast<int>(i))) continue;
-    std::string port = "from_function_";
-    port += std::to_string(i);
-    function_ports_[i] = std::make_unique<FunctionPort>(port.c_str(), this, static_cast<int>(i));
-  }
-  for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
     const TopoNode& n = t_.nodes[i];
     if (n.kind == NodeKind::RootPort || n.kind == NodeKind::SwitchDownstream) {
       const std::string prefix = "pcie.port." + n.name;
@@ -45,7 +39,10 @@ PcieFabric::PcieFabric(sc_core::sc_module_name name, const Topology& topology, F
       stats.counter(prefix + ".acs_violations", &ports_[i].violations,
                     "requests entering here rejected by ACS source validation or translation "
                     "blocking (Completer Abort)");
-    } else if (!is_bridge(n.kind)) {
+    } else if (!is_bridge(n.kind)) {  // a function: its link's port, its BAR
+      std::string port = "from_function_";
+      port += std::to_string(i);
+      function_ports_[i] = std::make_unique<FunctionPort>(port.c_str(), this, static_cast<int>(i));
       if (n.bar_size != 0) bar_owners_.emplace_back(n.bar_base, static_cast<int>(i));
       stats.counter("pcie." + n.name + ".bar_accesses", &bar_accesses_[i],
                     "requests that reached this function's BAR (peer-to-peer)");

@@ -134,10 +134,7 @@ void DmaGenerator::slot_thread(unsigned slot) {
   // Functional mode's temporal decoupling; Timed mode only resets it.
   ClockedQuantumKeeper qk;
   qk.reset();
-  if (params_.start_ns > 0) {
-    wait(ns(params_.start_ns));
-    qk.waited();
-  }
+  if (params_.start_ns > 0) wait(ns(params_.start_ns));
   const sc_time gap = ns(params_.gap_ns);
 
   Request r{};
